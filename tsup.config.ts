@@ -5,11 +5,11 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: {
     index: "src/index.ts",
-    pylon: "src/vendors/pylon-entry.ts",
-    zendesk: "src/vendors/zendesk-entry.ts",
-    cortex: "src/vendors/cortex-entry.ts",
-    datafold: "src/vendors/datafold-entry.ts",
-    jitsudo: "src/vendors/jitsudo-entry.ts",
+    pylon: "src/vendors/pylon.ts",
+    zendesk: "src/vendors/zendesk.ts",
+    cortex: "src/vendors/cortex.ts",
+    datafold: "src/vendors/datafold.ts",
+    jitsudo: "src/vendors/jitsudo.ts",
     testing: "src/testing/index.ts",
     "cli/main": "src/cli/main.ts",
   },

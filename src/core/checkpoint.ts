@@ -1,0 +1,83 @@
+/**
+ * Checkpoints: a small, versioned JSON value a caller stores between runs (DESIGN §4).
+ *
+ * - Mid-run it records the page being read (`position.state`) and how many of its records were
+ *   consumed (`position.skip`): resuming re-requests that page and skips them, so nothing is
+ *   yielded twice or skipped.
+ * - Once a run completes it is a watermark: the next run reads from `watermark`, which never
+ *   passes `now − lagMs`, and skips the ids in `seen` (events at or after the watermark that
+ *   were already yielded). Late events in the lag zone are caught; boundary events not repeated.
+ */
+import { z } from "zod";
+import { canonicalJson } from "./event.js";
+import { ConfigError } from "./errors.js";
+import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
+import { createHash } from "node:crypto";
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface Checkpoint {
+  version: 1;
+  vendor: VendorId;
+  /** Hash of what the checkpoint is valid for: the vendor's scope (tenant, subdomain) and `filter`. */
+  scope: string;
+  /** The run's range, RFC 3339: `[since, until)`; since is null for "from the beginning". */
+  since: string | null;
+  until: string;
+  /** Where the next run starts once this one is complete: min(until, now − lagMs). */
+  watermark: string;
+  /** The page being read and how many of its records were consumed; null before the first. */
+  position: { state: unknown; skip: number } | null;
+  complete: boolean;
+  /** id → occurredAt of events yielded at or after a watermark, so a re-read skips them. */
+  seen: Record<string, string>;
+}
+
+const CheckpointSchema = z.object({
+  version: z.literal(CHECKPOINT_VERSION),
+  vendor: z.enum(VENDOR_IDS),
+  scope: z.string(),
+  since: z.string().nullable(),
+  until: z.string(),
+  watermark: z.string(),
+  position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
+  complete: z.boolean(),
+  seen: z.record(z.string(), z.string()),
+});
+
+/** The scope a checkpoint belongs to: vendor-level identity (tenant, subdomain) plus the filter. */
+export function scopeOf(vendorScope: unknown, filter: unknown): string {
+  return createHash("sha256")
+    .update(canonicalJson({ vendorScope: vendorScope ?? null, filter: filter ?? null }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/**
+ * Checks that `value` is a checkpoint of this vendor and scope. Accepts the object or its JSON
+ * text. Anything else is a `ConfigError` naming `resumeFrom`.
+ */
+export function readCheckpoint(value: unknown, vendor: VendorId, scope: string): Checkpoint {
+  let input = value;
+  if (typeof input === "string") {
+    try {
+      input = JSON.parse(input);
+    } catch {
+      throw new ConfigError("is not valid JSON", "resumeFrom");
+    }
+  }
+  const parsed = CheckpointSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+    throw new ConfigError(`is not an auditlogs checkpoint${where}: ${issue?.message ?? "wrong shape"}`, "resumeFrom");
+  }
+  const checkpoint = parsed.data as Checkpoint;
+  if (checkpoint.vendor !== vendor) {
+    throw new ConfigError(`belongs to vendor "${checkpoint.vendor}", not "${vendor}"`, "resumeFrom");
+  }
+  if (checkpoint.scope !== scope) {
+    throw new ConfigError("was made with another filter (or another tenant/subdomain); start a new run without resumeFrom, or pass the same filter", "resumeFrom");
+  }
+  return checkpoint;
+}

@@ -1,0 +1,327 @@
+/**
+ * Builds a client from a vendor definition: the part every vendor shares. A vendor file gives
+ * its facts (auth, record schema, `normalize`, pagination strategy); this file turns them into
+ * `events()`, `pages()` and `raw`, with checkpoints, half-open time ranges and dedupe.
+ */
+import { inspect } from "node:util";
+import createFetchClient, { type Client } from "openapi-fetch";
+import type { z } from "zod";
+import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
+import { ConfigError, ResponseValidationError } from "./errors.js";
+import type { AuditEvent } from "./event.js";
+import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
+import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
+import { paginate, type Position, type RunContext, type Strategy } from "./paginate.js";
+import { TokenBucket } from "./rate-limit.js";
+import { EventStream } from "./stream.js";
+import type { VendorId } from "./vendor-id.js";
+
+const DEFAULT_LAG_MS = 5 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Thrown by a vendor's `normalize` for a record it cannot use; becomes `ResponseValidationError`. */
+export class RecordFieldError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+export interface NormalizeContext {
+  /** Zendesk subdomain, JITSudo tenant id. */
+  tenant: string | undefined;
+}
+
+/** Everything a vendor file tells the core. */
+export interface VendorDefinition<Options extends CommonOptions, Raw, Filter, S, E> {
+  id: VendorId;
+  /** The vendor's default origin, or undefined where `baseUrl` is required (self-hosted). */
+  defaultBaseUrl(options: Options): string | undefined;
+  /** The documented limit, used by the client-side rate limiter unless overridden. */
+  requestsPerMinute: number | undefined;
+  /** Validates credentials (throws ConfigError naming the option) and returns the secret headers. */
+  auth(options: Options): { headers: Record<string, string>; tenant?: string | undefined };
+  /** Lenient (`z.looseObject`): validates what the SDK relies on, keeps every field. */
+  record: z.ZodType<Raw>;
+  normalize(raw: Raw, ctx: NormalizeContext): AuditEvent<Raw>;
+  strategy: Strategy<S, E>;
+  pageSize: { max: number };
+  /** Validates `filter` (ConfigError naming `filter.<key>`). */
+  filter(value: unknown): Filter | undefined;
+  /** The latest `until` the vendor accepts, given now (Zendesk: now − 61 s). */
+  maxUntil?(now: number): number;
+  /** Default `since` when omitted, given `until` (Datafold needs a start). */
+  defaultSince?(until: number): number;
+  /** A plainer message for a vendor error (Zendesk's plan-gated 403). */
+  explainError?(status: number, body: unknown): string | undefined;
+  /** The raw client must send a JSON body on GET (Datafold). */
+  getWithBody?: boolean;
+}
+
+/** Parameters of `events()` and `pages()`. */
+export interface EventParams<Filter = Record<string, unknown>> {
+  /** Inclusive start: a Date or an RFC 3339 string. Ignored with `resumeFrom`. */
+  since?: Date | string;
+  /** Exclusive end: a Date or an RFC 3339 string. Default now. */
+  until?: Date | string;
+  pageSize?: number;
+  filter?: Filter;
+  /** A checkpoint from `stream.checkpoint()` (the object or its JSON text). */
+  resumeFrom?: unknown;
+  signal?: AbortSignal;
+  /** How late an event may arrive; the watermark stays this far behind now. Default 5 minutes. */
+  lagMs?: number;
+  /** Datafold time-window size. Default one day. */
+  windowMs?: number;
+}
+
+export interface Page<Raw> {
+  /** The records as received, this page's whole answer. */
+  records: Raw[];
+  /** The normalized events of this page that are new and inside `[since, until)`. */
+  events: AuditEvent<Raw>[];
+  requestId: string | undefined;
+  /** Resumes after this page. */
+  checkpoint: Checkpoint;
+}
+
+export interface AuditLogClient<V extends VendorId, Raw, Filter, Paths extends {}> {
+  readonly vendor: V;
+  events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw>, Checkpoint>;
+  pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint };
+  /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
+  readonly raw: Client<Paths>;
+  /** Requests sent and retries made by this client so far. */
+  readonly stats: Readonly<HttpStats>;
+}
+
+export function createVendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>(
+  def: VendorDefinition<Options, Raw, Filter, S, E> & { id: V },
+  options: Options,
+): AuditLogClient<V, Raw, Filter, Paths> {
+  if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
+  const auth = def.auth(options);
+  const common = resolveCommon(options, { baseUrl: def.defaultBaseUrl(options), requestsPerMinute: def.requestsPerMinute });
+  const http = new HttpClient({
+    vendor: def.id,
+    origin: common.origin,
+    authHeaders: auth.headers,
+    fetch: common.fetch,
+    maxRetries: common.maxRetries,
+    maxRetryDelayMs: common.maxRetryDelayMs,
+    timeoutMs: common.timeoutMs,
+    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined,
+    logger: common.logger,
+    logLevel: common.logLevel,
+    userAgent: common.userAgent,
+    clock: common.clock,
+    explainError: def.explainError,
+  });
+  const raw = createFetchClient<Paths>({
+    baseUrl: common.origin,
+    fetch: http.fetch,
+    ...(def.getWithBody ? { Request: BodyCarryingRequest } : {}),
+  });
+  return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, auth.tenant);
+}
+
+class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>
+  implements AuditLogClient<V, Raw, Filter, Paths>
+{
+  readonly vendor: V;
+  readonly raw: Client<Paths>;
+  readonly #def: VendorDefinition<Options, Raw, Filter, S, E>;
+  readonly #common: ResolvedCommon;
+  readonly #http: HttpClient;
+  readonly #tenant: string | undefined;
+
+  constructor(def: VendorDefinition<Options, Raw, Filter, S, E> & { id: V }, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, tenant: string | undefined) {
+    this.vendor = def.id;
+    this.#def = def;
+    this.#common = common;
+    this.#http = http;
+    this.#tenant = tenant;
+    this.raw = raw;
+  }
+
+  get stats(): Readonly<HttpStats> {
+    return { ...this.#http.stats };
+  }
+
+  events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw>, Checkpoint> {
+    const run = new Run(this.#def, this.#common, this.#http, this.#tenant, params);
+    return new EventStream((cancel) => run.events(cancel), () => run.checkpoint());
+  }
+
+  pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint } {
+    const run = new Run(this.#def, this.#common, this.#http, this.#tenant, params);
+    return new EventStream((cancel) => run.pages(cancel), () => run.checkpoint());
+  }
+
+  toString(): string {
+    return `AuditLogClient(${this.vendor} ${this.#common.origin})`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { vendor: this.vendor, baseUrl: this.#common.origin };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+// --- one run -----------------------------------------------------------------------------------
+
+/** One pass over `[since, until)`, with the state its checkpoint is made of. */
+class Run<Options extends CommonOptions, Raw, Filter, S, E> {
+  readonly #def: VendorDefinition<Options, Raw, Filter, S, E>;
+  readonly #common: ResolvedCommon;
+  readonly #http: HttpClient;
+  readonly #tenant: string | undefined;
+  readonly #ctx: RunContext;
+  readonly #scope: string;
+  readonly #watermark: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #resume: Position<S> | undefined;
+  /** id → occurredAt of events at or after a watermark that were yielded (this run or the last). */
+  readonly #seen: Map<string, string>;
+  #position: Position<unknown> | null = null;
+  #complete = false;
+
+  constructor(def: VendorDefinition<Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, tenant: string | undefined, params: EventParams<Filter>) {
+    if (params === null || typeof params !== "object") throw new ConfigError("params must be an object");
+    this.#def = def;
+    this.#common = common;
+    this.#http = http;
+    this.#tenant = tenant;
+    const filter = def.filter(params.filter);
+    const pageSize = params.pageSize === undefined ? undefined : wholeNumber(params.pageSize, "pageSize");
+    if (pageSize !== undefined && (pageSize < 1 || pageSize > def.pageSize.max)) {
+      throw new ConfigError(`must be between 1 and ${def.pageSize.max} for ${def.id}, got ${pageSize}`, "pageSize");
+    }
+    const lagMs = wholeNumber(params.lagMs ?? DEFAULT_LAG_MS, "lagMs");
+    const windowMs = params.windowMs === undefined ? DAY_MS : wholeNumber(params.windowMs, "windowMs");
+    if (windowMs < 1_000) throw new ConfigError("must be at least 1000 (one second)", "windowMs");
+    if (params.signal !== undefined && !(params.signal instanceof AbortSignal)) throw new ConfigError("must be an AbortSignal", "signal");
+    this.#signal = params.signal;
+    this.#scope = scopeOf(tenant ?? null, filter ?? null);
+
+    const now = common.clock.now();
+    const latest = def.maxUntil ? def.maxUntil(now) : now;
+    const checkpoint = params.resumeFrom === undefined ? undefined : readCheckpoint(params.resumeFrom, def.id, this.#scope);
+    let since: number | undefined;
+    let until: number;
+    if (checkpoint && !checkpoint.complete) {
+      // Mid-run: the same range and watermark, from the recorded position.
+      since = checkpoint.since === null ? undefined : Date.parse(checkpoint.since);
+      until = Date.parse(checkpoint.until);
+      this.#watermark = Date.parse(checkpoint.watermark);
+      this.#resume = (checkpoint.position as Position<S> | null) ?? undefined;
+      this.#position = checkpoint.position;
+    } else {
+      since = checkpoint ? Date.parse(checkpoint.watermark) : timeParam(params.since, "since");
+      until = Math.min(timeParam(params.until, "until") ?? latest, latest);
+      if (since !== undefined && since >= until) {
+        throw new ConfigError(`must be earlier than until (${new Date(until).toISOString()})`, checkpoint ? "resumeFrom" : "since");
+      }
+      this.#watermark = Math.min(until, now - lagMs);
+    }
+    if (since === undefined && def.defaultSince) since = def.defaultSince(until);
+    this.#seen = new Map(Object.entries(checkpoint?.seen ?? {}));
+    this.#ctx = { vendor: def.id, origin: common.origin, since, until, pageSize, filter: filter as Record<string, unknown> | undefined, windowMs };
+  }
+
+  checkpoint(): Checkpoint {
+    const seen: Record<string, string> = {};
+    const floor = this.#complete ? this.#watermark : -Infinity;
+    for (const [id, at] of this.#seen) if (Date.parse(at) >= floor) seen[id] = at;
+    return {
+      version: 1,
+      vendor: this.#def.id,
+      scope: this.#scope,
+      since: this.#ctx.since === undefined ? null : new Date(this.#ctx.since).toISOString(),
+      until: new Date(this.#ctx.until).toISOString(),
+      watermark: new Date(this.#watermark).toISOString(),
+      position: this.#complete ? null : this.#position,
+      complete: this.#complete,
+      seen,
+    };
+  }
+
+  async *pages(cancel: AbortSignal): AsyncGenerator<Page<Raw>, void, undefined> {
+    for await (const { page, events } of this.#read(cancel)) {
+      for (const { event, position } of events) this.#accept(event, position);
+      this.#position = { state: page.state, skip: page.records.length };
+      yield { records: page.records as Raw[], events: events.map((e) => e.event), requestId: page.requestId, checkpoint: this.checkpoint() };
+    }
+    this.#complete = true;
+  }
+
+  async *events(cancel: AbortSignal): AsyncGenerator<AuditEvent<Raw>, void, undefined> {
+    for await (const { page, events } of this.#read(cancel)) {
+      for (const { event, position } of events) {
+        this.#accept(event, position);
+        yield event;
+      }
+      this.#position = { state: page.state, skip: page.records.length };
+    }
+    this.#complete = true;
+  }
+
+  /** Records an event as yielded: the checkpoint moves past it. */
+  #accept(event: AuditEvent<Raw>, position: Position<unknown>): void {
+    this.#position = position;
+    if (Date.parse(event.occurredAt) >= this.#watermark) this.#seen.set(event.id, event.occurredAt);
+  }
+
+  /** Pages with their new, in-range events normalized; each event knows the position after it. */
+  async *#read(cancel: AbortSignal) {
+    const { since, until } = this.#ctx;
+    const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
+    const pages = paginate(this.#http, this.#def.strategy, this.#ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, this.#resume);
+    for await (const page of pages) {
+      const events: Array<{ event: AuditEvent<Raw>; position: Position<unknown> }> = [];
+      for (let i = page.skip; i < page.records.length; i++) {
+        const event = this.#normalize(page.records[i], i, page.requestId);
+        const at = Date.parse(event.occurredAt);
+        // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
+        if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
+        events.push({ event, position: { state: page.state, skip: i + 1 } });
+      }
+      yield { page, events };
+    }
+  }
+
+  #normalize(record: unknown, index: number, requestId: string | undefined): AuditEvent<Raw> {
+    const vendor = this.#def.id;
+    const parsed = this.#def.record.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ResponseValidationError({ vendor, path: [`records[${index}]`, ...(issue?.path.map(String) ?? [])].join("."), requestId, message: issue?.message ?? "invalid record" });
+    }
+    try {
+      // `raw` is the record exactly as received, not zod's copy of it.
+      return this.#def.normalize(record as Raw, { tenant: this.#tenant });
+    } catch (error) {
+      if (error instanceof RecordFieldError) {
+        throw new ResponseValidationError({ vendor, path: `records[${index}].${error.field}`, requestId, message: error.message });
+      }
+      throw error;
+    }
+  }
+}
+
+/** A Date or RFC 3339 string as epoch ms; ConfigError naming the option otherwise. */
+export function timeParam(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new ConfigError("is an invalid Date", option);
+    return ms;
+  }
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new ConfigError(`must be a Date or an RFC 3339 date-time with a zone, such as "2026-01-01T00:00:00Z" (got ${JSON.stringify(value)})`, option);
+}

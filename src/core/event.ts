@@ -1,0 +1,156 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
+
+export const OPERATIONS = ["create", "read", "update", "delete", "login", "other"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** One audit-log record, the same shape for every vendor, with the vendor's record kept in `raw`. */
+export interface AuditEvent<Raw = unknown> {
+  vendor: VendorId;
+  /** The vendor's id as a string; Cortex, which has none: `"sha256:" + hex` of the canonical record. */
+  id: string;
+  /** RFC 3339, UTC, millisecond precision: `2026-03-01T12:00:00.000Z`. */
+  occurredAt: string;
+  /** The vendor's action, verbatim (`"unknown"` when the record has none). */
+  action: string;
+  operation: Operation;
+  outcome?: "success" | "failure";
+  actor: { id?: string; type?: string; name?: string; email?: string };
+  source: { ip?: string; userAgent?: string };
+  target?: { type?: string; id?: string; name?: string };
+  /** Human description (Zendesk `change_description`, Datafold `log_entry`, JITSudo `reasoning`). */
+  message?: string;
+  /** Zendesk subdomain, JITSudo tenant id. */
+  tenant?: string;
+  /** Every vendor field not mapped above: nothing is dropped. */
+  unmapped: Record<string, unknown>;
+  /** The record exactly as received. */
+  raw: Raw;
+}
+
+const optionalString = z.string().optional();
+
+export const AuditEventSchema = z.object({
+  vendor: z.enum(VENDOR_IDS),
+  id: z.string().min(1),
+  occurredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds"),
+  action: z.string().min(1),
+  operation: z.enum(OPERATIONS),
+  outcome: z.enum(["success", "failure"]).optional(),
+  actor: z.object({ id: optionalString, type: optionalString, name: optionalString, email: optionalString }),
+  source: z.object({ ip: optionalString, userAgent: optionalString }),
+  target: z.object({ type: optionalString, id: optionalString, name: optionalString }).optional(),
+  message: optionalString,
+  tenant: optionalString,
+  unmapped: z.record(z.string(), z.unknown()),
+  raw: z.unknown(),
+});
+
+// --- operation ---------------------------------------------------------------------------------
+
+const OPERATION_KEYWORDS: ReadonlyArray<readonly [Operation, readonly string[]]> = [
+  ["create", ["create", "add", "invite"]],
+  ["read", ["read", "view", "get", "list", "export", "download"]],
+  ["update", ["update", "edit", "change", "modify", "set", "enable", "disable"]],
+  ["delete", ["delete", "destroy", "remove", "revoke"]],
+  ["login", ["login", "logon", "signin", "authenticate"]],
+];
+
+const operationCache = new Map<string, Operation>();
+
+/**
+ * The operation an action names, by keyword, case-insensitively (DESIGN §10). CamelCase actions
+ * (Pylon `UserCreated`) are split into words first, so `UserCreated` is create. Cached per action:
+ * a stream has few distinct actions and many events.
+ */
+export function operationOf(action: string): Operation {
+  let op = operationCache.get(action);
+  if (op === undefined) {
+    op = deriveOperation(action);
+    if (operationCache.size < 10_000) operationCache.set(action, op);
+  }
+  return op;
+}
+
+function deriveOperation(action: string): Operation {
+  const words = action
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  for (const [op, keywords] of OPERATION_KEYWORDS) {
+    // `sign_in` spans two words once split.
+    if (op === "login" && /(^|_)sign_in(_|$)/.test(words.join("_"))) return op;
+    for (const word of words) {
+      for (const keyword of keywords) {
+        // `created`, `deleted`, `exported`, `revoked`: a keyword followed by an inflection.
+        if (word === keyword || (word.startsWith(keyword) && /^(e?d|s|ing|e?s)$/.test(word.slice(keyword.length)))) {
+          return op;
+        }
+      }
+    }
+  }
+  return "other";
+}
+
+// --- time --------------------------------------------------------------------------------------
+
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ISO_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * A vendor timestamp as RFC 3339 UTC with milliseconds, or undefined when it is not a usable
+ * time. A timestamp without a zone (Datafold's format is unspecified) is read as UTC.
+ */
+export function toOccurredAt(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  if (CANONICAL_TIME.test(value)) return value;
+  if (!ISO_LIKE.test(value)) return undefined;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
+  const ms = Date.parse(hasZone ? value : `${value}Z`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+// --- ids ---------------------------------------------------------------------------------------
+
+/** JSON with object keys sorted at every depth and no whitespace (DESIGN §10). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(",")}}`;
+}
+
+/** `"sha256:"` + lowercase hex SHA-256 of the canonical JSON: the id of a record that has none. */
+export function contentHashId(record: unknown): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(record)).digest("hex")}`;
+}
+
+// --- building ----------------------------------------------------------------------------------
+
+/** Everything in `raw` whose key the vendor's mapping did not use. */
+export function unmappedFields(raw: Record<string, unknown>, mapped: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in raw) {
+    if (!mapped.has(key)) out[key] = raw[key];
+  }
+  return out;
+}
+
+/** A string, or a number as a string; undefined for null, empty and anything else. */
+export function str(value: unknown): string | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Drops undefined members so events compare and serialize cleanly. */
+export function compact<T extends Record<string, unknown>>(obj: T): T {
+  for (const key in obj) if (obj[key] === undefined) delete obj[key];
+  return obj;
+}

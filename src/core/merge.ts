@@ -1,0 +1,69 @@
+import { positiveWhole } from "./options.js";
+import { ConfigError } from "./errors.js";
+import { EventStream } from "./stream.js";
+import type { AuditEvent } from "./event.js";
+import type { Checkpoint } from "./checkpoint.js";
+
+/** The checkpoint of a merged stream: each part's, in the order the streams were given. */
+export interface MergedCheckpoint {
+  version: 1;
+  parts: Checkpoint[];
+}
+
+type Part = EventStream<AuditEvent<any>, Checkpoint>;
+
+/**
+ * Several streams (typically one per vendor) read at once and yielded as one, in arrival order.
+ * Each part's checkpoint moves only when its event is yielded here, so the merged checkpoint
+ * resumes every part exactly. Breaking out stops every part.
+ */
+export function mergeEvents<T extends AuditEvent<any>>(
+  streams: ReadonlyArray<EventStream<T, Checkpoint>>,
+  options: { concurrency?: number } = {},
+): EventStream<T, MergedCheckpoint> {
+  if (!Array.isArray(streams) || streams.some((s) => !(s instanceof EventStream))) {
+    throw new ConfigError("must be an array of streams from client.events()", "streams");
+  }
+  const concurrency = positiveWhole(options.concurrency ?? Math.max(1, streams.length), "concurrency");
+  const committed: Checkpoint[] = streams.map((s) => (s as Part).checkpoint());
+
+  async function* source(): AsyncGenerator<T, void, undefined> {
+    const iterators = streams.map((s) => s[Symbol.asyncIterator]());
+    type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined };
+    const inFlight = new Map<number, Promise<Pulled>>();
+    const waiting = streams.map((_, i) => i);
+    const pull = (index: number) => {
+      inFlight.set(
+        index,
+        iterators[index]!.next().then((result) => ({
+          index,
+          result,
+          // The part's checkpoint right after this event: committed only when it is yielded here.
+          checkpoint: result.done ? undefined : (streams[index] as Part).checkpoint(),
+        })),
+      );
+    };
+    try {
+      while (waiting.length > 0 && inFlight.size < concurrency) pull(waiting.shift()!);
+      while (inFlight.size > 0) {
+        const { index, result, checkpoint } = await Promise.race(inFlight.values());
+        inFlight.delete(index);
+        if (result.done) {
+          committed[index] = (streams[index] as Part).checkpoint();
+          if (waiting.length > 0) pull(waiting.shift()!);
+          continue;
+        }
+        committed[index] = checkpoint!;
+        yield result.value;
+        pull(index);
+      }
+    } finally {
+      // Stop every part now: abort what each has in flight, then close it.
+      for (const stream of streams) EventStream.cancel(stream);
+      for (const pending of inFlight.values()) pending.catch(() => undefined);
+      await Promise.allSettled(iterators.map((it) => it.return?.()));
+    }
+  }
+
+  return new EventStream<T, MergedCheckpoint>(source, () => ({ version: 1, parts: committed.map((c) => structuredClone(c)) }));
+}

@@ -1,0 +1,104 @@
+/**
+ * OCSF 1.x API Activity (class_uid 6003) from a normalized event, for SIEMs that speak OCSF.
+ * https://schema.ocsf.io/1.3.0/classes/api_activity
+ */
+import type { AuditEvent, Operation } from "./event.js";
+import type { VendorId } from "./vendor-id.js";
+
+const ACTIVITY: Record<Operation, { id: number; name: string }> = {
+  create: { id: 1, name: "Create" },
+  read: { id: 2, name: "Read" },
+  update: { id: 3, name: "Update" },
+  delete: { id: 4, name: "Delete" },
+  login: { id: 99, name: "Other" },
+  other: { id: 99, name: "Other" },
+};
+
+const PRODUCT: Record<VendorId, { name: string; vendor_name: string }> = {
+  pylon: { name: "Pylon", vendor_name: "Pylon" },
+  zendesk: { name: "Zendesk Support", vendor_name: "Zendesk" },
+  cortex: { name: "Cortex", vendor_name: "Cortex" },
+  datafold: { name: "Datafold", vendor_name: "Datafold" },
+  jitsudo: { name: "JITSudo", vendor_name: "JITSudo" },
+};
+
+const CLASS_UID = 6003;
+const CATEGORY_UID = 6;
+
+export interface OcsfApiActivity {
+  class_uid: 6003;
+  class_name: "API Activity";
+  category_uid: 6;
+  category_name: "Application Activity";
+  activity_id: number;
+  activity_name: string;
+  type_uid: number;
+  type_name: string;
+  severity_id: 1;
+  severity: "Informational";
+  status_id: 0 | 1 | 2;
+  status: "Unknown" | "Success" | "Failure";
+  time: number;
+  message?: string;
+  metadata: {
+    version: string;
+    uid: string;
+    product: { name: string; vendor_name: string };
+    tenant_uid?: string;
+    original_time: string;
+    logged_time?: number;
+  };
+  api: { operation: string };
+  actor: { user: { uid?: string; type?: string; name?: string; email_addr?: string } };
+  src_endpoint: { ip?: string; svc_name?: string };
+  http_request?: { user_agent: string };
+  resources: Array<{ type?: string; uid?: string; name?: string }>;
+  unmapped: Record<string, unknown>;
+  raw_data: string;
+}
+
+/** Maps an event to OCSF API Activity. `activity_id`: create 1, read 2, update 3, delete 4, else 99. */
+export function toOCSF(event: AuditEvent): OcsfApiActivity {
+  const activity = ACTIVITY[event.operation] ?? ACTIVITY.other;
+  const status = event.outcome === "success" ? ({ status_id: 1, status: "Success" } as const) : event.outcome === "failure" ? ({ status_id: 2, status: "Failure" } as const) : ({ status_id: 0, status: "Unknown" } as const);
+  const user: OcsfApiActivity["actor"]["user"] = {};
+  if (event.actor.id !== undefined) user.uid = event.actor.id;
+  if (event.actor.type !== undefined) user.type = event.actor.type;
+  if (event.actor.name !== undefined) user.name = event.actor.name;
+  if (event.actor.email !== undefined) user.email_addr = event.actor.email;
+  const src: OcsfApiActivity["src_endpoint"] = {};
+  if (event.source.ip !== undefined) src.ip = event.source.ip;
+  const resource: OcsfApiActivity["resources"][number] = {};
+  if (event.target?.type !== undefined) resource.type = event.target.type;
+  if (event.target?.id !== undefined) resource.uid = event.target.id;
+  if (event.target?.name !== undefined) resource.name = event.target.name;
+  return {
+    class_uid: CLASS_UID,
+    class_name: "API Activity",
+    category_uid: CATEGORY_UID,
+    category_name: "Application Activity",
+    activity_id: activity.id,
+    activity_name: activity.name,
+    type_uid: CLASS_UID * 100 + activity.id,
+    type_name: `API Activity: ${activity.name}`,
+    severity_id: 1,
+    severity: "Informational",
+    ...status,
+    time: Date.parse(event.occurredAt),
+    ...(event.message !== undefined ? { message: event.message } : {}),
+    metadata: {
+      version: "1.3.0",
+      uid: event.id,
+      product: { ...PRODUCT[event.vendor] },
+      ...(event.tenant !== undefined ? { tenant_uid: event.tenant } : {}),
+      original_time: event.occurredAt,
+    },
+    api: { operation: event.action },
+    actor: { user },
+    src_endpoint: src,
+    ...(event.source.userAgent !== undefined ? { http_request: { user_agent: event.source.userAgent } } : {}),
+    resources: Object.keys(resource).length > 0 ? [resource] : [],
+    unmapped: event.unmapped,
+    raw_data: JSON.stringify(event.raw),
+  };
+}

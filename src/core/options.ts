@@ -1,0 +1,151 @@
+import { systemClock, type Clock } from "../internal/clock.js";
+import { ConfigError } from "./errors.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
+
+/** Any object with some of these methods (console, pino, winston). Auth headers are masked. */
+export interface Logger {
+  debug?(message: string, data?: Record<string, unknown>): void;
+  info?(message: string, data?: Record<string, unknown>): void;
+  warn?(message: string, data?: Record<string, unknown>): void;
+  error?(message: string, data?: Record<string, unknown>): void;
+}
+
+/** Options every vendor's factory accepts. */
+export interface CommonOptions {
+  /** Origin to send requests to (scheme, host, port), without the API path. https unless loopback. */
+  baseUrl?: string;
+  /** A fetch to use instead of `globalThis.fetch` (which is otherwise read at each call). */
+  fetch?: typeof fetch;
+  /** Retries on network errors, timeouts, 408/409/425/429/5xx. Default 3. */
+  maxRetries?: number;
+  /** A vendor asking to wait longer than this fails with `RateLimitError` instead. Default 60 000. */
+  maxRetryDelayMs?: number;
+  /** Per request. Default 60 000. */
+  timeoutMs?: number;
+  /** Client-side limit; default the vendor's documented one. `false` turns it off. */
+  rateLimit?: false | { requestsPerMinute: number };
+  /** Pages fetched ahead while the caller works on the current one. Default 1; 0 = strictly sequential. */
+  prefetch?: number;
+  /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows). Default 4. */
+  concurrency?: number;
+  logger?: Logger;
+  /** Least severe level passed to `logger`. Default "warn". */
+  logLevel?: LogLevel;
+  /** Your application's name/version, sent before `auditlogs/<version>` in User-Agent. */
+  userAgent?: string;
+  /** Time source and timer, for tests. */
+  clock?: Clock;
+}
+
+export interface ResolvedCommon {
+  origin: string;
+  fetch: typeof fetch | undefined;
+  maxRetries: number;
+  maxRetryDelayMs: number;
+  timeoutMs: number;
+  requestsPerMinute: number | undefined;
+  prefetch: number;
+  concurrency: number;
+  logger: Logger | undefined;
+  logLevel: LogLevel;
+  userAgent: string | undefined;
+  clock: Clock;
+}
+
+/** Validates the common options; a bad one throws `ConfigError` naming it, before any request. */
+export function resolveCommon(
+  options: CommonOptions,
+  defaults: { baseUrl: string | undefined; requestsPerMinute: number | undefined },
+): ResolvedCommon {
+  if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
+  const baseUrl = options.baseUrl ?? defaults.baseUrl;
+  if (baseUrl === undefined) throw new ConfigError("is required for this vendor (it is self-hosted)", "baseUrl");
+  const rateLimit = options.rateLimit;
+  let requestsPerMinute = defaults.requestsPerMinute;
+  if (rateLimit === false) requestsPerMinute = undefined;
+  else if (rateLimit !== undefined) {
+    if (typeof rateLimit !== "object" || rateLimit === null) throw new ConfigError("must be false or { requestsPerMinute }", "rateLimit");
+    requestsPerMinute = positiveNumber(rateLimit.requestsPerMinute, "rateLimit.requestsPerMinute");
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== "function") throw new ConfigError("must be a function", "fetch");
+  if (options.logger !== undefined && (typeof options.logger !== "object" || options.logger === null)) {
+    throw new ConfigError("must be an object with debug/info/warn/error methods", "logger");
+  }
+  const logLevel = options.logLevel ?? "warn";
+  if (!["debug", "info", "warn", "error", "off"].includes(logLevel)) {
+    throw new ConfigError(`must be one of debug, info, warn, error, off (got ${JSON.stringify(logLevel)})`, "logLevel");
+  }
+  if (options.userAgent !== undefined && (typeof options.userAgent !== "string" || /[\r\n]/.test(options.userAgent))) {
+    throw new ConfigError("must be a single-line string", "userAgent");
+  }
+  return {
+    origin: parseOrigin(baseUrl, "baseUrl"),
+    fetch: options.fetch,
+    maxRetries: wholeNumber(options.maxRetries ?? 3, "maxRetries"),
+    maxRetryDelayMs: wholeNumber(options.maxRetryDelayMs ?? 60_000, "maxRetryDelayMs"),
+    timeoutMs: positiveNumber(options.timeoutMs ?? 60_000, "timeoutMs"),
+    requestsPerMinute,
+    prefetch: wholeNumber(options.prefetch ?? 1, "prefetch"),
+    concurrency: positiveWhole(options.concurrency ?? 4, "concurrency"),
+    logger: options.logger,
+    logLevel,
+    userAgent: options.userAgent,
+    clock: options.clock ?? systemClock,
+  };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The origin of `value`, which must be an http(s) URL with no path beyond `/`: https, or http on
+ * a loopback host (the simulator, a local proxy).
+ */
+export function parseOrigin(value: unknown, option: string): string {
+  if (typeof value !== "string" || value.trim() === "") throw new ConfigError("must be a URL such as https://api.example.com", option);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`is not a valid URL: ${JSON.stringify(value)}`, option);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(`must be http(s), got ${url.protocol}`, option);
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) {
+    throw new ConfigError(`must use https (http is allowed only for localhost/127.0.0.1/[::1]), got ${url.origin}`, option);
+  }
+  if (url.username || url.password) throw new ConfigError("must not contain credentials", option);
+  if (url.pathname !== "/" && url.pathname !== "") {
+    throw new ConfigError(`must be an origin only (scheme, host, port); the client adds the API path itself. Got path ${url.pathname}`, option);
+  }
+  if (url.search || url.hash) throw new ConfigError("must not have a query or fragment", option);
+  return url.origin;
+}
+
+export function wholeNumber(value: unknown, option: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ConfigError(`must be a whole number >= 0, got ${JSON.stringify(value)}`, option);
+  }
+  return value;
+}
+
+export function positiveWhole(value: unknown, option: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`must be a whole number >= 1, got ${JSON.stringify(value)}`, option);
+  }
+  return value;
+}
+
+function positiveNumber(value: unknown, option: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`must be a number > 0, got ${JSON.stringify(value)}`, option);
+  }
+  return value;
+}
+
+/** A non-empty single-line string credential; the message never echoes the value. */
+export function requireSecret(value: unknown, option: string): string {
+  if (value === undefined || value === null || value === "") throw new ConfigError("is required", option);
+  if (typeof value !== "string") throw new ConfigError(`must be a string, got ${typeof value}`, option);
+  if (value.trim() !== value || /[\s\r\n]/.test(value)) throw new ConfigError("must not contain whitespace or line breaks", option);
+  return value;
+}

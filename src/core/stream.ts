@@ -1,0 +1,49 @@
+import { AuditLogsError } from "./errors.js";
+import { positiveWhole } from "./options.js";
+import type { AuditEvent } from "./event.js";
+
+/**
+ * What `events()` returns: iterate it once with `for await`, and ask it at any point for the
+ * checkpoint that resumes right after the last event it yielded.
+ */
+export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T> {
+  #started = false;
+  readonly #source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
+  readonly #checkpoint: () => C;
+  readonly #cancel = new AbortController();
+
+  /** @internal `source` reads until `signal` aborts (see `cancelStream`). */
+  constructor(source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>, checkpoint: () => C) {
+    this.#source = source;
+    this.#checkpoint = checkpoint;
+  }
+
+  /** @internal Aborts the requests in flight now, even while a `next()` is pending. */
+  static cancel(stream: EventStream<any, any>): void {
+    stream.#cancel.abort(new Error("stream cancelled"));
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    if (this.#started) {
+      throw new AuditLogsError("This stream was already iterated; call events() again (with resumeFrom to continue).");
+    }
+    this.#started = true;
+    return this.#source(this.#cancel.signal);
+  }
+
+  /** A JSON value to store and pass back as `resumeFrom`. Safe to call at any time. */
+  checkpoint(): C {
+    return this.#checkpoint();
+  }
+
+  /** Collects events into an array. `limit` is required, so a large export cannot fill memory by accident. */
+  async toArray(options: { limit: number }): Promise<T[]> {
+    const limit = positiveWhole(options?.limit, "limit");
+    const out: T[] = [];
+    for await (const item of this) {
+      out.push(item);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}

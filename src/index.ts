@@ -1,0 +1,38 @@
+/**
+ * auditlogs: one typed, normalized, resumable stream of audit events from Pylon, Zendesk,
+ * Cortex, Datafold and JITSudo.
+ */
+export { createClient, type ClientOptions, type AnyClient } from "./create-client.js";
+export { createPylonClient, type PylonClient, type PylonOptions, type PylonAuditLog, type PylonFilter } from "./vendors/pylon.js";
+export { createZendeskClient, type ZendeskClient, type ZendeskOptions, type ZendeskAuditLog, type ZendeskFilter } from "./vendors/zendesk.js";
+export { createCortexClient, type CortexClient, type CortexOptions, type CortexAuditLog, type CortexFilter } from "./vendors/cortex.js";
+export { createDatafoldClient, type DatafoldClient, type DatafoldOptions, type DatafoldAuditLog, type DatafoldFilter } from "./vendors/datafold.js";
+export { createJitsudoClient, type JitsudoClient, type JitsudoOptions, type JitsudoAuditLog, type JitsudoFilter } from "./vendors/jitsudo.js";
+
+export { AuditEventSchema, type AuditEvent, type Operation } from "./core/event.js";
+export { EventStream } from "./core/stream.js";
+export type { Checkpoint } from "./core/checkpoint.js";
+export type { AuditLogClient, EventParams, Page } from "./core/client.js";
+export type { CommonOptions, Logger, LogLevel } from "./core/options.js";
+export type { Clock } from "./internal/clock.js";
+export { mergeEvents, type MergedCheckpoint } from "./core/merge.js";
+export { toOCSF, type OcsfApiActivity } from "./core/ocsf.js";
+export { VENDOR_IDS, type VendorId } from "./core/vendor-id.js";
+export {
+  AuditLogsError,
+  ConfigError,
+  ApiError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  UnprocessableEntityError,
+  RateLimitError,
+  InternalServerError,
+  ConnectionError,
+  TimeoutError,
+  UserAbortError,
+  ResponseValidationError,
+  PaginationLoopError,
+} from "./core/errors.js";
+export { VERSION } from "./version.js";
