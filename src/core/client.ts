@@ -32,8 +32,8 @@ export interface NormalizeContext {
 }
 
 /** Everything a vendor file tells the core. */
-export interface VendorDefinition<Options extends CommonOptions, Raw, Filter, S, E> {
-  id: VendorId;
+export interface VendorDefinition<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E> {
+  id: V;
   /** The vendor's default origin, or undefined where `baseUrl` is required (self-hosted). */
   defaultBaseUrl(options: Options): string | undefined;
   /** The documented limit, used by the client-side rate limiter unless overridden. */
@@ -44,7 +44,8 @@ export interface VendorDefinition<Options extends CommonOptions, Raw, Filter, S,
   record: z.ZodType<Raw>;
   normalize(raw: Raw, ctx: NormalizeContext): AuditEvent<Raw>;
   strategy: Strategy<S, E>;
-  pageSize: { max: number };
+  /** Page-size bounds; undefined for a vendor without pages (Datafold). */
+  pageSize: { max: number } | undefined;
   /** Validates `filter` (ConfigError naming `filter.<key>`). */
   filter(value: unknown): Filter | undefined;
   /** The latest `until` the vendor accepts, given now (Zendesk: now − 61 s). */
@@ -55,6 +56,8 @@ export interface VendorDefinition<Options extends CommonOptions, Raw, Filter, S,
   explainError?(status: number, body: unknown): string | undefined;
   /** The raw client must send a JSON body on GET (Datafold). */
   getWithBody?: boolean;
+  /** A client-level default for `windowMs` (Datafold). */
+  windowMs?(options: Options): number | undefined;
 }
 
 /** Parameters of `events()` and `pages()`. */
@@ -95,7 +98,7 @@ export interface AuditLogClient<V extends VendorId, Raw, Filter, Paths extends {
 }
 
 export function createVendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>(
-  def: VendorDefinition<Options, Raw, Filter, S, E> & { id: V },
+  def: VendorDefinition<V, Options, Raw, Filter, S, E>,
   options: Options,
 ): AuditLogClient<V, Raw, Filter, Paths> {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
@@ -121,7 +124,9 @@ export function createVendorClient<V extends VendorId, Options extends CommonOpt
     fetch: http.fetch,
     ...(def.getWithBody ? { Request: BodyCarryingRequest } : {}),
   });
-  return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, auth.tenant);
+  const windowMs = def.windowMs?.(options);
+  if (windowMs !== undefined) wholeNumber(windowMs, "windowMs");
+  return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, { tenant: auth.tenant, windowMs });
 }
 
 class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>
@@ -129,17 +134,17 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
 {
   readonly vendor: V;
   readonly raw: Client<Paths>;
-  readonly #def: VendorDefinition<Options, Raw, Filter, S, E>;
+  readonly #def: VendorDefinition<V, Options, Raw, Filter, S, E>;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
-  readonly #tenant: string | undefined;
+  readonly #defaults: RunDefaults;
 
-  constructor(def: VendorDefinition<Options, Raw, Filter, S, E> & { id: V }, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, tenant: string | undefined) {
+  constructor(def: VendorDefinition<V, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, defaults: RunDefaults) {
     this.vendor = def.id;
     this.#def = def;
     this.#common = common;
     this.#http = http;
-    this.#tenant = tenant;
+    this.#defaults = defaults;
     this.raw = raw;
   }
 
@@ -148,12 +153,12 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
   }
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw>, Checkpoint> {
-    const run = new Run(this.#def, this.#common, this.#http, this.#tenant, params);
+    const run = new Run(this.#def, this.#common, this.#http, this.#defaults, params);
     return new EventStream((cancel) => run.events(cancel), () => run.checkpoint());
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint } {
-    const run = new Run(this.#def, this.#common, this.#http, this.#tenant, params);
+    const run = new Run(this.#def, this.#common, this.#http, this.#defaults, params);
     return new EventStream((cancel) => run.pages(cancel), () => run.checkpoint());
   }
 
@@ -172,9 +177,15 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
 
 // --- one run -----------------------------------------------------------------------------------
 
+/** Per-client values a run starts from. */
+interface RunDefaults {
+  tenant: string | undefined;
+  windowMs: number | undefined;
+}
+
 /** One pass over `[since, until)`, with the state its checkpoint is made of. */
 class Run<Options extends CommonOptions, Raw, Filter, S, E> {
-  readonly #def: VendorDefinition<Options, Raw, Filter, S, E>;
+  readonly #def: VendorDefinition<VendorId, Options, Raw, Filter, S, E>;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
   readonly #tenant: string | undefined;
@@ -188,19 +199,23 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   #position: Position<unknown> | null = null;
   #complete = false;
 
-  constructor(def: VendorDefinition<Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, tenant: string | undefined, params: EventParams<Filter>) {
+  constructor(def: VendorDefinition<VendorId, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, defaults: RunDefaults, params: EventParams<Filter>) {
     if (params === null || typeof params !== "object") throw new ConfigError("params must be an object");
     this.#def = def;
     this.#common = common;
     this.#http = http;
+    const tenant = defaults.tenant;
     this.#tenant = tenant;
     const filter = def.filter(params.filter);
     const pageSize = params.pageSize === undefined ? undefined : wholeNumber(params.pageSize, "pageSize");
-    if (pageSize !== undefined && (pageSize < 1 || pageSize > def.pageSize.max)) {
+    if (pageSize !== undefined && !def.pageSize) {
+      throw new ConfigError(`${def.id} has no pages (it answers one time range at a time); use windowMs to size the requests`, "pageSize");
+    }
+    if (pageSize !== undefined && def.pageSize && (pageSize < 1 || pageSize > def.pageSize.max)) {
       throw new ConfigError(`must be between 1 and ${def.pageSize.max} for ${def.id}, got ${pageSize}`, "pageSize");
     }
     const lagMs = wholeNumber(params.lagMs ?? DEFAULT_LAG_MS, "lagMs");
-    const windowMs = params.windowMs === undefined ? DAY_MS : wholeNumber(params.windowMs, "windowMs");
+    const windowMs = wholeNumber(params.windowMs ?? defaults.windowMs ?? DAY_MS, "windowMs");
     if (windowMs < 1_000) throw new ConfigError("must be at least 1000 (one second)", "windowMs");
     if (params.signal !== undefined && !(params.signal instanceof AbortSignal)) throw new ConfigError("must be an AbortSignal", "signal");
     this.#signal = params.signal;

@@ -29,7 +29,7 @@ function hasBrand(value: unknown, symbol: symbol): boolean {
 function branded<T extends abstract new (...args: any[]) => AuditLogsError>(Base: T, name: string) {
   const symbol = brand(name);
   abstract class Branded extends Base {
-    static override readonly brand = symbol;
+    static readonly brand: symbol = symbol;
     constructor(...args: any[]) {
       super(...args);
       Object.defineProperty(this, symbol, { value: true });

@@ -231,7 +231,7 @@ type RequestWithBody = Request & { [GET_BODY]?: string };
  * `Request` option: WHATWG `new Request()` throws on a GET with a body (Datafold needs one).
  */
 export class BodyCarryingRequest extends Request {
-  constructor(input: RequestInfo | URL, init?: RequestInit) {
+  constructor(input: string | URL | Request, init?: RequestInit) {
     const method = (init?.method ?? "GET").toUpperCase();
     const carries = init?.body != null && (method === "GET" || method === "HEAD");
     super(input, carries ? { ...init, body: null } : init);

@@ -211,8 +211,8 @@ export function linkStrategy<E>(spec: {
   envelope: z.ZodType<E>;
   firstUrl(ctx: RunContext): URL;
   records(envelope: E): unknown[];
-  /** The next page's URL, or undefined at the end. */
-  next(envelope: E): string | undefined;
+  /** The next page's URL (absolute, or relative to the current page's), or undefined at the end. */
+  next(envelope: E, current: URL): string | undefined;
   /** Applied to every URL, stored ones included (e.g. the page size of this run). */
   adjust?(url: URL, ctx: RunContext): void;
 }): Strategy<string, E> {
@@ -226,12 +226,12 @@ export function linkStrategy<E>(spec: {
       spec.adjust?.(url, ctx);
       return { url };
     },
-    read: (envelope, _state, ctx) => {
-      const next = spec.next(envelope);
+    read: (envelope, state, ctx) => {
+      const next = spec.next(envelope, new URL(state));
       if (next === undefined) return { records: spec.records(envelope), next: [] };
       let url: URL;
       try {
-        url = new URL(next, ctx.origin);
+        url = new URL(next, state);
       } catch {
         throw new ResponseValidationError({ vendor: ctx.vendor, path: "links.next", message: "next link is not a URL" });
       }
@@ -310,7 +310,6 @@ export function timeWindowStrategy<E>(spec: {
   body(window: { start: number; end: number }, ctx: RunContext): unknown;
   records(envelope: E): unknown[];
   splitAt: number;
-  defaultSince(until: number): number;
 }): Strategy<{ start: number; end: number }, E> {
   type W = { start: number; end: number };
   const windows = (from: number, to: number, size: number): W[] => {
@@ -323,7 +322,8 @@ export function timeWindowStrategy<E>(spec: {
     parallel: true,
     envelope: spec.envelope,
     start: (ctx, resume) => {
-      const since = ctx.since ?? spec.defaultSince(ctx.until);
+      const since = ctx.since;
+      if (since === undefined) throw new Error("time windows need a start (the vendor definition gives defaultSince)");
       if (!resume) return { states: windows(since, ctx.until, ctx.windowMs), skip: 0 };
       return { states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip };
     },

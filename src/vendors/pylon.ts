@@ -85,7 +85,7 @@ const strategy = cursorStrategy({
 
 // --- factory -----------------------------------------------------------------------------------
 
-const pylon: VendorDefinition<PylonOptions, PylonAuditLog, PylonFilter, string | null, z.infer<typeof envelope>> = {
+const pylon: VendorDefinition<"pylon", PylonOptions, PylonAuditLog, PylonFilter, string | null, z.infer<typeof envelope>> = {
   id: "pylon",
   defaultBaseUrl: () => "https://api.usepylon.com",
   // 60/min documented for this endpoint (a newer page says 30/120/300 by tier: `rateLimit` overrides).
