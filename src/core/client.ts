@@ -4,6 +4,7 @@
  * `events()`, `pages()` and `raw`, with checkpoints, half-open time ranges and dedupe.
  */
 import { inspect } from "node:util";
+import { abortReason } from "../internal/clock.js";
 import createFetchClient, { type Client } from "openapi-fetch";
 import type { z } from "zod";
 import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
@@ -275,6 +276,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   async *events(cancel: AbortSignal): AsyncGenerator<AuditEvent<Raw>, void, undefined> {
     for await (const { page, events } of this.#read(cancel)) {
       for (const { event, position } of events) {
+        // An abort stops the stream at once, not at the end of the page in hand.
+        if (this.#signal?.aborted) throw abortReason(this.#signal);
         this.#accept(event, position);
         yield event;
       }
