@@ -265,23 +265,23 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   }
 
   async *pages(cancel: AbortSignal): AsyncGenerator<Page<Raw>, void, undefined> {
-    for await (const { page, events } of this.#read(cancel)) {
+    for await (const { page, events, end } of this.#read(cancel)) {
       for (const { event, position } of events) this.#accept(event, position);
-      this.#position = { state: page.state, skip: page.records.length };
+      this.#position = end;
       yield { records: page.records as Raw[], events: events.map((e) => e.event), requestId: page.requestId, checkpoint: this.checkpoint() };
     }
     this.#complete = true;
   }
 
   async *events(cancel: AbortSignal): AsyncGenerator<AuditEvent<Raw>, void, undefined> {
-    for await (const { page, events } of this.#read(cancel)) {
+    for await (const { events, end } of this.#read(cancel)) {
       for (const { event, position } of events) {
         // An abort stops the stream at once, not at the end of the page in hand.
         if (this.#signal?.aborted) throw abortReason(this.#signal);
         this.#accept(event, position);
         yield event;
       }
-      this.#position = { state: page.state, skip: page.records.length };
+      this.#position = end;
     }
     this.#complete = true;
   }
@@ -297,16 +297,21 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     const { since, until } = this.#ctx;
     const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
     const pages = paginate(this.#http, this.#def.strategy, this.#ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, this.#resume);
+    // A resumed run with a smaller page size may have to skip past its first page: the rest
+    // carries into the next, and the page's end position keeps counting so nothing repeats.
+    let carry = 0;
     for await (const page of pages) {
+      const skip = page.skip + carry;
+      carry = Math.max(0, skip - page.records.length);
       const events: Array<{ event: AuditEvent<Raw>; position: Position<unknown> }> = [];
-      for (let i = page.skip; i < page.records.length; i++) {
+      for (let i = skip; i < page.records.length; i++) {
         const event = this.#normalize(page.records[i], i, page.requestId);
         const at = Date.parse(event.occurredAt);
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
         if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
         events.push({ event, position: { state: page.state, skip: i + 1 } });
       }
-      yield { page, events };
+      yield { page, events, end: { state: page.state, skip: Math.max(skip, page.records.length) } };
     }
   }
 
