@@ -32,7 +32,8 @@ export function parseCommand<const O extends OptionsConfig>(command: string, arg
 function describeParseError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
-  const flag = /'(-[^' ]*)/.exec(message)?.[1];
+  // Node quotes the option: '--bogus', '--since <value>', '-q, --quiet'.
+  const flag = /'(?:-[^-,' ][^,' ]*, )?(-[^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown option ${flag}`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
     return /argument missing/.test(message) ? `${flag} needs a value` : `${flag} takes no value`;

@@ -39,7 +39,7 @@ export class ProgressLine {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending === undefined) return;
-    const width = Math.max(20, (this.#stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.#stream.columns || 80) - 1);
     const text = this.#pending.length > width ? `${this.#pending.slice(0, width - 1)}…` : this.#pending;
     this.#stream.write(`\r\x1b[2K${text}`);
     this.#pending = undefined;

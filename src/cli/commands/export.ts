@@ -103,6 +103,9 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) {
     throw new UsageError(`--since (${since}) must be earlier than --until (${until})`);
   }
+  if (since !== undefined && until === undefined && Date.parse(since) >= now) {
+    throw new UsageError(`--since (${since}) must be in the past`);
+  }
   const maxPageSize = MAX_PAGE_SIZE[vendor];
   if (values["page-size"] !== undefined && maxPageSize === undefined) {
     throw new UsageError(`--page-size: ${vendor} has no pages (it answers one time window per request)`);
