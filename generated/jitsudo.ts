@@ -84,10 +84,7 @@ export interface operations {
                 /** @description End of the time range. */
                 to?: string;
             };
-            header: {
-                /** @description Tenant identifier. Must match the tenant associated with the credential. Returns 403 tenant_mismatch if the credential and header belong to different tenants. */
-                "X-Tenant-ID": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

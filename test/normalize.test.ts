@@ -3,9 +3,9 @@
 import { describe, expect, test } from "vitest";
 import { createHash } from "node:crypto";
 import { AuditEventSchema, canonicalJson, contentHashId, operationOf, toOccurredAt } from "../src/core/event.js";
-import { normalizeCortex } from "../src/vendors/cortex.js";
+import { normalizeCortex, type CortexAuditLog } from "../src/vendors/cortex.js";
 import { normalizeDatafold } from "../src/vendors/datafold.js";
-import { normalizeJitsudo } from "../src/vendors/jitsudo.js";
+import { normalizeJitsudo, type JitsudoAuditLog } from "../src/vendors/jitsudo.js";
 import { normalizePylon } from "../src/vendors/pylon.js";
 import { normalizeZendesk } from "../src/vendors/zendesk.js";
 
@@ -103,7 +103,7 @@ describe("zendesk", () => {
 
 describe("cortex", () => {
   // C1 and C2.
-  const raw = { action: "UPDATE", actorIdentifier: "jane.doe@example.com", ipAddress: "203.0.113.7", objectIdentifier: "payments-service", objectType: "CATALOG", timestamp: "2026-05-04T15:22:11.123Z" };
+  const raw: CortexAuditLog = { action: "UPDATE", actorIdentifier: "jane.doe@example.com", ipAddress: "203.0.113.7", objectIdentifier: "payments-service", objectType: "CATALOG", timestamp: "2026-05-04T15:22:11.123Z" };
 
   test("content-hash id over sorted-key JSON, email actor also in actor.email", () => {
     const event = normalizeCortex(raw);
@@ -125,7 +125,7 @@ describe("cortex", () => {
   });
 
   test("the id does not depend on key order and differs when content differs", () => {
-    const reordered = Object.fromEntries(Object.entries(raw).reverse()) as typeof raw;
+    const reordered = Object.fromEntries(Object.entries(raw).reverse()) as CortexAuditLog;
     expect(normalizeCortex(reordered).id).toBe(normalizeCortex(raw).id);
     expect(normalizeCortex({ ...raw, action: "CREATE" }).id).not.toBe(normalizeCortex(raw).id);
   });
@@ -190,7 +190,7 @@ describe("datafold", () => {
 
 describe("jitsudo", () => {
   // J2.
-  const raw = {
+  const raw: JitsudoAuditLog = {
     id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
     actor_id: "system",
     actor_type: "system",
