@@ -1,0 +1,51 @@
+// Type-level tests: the generated spec types reach users through client.raw and the event types.
+import { describe, expectTypeOf, test } from "vitest";
+import { createClient, createCortexClient, createDatafoldClient, createJitsudoClient, createPylonClient, createZendeskClient, type AuditEvent } from "../src/index.js";
+import type { ZendeskAuditLog } from "../src/vendors/zendesk.js";
+
+const zendesk = createZendeskClient({ subdomain: "acme", auth: { email: "a@example.com", apiToken: "t" } });
+
+describe("client.raw is typed from each vendor's spec", () => {
+  test("Zendesk query parameters are checked by name and type", () => {
+    void zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { "page[size]": 100 } } });
+    void zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { sort: "created_at", "filter[created_at][]": ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"] } } });
+    // @ts-expect-error a misspelled parameter is rejected
+    void zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { "page[sise]": 100 } } });
+    // @ts-expect-error page[size] is a number
+    void zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { "page[size]": "100" } } });
+    // @ts-expect-error an unknown path is rejected
+    void zendesk.raw.GET("/api/v2/audit_log", {});
+  });
+
+  test("responses are typed", async () => {
+    const { data } = await zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { "page[size]": 10 } } });
+    expectTypeOf(data!.audit_logs[0]!.id).toEqualTypeOf<number>();
+  });
+
+  test("every vendor's raw client knows its own path", () => {
+    void createPylonClient({ apiToken: "t" }).raw.GET("/audit-logs", { params: { query: { limit: 10 } } });
+    void createCortexClient({ apiToken: "t" }).raw.GET("/api/v1/audit-logs", { params: { query: { page: 0, pageSize: 10 } } });
+    void createDatafoldClient({ apiKey: "k" }).raw.GET("/api/v1/audit_logs", { body: { start_date: "2026-01-01T00:00:00Z", end_date: null } });
+    void createJitsudoClient({ baseUrl: "https://j.example.com", apiKey: "k", tenantId: "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0" }).raw.GET("/v1/audit-log", { params: { query: { limit: 10 } } });
+    // @ts-expect-error Pylon has no such path
+    void createPylonClient({ apiToken: "t" }).raw.GET("/api/v2/audit_logs", {});
+  });
+});
+
+describe("events carry the vendor's raw type", () => {
+  test("AuditEvent<ZendeskAuditLog>", async () => {
+    for await (const event of zendesk.events()) {
+      expectTypeOf(event).toEqualTypeOf<AuditEvent<ZendeskAuditLog>>();
+      expectTypeOf(event.raw.created_at).toEqualTypeOf<string>();
+    }
+  });
+
+  test("createClient picks the client by vendor", () => {
+    const client = createClient({ vendor: "cortex", apiToken: "t" });
+    expectTypeOf(client.vendor).toEqualTypeOf<"cortex">();
+    // @ts-expect-error zendesk options need auth
+    createClient({ vendor: "zendesk", subdomain: "acme" });
+    // @ts-expect-error unknown filter keys are rejected at compile time too
+    zendesk.events({ filter: { actor: "x" } });
+  });
+});
