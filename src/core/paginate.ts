@@ -155,11 +155,12 @@ export async function* paginate<S, E>(
   try {
     fill();
     while (slots.length > 0) {
-      const slot = slots[0]!;
-      const page = await slot.result!;
+      const page = await slots[0]!.result!;
+      // The page in the caller's hands keeps its place among the `ahead` until the caller asks
+      // for the next one: with prefetch 0 nothing is fetched while it works (strictly sequential).
+      yield page;
       slots.shift();
       fill();
-      yield page;
     }
   } finally {
     // Reached on completion, error, and `break` alike: nothing keeps running behind the caller.
