@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 import { z } from "zod";
 import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
 
@@ -107,10 +107,34 @@ const ISO_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 export function toOccurredAt(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   if (CANONICAL_TIME.test(value)) return value;
+  const fast = utcSeconds(value);
+  if (fast !== undefined) return fast;
   if (!ISO_LIKE.test(value)) return undefined;
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
   const ms = Date.parse(hasZone ? value : `${value}Z`);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const twoDigits = (s: string, at: number) => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (Zendesk's second precision, microsecond stamps) as
+ * canonical text without a Date round trip, which costs ~10x more per event. Only when every
+ * field is in range; anything else (Feb 30, hour 24, which Date.parse rolls over) takes the
+ * general path, so the result is the same. Date.parse truncates a fraction to ms, as this does.
+ */
+function utcSeconds(value: string): string | undefined {
+  if (!UTC_SECONDS.test(value)) return undefined;
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  if (month < 1 || month > 12 || day < 1 || twoDigits(value, 11) > 23 || twoDigits(value, 14) > 59 || twoDigits(value, 17) > 59) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > 28 && day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
+  if (value.length === 20) return `${value.slice(0, 19)}.000Z`;
+  return `${value.slice(0, 19)}.${`${value.slice(20, -1)}00`.slice(0, 3)}Z`;
 }
 
 // --- ids ---------------------------------------------------------------------------------------
@@ -118,17 +142,51 @@ export function toOccurredAt(value: unknown): string | undefined {
 /** JSON with object keys sorted at every depth and no whitespace (DESIGN §10). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(",")}}`;
+  // Built by concatenation, not map/filter/join: this runs for every Cortex record.
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i === 0 ? "" : ",") + (item === undefined ? "null" : canonicalJson(item));
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = sortedKeys(record);
+  let out = "{";
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${out.length === 1 ? "" : ","}${quotedKey(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
+}
+
+/** Object keys in sort order; vendors often send them sorted already, which skips the sort. */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+}
+
+const quotedKeys = new Map<string, string>();
+
+/** `JSON.stringify(key)`, cached: records of one vendor share a handful of keys. */
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** `"sha256:"` + lowercase hex SHA-256 of the canonical JSON: the id of a record that has none. */
 export function contentHashId(record: unknown): string {
-  return `sha256:${createHash("sha256").update(canonicalJson(record)).digest("hex")}`;
+  const text = canonicalJson(record);
+  // One-shot crypto.hash (Node >= 20.12) costs about half of createHash().update().digest().
+  const hex = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash("sha256", text, "hex") : nodeCrypto.createHash("sha256").update(text).digest("hex");
+  return `sha256:${hex}`;
 }
 
 // --- building ----------------------------------------------------------------------------------
@@ -149,8 +207,18 @@ export function str(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Drops undefined members so events compare and serialize cleanly. */
+/**
+ * Drops undefined members so events compare and serialize cleanly. Returns `obj` itself when
+ * nothing is undefined, else a copy without them: `delete` would turn the object into a slow
+ * dictionary-mode object (measured: 4x the cost per call).
+ */
 export function compact<T extends Record<string, unknown>>(obj: T): T {
-  for (const key in obj) if (obj[key] === undefined) delete obj[key];
+  for (const key in obj) {
+    if (obj[key] === undefined) {
+      const out: Record<string, unknown> = {};
+      for (const k in obj) if (obj[k] !== undefined) out[k] = obj[k];
+      return out as T;
+    }
+  }
   return obj;
 }
