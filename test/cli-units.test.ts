@@ -1,0 +1,157 @@
+// The CLI's small parts, imported directly: flag values, credentials from the environment, and
+// the checkpoint file. The end-to-end behaviour is in cli.test.ts.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { intFlag, numberFlag, parseCommand, timeFlag, UsageError, vendorArg, vendorsFlag, wantsHelp } from "../src/cli/args.js";
+import { clientOptionsFromEnv, envConfigError } from "../src/cli/env.js";
+import { CheckpointFile, LineWriter, loadCheckpoint } from "../src/cli/output.js";
+import { ConfigError, createClient } from "../src/index.js";
+
+const NOW = Date.parse("2026-03-10T12:00:00Z");
+
+describe("time flags", () => {
+  test.each([
+    ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z"],
+    ["2026-01-01T02:30:00+02:00", "2026-01-01T00:30:00.000Z"],
+    ["2026-01-01T00:00:00.123456Z", "2026-01-01T00:00:00.123Z"],
+    ["2026-01-01", "2026-01-01T00:00:00.000Z"],
+    ["2024-02-29", "2024-02-29T00:00:00.000Z"],
+    ["90m", "2026-03-10T10:30:00.000Z"],
+    ["24h", "2026-03-09T12:00:00.000Z"],
+    ["7d", "2026-03-03T12:00:00.000Z"],
+  ])("%s → %s", (input, expected) => {
+    expect(timeFlag(input, "--since", NOW)).toBe(expected);
+  });
+
+  test.each(["yesterday", "2026-02-30", "2025-02-29", "2026-13-01", "2026-01-01T00:00:00", "2026-01-01T25:00:00Z", "7w", "", "-1d"])("%j is refused naming the flag", (input) => {
+    expect(() => timeFlag(input, "--until", NOW)).toThrow(UsageError);
+    expect(() => timeFlag(input, "--until", NOW)).toThrow(/^--until must be a date-time/);
+  });
+
+  test("absent stays absent", () => {
+    expect(timeFlag(undefined, "--since", NOW)).toBeUndefined();
+  });
+});
+
+describe("number and vendor flags", () => {
+  test("whole numbers within bounds", () => {
+    expect(intFlag("50", "--page-size", { min: 1, max: 100 })).toBe(50);
+    expect(intFlag(undefined, "--page-size", { min: 1 })).toBeUndefined();
+    for (const bad of ["0", "101", "1.5", "-2", "1e3", "ten", ""]) {
+      expect(() => intFlag(bad, "--page-size", { min: 1, max: 100 })).toThrow(/^--page-size must be a whole number from 1 to 100/);
+    }
+  });
+
+  test("fractions within bounds", () => {
+    expect(numberFlag("0.05", "--fault-rate", { min: 0, max: 1 })).toBe(0.05);
+    expect(() => numberFlag("2", "--fault-rate", { min: 0, max: 1 })).toThrow(/^--fault-rate must be a number from 0 to 1/);
+  });
+
+  test("vendors", () => {
+    expect(vendorArg("Zendesk", "export")).toBe("zendesk");
+    expect(() => vendorArg("okta", "export")).toThrow(/unknown vendor "okta"/);
+    expect(() => vendorArg(undefined, "export")).toThrow(/missing <vendor>/);
+    expect(vendorsFlag("pylon, cortex,pylon", "--vendors")).toEqual(["pylon", "cortex"]);
+    expect(() => vendorsFlag(",", "--vendors")).toThrow(/needs at least one/);
+  });
+
+  test("parse errors name the flag and point at --help", () => {
+    const options = { out: { type: "string" }, quiet: { type: "boolean", short: "q" } } as const;
+    expect(() => parseCommand("export", ["--nope"], options)).toThrow("unknown option --nope (see auditlogs export --help)");
+    expect(() => parseCommand("export", ["--out"], options)).toThrow("--out needs a value (see auditlogs export --help)");
+    expect(() => parseCommand("export", ["--quiet=yes"], options)).toThrow("--quiet takes no value (see auditlogs export --help)");
+    expect(wantsHelp(["--nope", "-h"])).toBe(true);
+    expect(wantsHelp(["--", "--help"])).toBe(false);
+  });
+});
+
+describe("credentials from the environment", () => {
+  test("each vendor's variables become its factory's options", () => {
+    expect(clientOptionsFromEnv("pylon", { PYLON_API_TOKEN: "t" })).toEqual({ vendor: "pylon", apiToken: "t" });
+    expect(clientOptionsFromEnv("pylon", { PYLON_API_TOKEN: "t", PYLON_BASE_URL: "http://127.0.0.1:1" })).toEqual({ vendor: "pylon", apiToken: "t", baseUrl: "http://127.0.0.1:1" });
+    expect(clientOptionsFromEnv("zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@b.co", ZENDESK_API_TOKEN: "t" })).toEqual({
+      vendor: "zendesk",
+      subdomain: "acme",
+      auth: { email: "a@b.co", apiToken: "t" },
+    });
+    expect(clientOptionsFromEnv("zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_OAUTH_TOKEN: "o" })).toEqual({ vendor: "zendesk", subdomain: "acme", auth: { oauthToken: "o" } });
+    expect(clientOptionsFromEnv("cortex", { CORTEX_API_TOKEN: "t" })).toEqual({ vendor: "cortex", apiToken: "t" });
+    expect(clientOptionsFromEnv("datafold", { DATAFOLD_API_KEY: "k", DATAFOLD_BASE_URL: "https://eu.datafold.com" })).toEqual({ vendor: "datafold", apiKey: "k", baseUrl: "https://eu.datafold.com" });
+    expect(clientOptionsFromEnv("jitsudo", { JITSUDO_BASE_URL: "https://j.example.com", JITSUDO_API_KEY: "k", JITSUDO_TENANT_ID: "t" })).toEqual({
+      vendor: "jitsudo",
+      baseUrl: "https://j.example.com",
+      apiKey: "k",
+      tenantId: "t",
+    });
+  });
+
+  test.each([
+    ["pylon", {}, /missing environment variable PYLON_API_TOKEN/],
+    ["pylon", { PYLON_API_TOKEN: "" }, /missing environment variable PYLON_API_TOKEN/],
+    ["zendesk", { ZENDESK_EMAIL: "a@b.co", ZENDESK_API_TOKEN: "t" }, /missing environment variable ZENDESK_SUBDOMAIN/],
+    ["zendesk", { ZENDESK_SUBDOMAIN: "acme" }, /ZENDESK_EMAIL \+ ZENDESK_API_TOKEN \(or ZENDESK_OAUTH_TOKEN\)/],
+    ["zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_API_TOKEN: "t" }, /missing environment variable ZENDESK_EMAIL/],
+    ["zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@b.co", ZENDESK_OAUTH_TOKEN: "o" }, /not both/],
+    ["jitsudo", { JITSUDO_API_KEY: "k", JITSUDO_TENANT_ID: "t" }, /missing environment variable JITSUDO_BASE_URL/],
+  ] as const)("%s with %j: %s", (vendor, env, message) => {
+    expect(() => clientOptionsFromEnv(vendor, env)).toThrow(message);
+  });
+
+  test("a library ConfigError about an option names the variable, without its value", () => {
+    let error: unknown;
+    try {
+      createClient({ vendor: "pylon", apiToken: "has space-s3cr3t" });
+    } catch (e) {
+      error = envConfigError("pylon", e);
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/^environment variable PYLON_API_TOKEN: /);
+    expect((error as Error).message).not.toContain("s3cr3t");
+    const other = new ConfigError("is odd", "maxRetries");
+    expect(envConfigError("pylon", other)).toBe(other);
+  });
+});
+
+describe("checkpoint file and line writer", () => {
+  const dir = mkdtempSync(join(tmpdir(), "auditlogs-cli-units-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("saves replace the file whole, leave no temp file, and load back", async () => {
+    const path = join(dir, "state.json");
+    expect(await loadCheckpoint(path)).toBeUndefined();
+    const file = new CheckpointFile(path);
+    await file.probe();
+    await Promise.all([file.save({ n: 1 }), file.save({ n: 2 }), file.save({ n: 3 })]);
+    expect(await loadCheckpoint(path)).toEqual({ n: 3 });
+    expect(file.saves).toBe(3);
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  test("a file that is not JSON is a usage error naming the flag", async () => {
+    const path = join(dir, "broken.json");
+    writeFileSync(path, "{");
+    await expect(loadCheckpoint(path)).rejects.toThrow(/^--checkpoint .*broken\.json: not valid JSON/);
+  });
+
+  test("a checkpoint in a directory that does not exist fails before anything is written", async () => {
+    await expect(new CheckpointFile(join(dir, "missing", "state.json")).probe()).rejects.toThrow(/^--checkpoint .*cannot write beside it: ENOENT/);
+  });
+
+  test("the writer opens its file lazily, then overwrites or appends", async () => {
+    const path = join(dir, "out.ndjson");
+    writeFileSync(path, "old\n");
+    const overwrite = new LineWriter({ file: path });
+    expect(readFileSync(path, "utf8")).toBe("old\n");
+    await overwrite.writeLines(["a", "b"]);
+    await overwrite.writeLines([]);
+    await overwrite.close();
+    expect(readFileSync(path, "utf8")).toBe("a\nb\n");
+    const append = new LineWriter({ file: path, append: true });
+    await append.writeLines(["c"]);
+    await append.close();
+    expect(readFileSync(path, "utf8")).toBe("a\nb\nc\n");
+    expect(append.lines).toBe(1);
+  });
+});
