@@ -2,19 +2,21 @@ import { defineConfig } from "tsup";
 
 // One entry per public subpath. `splitting: true` keeps shared core code (error classes above
 // all) in one chunk for both ESM and CJS, so `instanceof` works across subpaths.
+const library = {
+  index: "src/index.ts",
+  pylon: "src/vendors/pylon.ts",
+  zendesk: "src/vendors/zendesk.ts",
+  cortex: "src/vendors/cortex.ts",
+  datafold: "src/vendors/datafold.ts",
+  jitsudo: "src/vendors/jitsudo.ts",
+  testing: "src/testing/index.ts",
+};
+
 export default defineConfig({
-  entry: {
-    index: "src/index.ts",
-    pylon: "src/vendors/pylon.ts",
-    zendesk: "src/vendors/zendesk.ts",
-    cortex: "src/vendors/cortex.ts",
-    datafold: "src/vendors/datafold.ts",
-    jitsudo: "src/vendors/jitsudo.ts",
-    testing: "src/testing/index.ts",
-    "cli/main": "src/cli/main.ts",
-  },
+  entry: { ...library, "cli/main": "src/cli/main.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // Declarations for the importable entries; the CLI is a program, not an API.
+  dts: { entry: library },
   splitting: true,
   sourcemap: true,
   clean: true,
