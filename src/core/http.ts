@@ -5,8 +5,8 @@
  * Retries live here, not in openapi-fetch middleware, and `globalThis.fetch` is read per call so
  * msw (which patches it after a client may have been built) always sees the traffic.
  */
-import * as nodeHttp from "node:http";
-import * as nodeHttps from "node:https";
+import nodeHttp from "node:http";
+import nodeHttps from "node:https";
 import { abortReason, type Clock } from "../internal/clock.js";
 import { VERSION } from "../version.js";
 import {
