@@ -115,15 +115,16 @@ export function toOccurredAt(value: unknown): string | undefined {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
-const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|\+00:00)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const twoDigits = (s: string, at: number) => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
 
 /**
- * `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (Zendesk's second precision, microsecond stamps) as
- * canonical text without a Date round trip, which costs ~10x more per event. Only when every
- * field is in range; anything else (Feb 30, hour 24, which Date.parse rolls over) takes the
- * general path, so the result is the same. Date.parse truncates a fraction to ms, as this does.
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]` in UTC (`Z`, `+00:00` or no zone): Zendesk's and Pylon's
+ * second precision, Datafold's Python-style microseconds, as canonical text without a Date
+ * round trip, which costs ~10x more per event. Only when every field is in range; anything
+ * else (Feb 30, hour 24, which Date.parse rolls over; other offsets) takes the general path,
+ * so the result is the same. Date.parse truncates a fraction to ms, as this does.
  */
 function utcSeconds(value: string): string | undefined {
   if (!UTC_SECONDS.test(value)) return undefined;
@@ -133,8 +134,8 @@ function utcSeconds(value: string): string | undefined {
   if (month < 1 || month > 12 || day < 1 || twoDigits(value, 11) > 23 || twoDigits(value, 14) > 59 || twoDigits(value, 17) > 59) return undefined;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > 28 && day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
-  if (value.length === 20) return `${value.slice(0, 19)}.000Z`;
-  return `${value.slice(0, 19)}.${`${value.slice(20, -1)}00`.slice(0, 3)}Z`;
+  const end = value.length - (value.endsWith("Z") ? 1 : value.endsWith("+00:00") ? 6 : 0);
+  return `${value.slice(0, 19)}.${end > 20 ? `${value.slice(20, end)}00`.slice(0, 3) : "000"}Z`;
 }
 
 // --- ids ---------------------------------------------------------------------------------------
