@@ -8,7 +8,11 @@ export class Random {
   #state: number;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0 || 0x9e3779b9;
+    // Small seeds (1, 2, 3…) are mixed first: mulberry32 started on them clusters its first draws.
+    let h = (seed >>> 0) ^ 0x9e3779b9;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    this.#state = (h ^ (h >>> 16)) >>> 0;
   }
 
   next(): number {
