@@ -82,6 +82,10 @@ const strategy = timeWindowStrategy({
   // Datafold's bounds are not documented as inclusive or exclusive; the SDK trims to [since, until).
   body: (window) => ({ start_date: new Date(window.start).toISOString(), end_date: new Date(window.end).toISOString() }),
   records: (page) => page.logs,
+  time: (record) => {
+    const at = toOccurredAt((record as { timestamp?: unknown } | null)?.timestamp);
+    return at === undefined ? undefined : Date.parse(at);
+  },
   splitAt: DATAFOLD_SPLIT_AT,
 });
 
