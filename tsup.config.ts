@@ -18,6 +18,8 @@ export default defineConfig({
   // Declarations for the importable entries; the CLI is a program, not an API.
   dts: { entry: library },
   splitting: true,
+  // import.meta.url in the CJS build (the simulator loads msw lazily with createRequire).
+  shims: true,
   sourcemap: true,
   clean: true,
   target: "node20",
