@@ -41,9 +41,8 @@ export async function benchRateLimit({ createSimulator, createCortexClient, seco
       if (!signal.aborted) throw error;
     }
     const elapsedSec = (performance.now() - started) / 1000;
-    const stats = sim.stats.cortex;
-    const rateLimited = stats.rateLimited;
-    const answered = stats.requests - rateLimited - (stats.faults ?? 0);
+    const rateLimited = sim.stats.rateLimited.cortex;
+    const answered = sim.stats.requests.cortex - rateLimited - sim.stats.faults.cortex;
     const allowed = burst + perSecond * elapsedSec;
     progress(`  ${elapsedSec.toFixed(1)} s (${stoppedBy}): ${answered} requests answered, ${rateLimited} × 429, limit allows ${allowed.toFixed(0)} (${burst} burst + ${perSecond}/s × ${elapsedSec.toFixed(1)} s); client retries ${client.stats.retries}`);
     return { rateLimited, utilization: answered / allowed, answered, allowed, elapsedSec, burst, perMinute: PER_MINUTE, records, clientRetries: client.stats.retries, stoppedBy };

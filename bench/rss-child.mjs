@@ -1,20 +1,40 @@
 /**
  * Child process of the memory benchmark (run with --expose-gc, so the parent's other
  * benchmarks do not pollute its RSS). Streams every event from the bench Pylon server at
- * argv[2] through `events()` and prints one JSON line: RSS before the stream (after a full GC),
- * peak RSS during it, and RSS after the first 10 % and at the end, to show growth is not
- * proportional to the stream's length.
+ * argv[2] and prints one JSON line: RSS before the stream (after a full GC), peak RSS during
+ * it, and RSS after the first 10 % and at the end, to show growth is not proportional to the
+ * stream's length. argv[4] = "sdk" reads through `events()`; "fetch" through a hand-written
+ * fetch + JSON.parse loop, the reference for what Node itself costs at this allocation rate.
  */
 import { loadLibrary } from "./lib.mjs";
 
-const [url, totalText] = process.argv.slice(2);
+const [url, totalText, mode = "sdk"] = process.argv.slice(2);
 const total = Number(totalText);
-const { createPylonClient } = await loadLibrary();
-const client = createPylonClient({ apiToken: "bench-token", baseUrl: url, rateLimit: false });
-const stream = client.events({ pageSize: 999 });
+const PAGE = 999;
+
+async function* viaSdk() {
+  const { createPylonClient } = await loadLibrary();
+  const client = createPylonClient({ apiToken: "bench-token", baseUrl: url, rateLimit: false });
+  yield* client.events({ pageSize: PAGE });
+}
+
+async function* viaFetch() {
+  let cursor;
+  for (;;) {
+    const next = new URL("/audit-logs", url);
+    next.searchParams.set("limit", String(PAGE));
+    if (cursor) next.searchParams.set("cursor", cursor);
+    const page = JSON.parse(await (await fetch(next, { headers: { authorization: "Bearer bench-token" } })).text());
+    yield* page.data;
+    if (!page.pagination.has_next_page) return;
+    cursor = page.pagination.cursor;
+  }
+}
 
 const MB = 1024 * 1024;
 const rss = () => process.memoryUsage.rss();
+if (mode === "sdk") await loadLibrary(); // module loading is not the stream's growth
+const stream = mode === "sdk" ? viaSdk() : viaFetch();
 globalThis.gc();
 globalThis.gc();
 const baseline = rss();
@@ -42,9 +62,9 @@ const seconds = (performance.now() - started) / 1000;
 clearInterval(timer);
 peak = Math.max(peak, rss());
 const end = rss();
-const heap = process.memoryUsage().heapUsed;
 process.stdout.write(
   `${JSON.stringify({
+    mode,
     events: count,
     seconds,
     baselineMb: baseline / MB,
@@ -52,9 +72,7 @@ process.stdout.write(
     growthMb: (peak - baseline) / MB,
     atTenthMb: atTenth / MB,
     endMb: end / MB,
-    heapUsedEndMb: heap / MB,
     heapTotalMb: { before: baselineUsage.heapTotal / MB, atPeak: peakUsage.heapTotal / MB },
     externalMb: { before: baselineUsage.external / MB, atPeak: peakUsage.external / MB },
-    checkpointBytes: JSON.stringify(stream.checkpoint()).length,
   })}\n`,
 );

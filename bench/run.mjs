@@ -33,6 +33,7 @@ const deps = { ...library, createSimulator };
 const ratelimitSeconds = quick ? 10 : 30;
 
 const started = performance.now();
+const loadAtStart = os.loadavg();
 const results = {};
 const details = {};
 
@@ -72,7 +73,7 @@ if (details.parallel) {
 }
 if (details.memory) {
   const d = details.memory;
-  figure("stream_rss_growth_mb", round(d.growthMb, 1), "< 64", d.growthMb < 64, "MB", `1M events: ${d.baselineMb.toFixed(0)} → peak ${d.peakMb.toFixed(0)} MB; ${d.atTenthMb.toFixed(0)} MB at 10 %, ${d.endMb.toFixed(0)} MB at the end`);
+  figure("stream_rss_growth_mb", round(d.growthMb, 1), "< 64", d.growthMb < 64, "MB", `1M events: ${d.baselineMb.toFixed(0)} → peak ${d.peakMb.toFixed(0)} MB (${d.atTenthMb.toFixed(0)} MB at 10 %); fetch+JSON.parse loop: +${d.reference.growthMb.toFixed(1)} MB`);
 }
 if (details.ratelimit) {
   const d = details.ratelimit;
@@ -91,6 +92,7 @@ const machine = {
   cpus: os.availableParallelism?.() ?? os.cpus().length,
   memoryGb: round(os.totalmem() / 2 ** 30, 1),
   platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  loadAverage: loadAtStart.map((n) => round(n, 2)),
   auditlogs: JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version,
 };
 const totalSec = (performance.now() - started) / 1000;
@@ -110,7 +112,7 @@ if (json) {
   const out = [line(table[0]), widths.map((w) => "-".repeat(w)).join("  "), ...table.slice(1).map(line)];
   out.push("", `ratelimit_utilization = ${UTILIZATION_DEFINITION}.`);
   if (quick) out.push("--quick: the rate-limit run was 10 s, not 30 s; report the 30 s figure.");
-  out.push(`${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; bench took ${totalSec.toFixed(0)} s.`);
+  out.push(`${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; load average at start ${machine.loadAverage.join(" ")}; bench took ${totalSec.toFixed(0)} s.`);
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
