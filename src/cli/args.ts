@@ -36,7 +36,9 @@ function describeParseError(error: unknown): string {
   const flag = /'(?:-[^-,' ][^,' ]*, )?(-[^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown option ${flag}`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
-    return /argument missing/.test(message) ? `${flag} needs a value` : `${flag} takes no value`;
+    // "argument missing" at the end; "ambiguous" when the next word is another flag.
+    if (/argument missing|ambiguous/.test(message)) return `${flag} needs a value`;
+    if (/does not take an argument/.test(message)) return `${flag} takes no value`;
   }
   // The first sentence of node's message is the useful part.
   return message.split(/\.\s/)[0]!.replace(/\.$/, "");

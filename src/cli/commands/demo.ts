@@ -12,7 +12,7 @@ import { onInterrupt } from "../signals.js";
 
 const DEFAULT_OUT = "auditlogs-demo.ndjson";
 const DEFAULT_EVENTS = 1000;
-const DEFAULT_FAULT_RATE = 0.05;
+const DEFAULT_FAULT_RATE = 0.1;
 const SPAN_DAYS = 30;
 const DAY_MS = 86_400_000;
 
@@ -31,14 +31,17 @@ Options:
   -h, --help            show this help
 `;
 
-// One request per page: big pages keep the demo far below Pylon's 60 requests/min.
-const PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 999, zendesk: 100, cortex: 1000, jitsudo: 1000 };
+// 100 records a page: enough requests for the injected faults to show, few enough that Pylon
+// (10 pages for 1,000 events) stays far below its 60 requests/min.
+const PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 100, zendesk: 100, cortex: 100, jitsudo: 100 };
 
 interface VendorRun {
   vendor: VendorId;
   served: number;
   events: number;
   pages: number;
+  /** Faults the simulator injected into this vendor's responses. */
+  faults: number;
   retries: number;
   elapsedMs: number;
   done: boolean;
@@ -75,7 +78,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   // Events end a few minutes ago: Zendesk refuses a time bound 60 s or less in the past.
   const endAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000);
   const since = new Date(endAt.getTime() - (SPAN_DAYS + 1) * DAY_MS).toISOString();
-  const sim = createSimulator({ eventsPerVendor, seed, endAt, spanDays: SPAN_DAYS, faults: { rate: faultRate } });
+  const sim = createSimulator({ eventsPerVendor, seed, endAt, spanDays: SPAN_DAYS, faults: { rate: faultRate, slowMs: 1_000 } });
   const server = await sim.listen({ port: 0 });
 
   const controller = new AbortController();
@@ -92,15 +95,18 @@ export async function demoCommand(args: string[]): Promise<number> {
     served: sim.events[vendor].length,
     events: 0,
     pages: 0,
+    faults: 0,
     retries: 0,
     elapsedMs: 0,
     done: false,
     ids: new Set<string>(),
   }));
-  const showProgress = () =>
-    progress.update(
-      `${runs.map((r) => `${r.vendor} ${count(r.events)}/${count(r.served)}${r.done ? " ✓" : ""}`).join(" · ")} · ${seconds(Date.now() - started)}`,
-    );
+  const totalServed = runs.reduce((n, r) => n + r.served, 0);
+  const showProgress = () => {
+    const done = runs.reduce((n, r) => n + r.events, 0);
+    const parts = runs.map((r) => `${r.vendor} ${r.done ? "✓" : `${Math.floor((100 * r.events) / Math.max(1, r.served))}%`}`);
+    progress.update(`${count(done)}/${count(totalServed)}  ${parts.join("  ")}  ${seconds(Date.now() - started)}`);
+  };
 
   const exportVendor = async (run: VendorRun): Promise<void> => {
     const client = createClient({
@@ -115,8 +121,8 @@ export async function demoCommand(args: string[]): Promise<number> {
     const params: EventParams<never> = { since, signal: controller.signal };
     const pageSize = PAGE_SIZE[run.vendor];
     if (pageSize !== undefined) params.pageSize = pageSize;
-    // Datafold reads one time window per request: a week per window covers the month in five.
-    if (run.vendor === "datafold") params.windowMs = 7 * DAY_MS;
+    // Datafold reads one time window per request: three days per window, about ten for the month.
+    if (run.vendor === "datafold") params.windowMs = 3 * DAY_MS;
     const vendorStarted = Date.now();
     try {
       for await (const page of client.pages(params)) {
@@ -129,6 +135,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       }
     } finally {
       run.retries = client.stats.retries;
+      run.faults = sim.stats.faults[run.vendor];
       run.elapsedMs = Date.now() - vendorStarted;
     }
     run.done = true;
@@ -167,12 +174,13 @@ export async function demoCommand(args: string[]): Promise<number> {
 
 function summaryTable(runs: VendorRun[], elapsedMs: number, out: string): string {
   const rows = [
-    ["vendor", "events", "pages", "retries", "elapsed"],
-    ...runs.map((r) => [r.vendor, count(r.events), count(r.pages), count(r.retries), seconds(r.elapsedMs)]),
+    ["vendor", "events", "pages", "faults", "retries", "elapsed"],
+    ...runs.map((r) => [r.vendor, count(r.events), count(r.pages), count(r.faults), count(r.retries), seconds(r.elapsedMs)]),
     [
       "total",
       count(runs.reduce((n, r) => n + r.events, 0)),
       count(runs.reduce((n, r) => n + r.pages, 0)),
+      count(runs.reduce((n, r) => n + r.faults, 0)),
       count(runs.reduce((n, r) => n + r.retries, 0)),
       seconds(elapsedMs),
     ],
@@ -182,6 +190,7 @@ function summaryTable(runs: VendorRun[], elapsedMs: number, out: string): string
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
   const total = runs.reduce((n, r) => n + r.events, 0);
   const retries = runs.reduce((n, r) => n + r.retries, 0);
+  const faults = runs.reduce((n, r) => n + r.faults, 0);
   return [
     line(rows[0]!),
     rule,
@@ -191,7 +200,7 @@ function summaryTable(runs: VendorRun[], elapsedMs: number, out: string): string
     "",
     `${count(total)} events written to ${out}, one normalized AuditEvent per line (the vendor's record in "raw").`,
     runs.every((r) => r.events === r.served && r.ids.size === r.events)
-      ? `Every event the simulator served was exported exactly once${retries > 0 ? `, with ${count(retries)} requests retried after injected faults` : ""}.`
+      ? `Every event the simulator served was exported exactly once${faults > 0 ? `, through ${count(faults)} injected faults (429, 5xx, resets, truncated or slow answers; ${count(retries)} retries)` : ""}.`
       : "Some events are missing or repeated: see the error below.",
     `Next: auditlogs simulate, then auditlogs export <vendor> against it (see auditlogs export --help).`,
   ].join("\n");

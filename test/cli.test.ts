@@ -1,0 +1,356 @@
+// The `auditlogs` command line (DESIGN §7), run as users run it: the built dist/cli/main.js in a
+// child process, against the simulator listening on 127.0.0.1 in this process. No network.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createSimulator } from "../src/testing/index.js";
+import { VENDOR_IDS, type VendorId } from "../src/core/vendor-id.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = join(ROOT, "dist/cli/main.js");
+const MINUTE = 60_000;
+
+type Server = Awaited<ReturnType<ReturnType<typeof createSimulator>["listen"]>>;
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: nothing from the developer's shell (no real credentials) leaks in. */
+function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", ...extra };
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { env, cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Runs the CLI to its end (killed after `timeoutMs`). */
+function finish(child: ChildProcess, timeoutMs = 20_000): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`CLI did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function cli(args: string[], env: Record<string, string> = baseEnv(), timeoutMs?: number): Promise<Result> {
+  return finish(start(args, env), timeoutMs);
+}
+
+/** The environment variables that point `export <vendor>` at the simulator. */
+function simEnv(server: Server, vendor: VendorId): Record<string, string> {
+  const c = server.credentials;
+  switch (vendor) {
+    case "pylon":
+      return baseEnv({ PYLON_BASE_URL: c.pylon.baseUrl, PYLON_API_TOKEN: c.pylon.apiToken });
+    case "zendesk":
+      return baseEnv({ ZENDESK_BASE_URL: c.zendesk.baseUrl, ZENDESK_SUBDOMAIN: c.zendesk.subdomain, ZENDESK_EMAIL: c.zendesk.auth.email, ZENDESK_API_TOKEN: c.zendesk.auth.apiToken });
+    case "cortex":
+      return baseEnv({ CORTEX_BASE_URL: c.cortex.baseUrl, CORTEX_API_TOKEN: c.cortex.apiToken });
+    case "datafold":
+      return baseEnv({ DATAFOLD_BASE_URL: c.datafold.baseUrl, DATAFOLD_API_KEY: c.datafold.apiKey });
+    case "jitsudo":
+      return baseEnv({ JITSUDO_BASE_URL: c.jitsudo.baseUrl, JITSUDO_API_KEY: c.jitsudo.apiKey, JITSUDO_TENANT_ID: c.jitsudo.tenantId });
+  }
+}
+
+function lines(file: string): Array<Record<string, any>> {
+  const text = readFileSync(file, "utf8");
+  expect(text === "" || text.endsWith("\n")).toBe(true);
+  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let work: string;
+let n = 0;
+const file = (name: string) => join(work, `${++n}-${name}`);
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "auditlogs-cli-"));
+  // Builds dist/ only if it is missing or stale.
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [join(ROOT, "scripts/ensure-built.mjs")], { cwd: ROOT, timeout: 170_000 }, (error, _out, stderr) =>
+      error ? reject(new Error(`build failed: ${stderr}`)) : resolve(),
+    ),
+  );
+}, 180_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("help and version", () => {
+  test("--version prints package.json's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    const r = await cli(["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  test.each([[["--help"]], [["demo", "--help"]], [["export", "--help"]], [["simulate", "--help"]], [["help", "export"]], [["export", "--bogus", "-h"]]])(
+    "%j prints usage and exits 0",
+    async (args) => {
+      const r = await cli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^(Usage|auditlogs)/);
+      expect(r.stderr).toBe("");
+    },
+  );
+});
+
+describe("export", () => {
+  const now = Date.now();
+  const COUNT = 230;
+  // Events end 2 minutes ago (Zendesk cannot read the last 60 s), over 3 days.
+  const sim = createSimulator({ eventsPerVendor: COUNT, seed: 7, endAt: new Date(now - 2 * MINUTE), spanDays: 3, rateLimit: false });
+  let server: Server;
+  const since = new Date(now - 4 * 24 * 60 * MINUTE).toISOString();
+  // Small pages, so a run has several: Datafold reads 12-hour windows instead.
+  const paging = (vendor: VendorId) => (vendor === "datafold" ? [] : ["--page-size", "50"]);
+
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+
+  test.each(VENDOR_IDS)("%s: every event to --out, once, as NDJSON AuditEvents", async (vendor) => {
+    const out = file(`${vendor}.ndjson`);
+    const r = await cli(["export", vendor, "--since", since, "--out", out, ...paging(vendor)], simEnv(server, vendor));
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    const events = lines(out);
+    expect(events).toHaveLength(sim.events[vendor].length);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events.every((e) => e.vendor === vendor && typeof e.occurredAt === "string" && e.raw)).toBe(true);
+  });
+
+  test("without --out the data goes to stdout and nothing else does", async () => {
+    const r = await cli(["export", "jitsudo", "--since", since, "--quiet"], simEnv(server, "jitsudo"));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const events = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(events).toHaveLength(COUNT);
+  });
+
+  test("--format ocsf writes OCSF API Activity (class_uid 6003)", async () => {
+    const out = file("ocsf.ndjson");
+    const r = await cli(["export", "cortex", "--since", since, "--format", "ocsf", "--out", out], simEnv(server, "cortex"));
+    expect(r.code).toBe(0);
+    const records = lines(out);
+    expect(records).toHaveLength(COUNT);
+    expect(records.every((x) => x.class_uid === 6003 && x.category_uid === 6 && typeof x.time === "number" && typeof x.metadata?.uid === "string")).toBe(true);
+  });
+
+  test("--max-events stops after exactly N, and with --checkpoint the next run continues after them", async () => {
+    const out = file("max.ndjson");
+    const checkpoint = file("max.checkpoint.json");
+    const args = ["export", "zendesk", "--since", since, "--out", out, "--checkpoint", checkpoint, "--page-size", "40"];
+    const first = await cli([...args, "--max-events", "55"], simEnv(server, "zendesk"));
+    expect(first.code).toBe(0);
+    expect(lines(out)).toHaveLength(55);
+    const second = await cli(args, simEnv(server, "zendesk"));
+    expect(second.code).toBe(0);
+    const events = lines(out);
+    expect(events).toHaveLength(COUNT);
+    expect(new Set(events.map((e) => e.id)).size).toBe(COUNT);
+  });
+
+  test("a source's 401 exits 1 with one line that does not show the token", async () => {
+    const out = file("401.ndjson");
+    const env = { ...simEnv(server, "pylon"), PYLON_API_TOKEN: "wrong-token-s3cr3t" };
+    const r = await cli(["export", "pylon", "--out", out], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/AuthenticationError|401/);
+    expect(r.stderr + r.stdout).not.toContain("s3cr3t");
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("export --checkpoint", () => {
+  const now = Date.now();
+  const sim = createSimulator({ vendors: ["pylon", "cortex"], eventsPerVendor: 120, seed: 3, endAt: new Date(now - 10 * MINUTE), spanDays: 2, rateLimit: false });
+  let server: Server;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+
+  test.each(["pylon", "cortex"] as const)("%s: a second run appends only the events added since the first", async (vendor) => {
+    const out = file(`${vendor}-resume.ndjson`);
+    const checkpoint = file(`${vendor}-resume.checkpoint.json`);
+    const args = ["export", vendor, "--out", out, "--checkpoint", checkpoint, "--page-size", "25"];
+    const first = await cli(args, simEnv(server, vendor));
+    expect(first.code).toBe(0);
+    expect(lines(out)).toHaveLength(120);
+    expect(JSON.parse(readFileSync(checkpoint, "utf8"))).toMatchObject({ version: 1, vendor, complete: true });
+
+    // Unchanged source: nothing new.
+    const again = await cli(args, simEnv(server, vendor));
+    expect(again.code).toBe(0);
+    expect(lines(out)).toHaveLength(120);
+
+    sim.addEvents(vendor, 17, { occurredAt: new Date(Date.now() - MINUTE) });
+    const third = await cli(args, simEnv(server, vendor));
+    expect(third.code).toBe(0);
+    const events = lines(out);
+    expect(events).toHaveLength(137);
+    expect(new Set(events.map((e) => e.id)).size).toBe(137);
+    expect(events.slice(120).map((e) => e.id).sort()).toEqual(
+      events.filter((e) => Date.parse(e.occurredAt) >= Date.now() - 2 * MINUTE).map((e) => e.id).sort(),
+    );
+  });
+});
+
+describe("Ctrl-C", () => {
+  const now = Date.now();
+  const COUNT = 400;
+  // Slow pages, so the export is still running when it is interrupted.
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: COUNT, seed: 5, endAt: new Date(now - 10 * MINUTE), spanDays: 2, latencyMs: 60, rateLimit: false });
+  let server: Server;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+
+  test("SIGINT saves the checkpoint and exits 130; the rerun completes with nothing repeated or missing", async () => {
+    const out = file("interrupted.ndjson");
+    const checkpoint = file("interrupted.checkpoint.json");
+    const args = ["export", "jitsudo", "--out", out, "--checkpoint", checkpoint, "--page-size", "10"];
+    const child = start(args, simEnv(server, "jitsudo"));
+    const done = finish(child, 30_000);
+    await waitFor(() => existsSync(out) && readFileSync(out, "utf8").split("\n").length > 50, 15_000, "some events");
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted.*checkpoint saved/);
+    const partial = lines(out);
+    expect(partial.length).toBeGreaterThan(40);
+    expect(partial.length).toBeLessThan(COUNT);
+    const saved = JSON.parse(readFileSync(checkpoint, "utf8"));
+    expect(saved).toMatchObject({ vendor: "jitsudo", complete: false });
+
+    const rerun = await cli(args, simEnv(server, "jitsudo"), 30_000);
+    expect(rerun.code).toBe(0);
+    const events = lines(out);
+    expect(events).toHaveLength(COUNT);
+    expect(new Set(events.map((e) => e.id))).toEqual(new Set(sim.events.jitsudo.map((record) => String(record.id))));
+  }, 60_000);
+});
+
+describe("bad usage exits 2 with one line and writes nothing", () => {
+  const env = baseEnv({ PYLON_API_TOKEN: "tok-s3cr3t", JITSUDO_BASE_URL: "http://127.0.0.1:9", JITSUDO_API_KEY: "key-s3cr3t", JITSUDO_TENANT_ID: "not-a-uuid" });
+  const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+    ["an unknown command", ["exprot"], env, /unknown command "exprot"/],
+    ["a missing vendor", ["export"], env, /missing <vendor>/],
+    ["an unknown vendor", ["export", "okta"], env, /unknown vendor "okta"/],
+    ["an unknown flag", ["export", "pylon", "--bogus"], env, /unknown option --bogus/],
+    ["a flag without its value", ["export", "pylon", "--since"], env, /--since needs a value/],
+    ["a flag followed by another flag", ["export", "pylon", "--since", "--quiet"], env, /--since needs a value/],
+    ["a bad date", ["export", "pylon", "--since", "yesterday"], env, /--since must be a date-time/],
+    ["an impossible date", ["export", "pylon", "--until", "2026-02-30"], env, /--until must be a date-time/],
+    ["since after until", ["export", "pylon", "--since", "2026-02-01", "--until", "2026-01-01"], env, /--since .* must be earlier than --until/],
+    ["a bad format", ["export", "pylon", "--format", "csv"], env, /--format must be ndjson or ocsf/],
+    ["a page size over the vendor's maximum", ["export", "pylon", "--page-size", "5000"], env, /--page-size must be a whole number from 1 to 999/],
+    ["a page size for Datafold", ["export", "datafold", "--page-size", "10"], baseEnv({ DATAFOLD_API_KEY: "k" }), /--page-size: datafold has no pages/],
+    ["a bad --max-events", ["export", "pylon", "--max-events", "-3"], env, /--max-events/],
+    ["a missing credential", ["export", "cortex"], env, /missing environment variable CORTEX_API_TOKEN/],
+    ["half of Zendesk's credentials", ["export", "zendesk"], baseEnv({ ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@b.co" }), /missing environment variable ZENDESK_API_TOKEN/],
+    ["a bad credential", ["export", "jitsudo"], env, /JITSUDO_TENANT_ID: must be a uuid/],
+    ["a plain-http base URL off loopback", ["export", "pylon"], { ...env, PYLON_BASE_URL: "http://audit.example.com" }, /PYLON_BASE_URL: must use https/],
+    ["a base URL with a path", ["export", "pylon"], { ...env, PYLON_BASE_URL: "https://api.usepylon.com/audit-logs" }, /PYLON_BASE_URL: must be an origin only/],
+    ["an extra argument", ["export", "pylon", "extra"], env, /unexpected argument "extra"/],
+    ["a bad demo flag", ["demo", "--events", "many"], env, /--events must be a whole number/],
+    ["a bad simulate vendor list", ["simulate", "--vendors", "pylon,okta"], env, /--vendors: unknown vendor "okta"/],
+  ];
+
+  test.each(cases)("%s", async (_name, args, caseEnv, message) => {
+    const out = file("usage.ndjson");
+    const withOut = args[0] === "export" || args[0] === "demo" ? [args[0], "--out", out, ...args.slice(1)] : args;
+    const r = await cli(withOut, caseEnv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    const errorLines = r.stderr.trimEnd().split("\n");
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/^auditlogs: /);
+    expect(errorLines[0]).toMatch(message);
+    expect(r.stderr).not.toContain("s3cr3t");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test("a checkpoint of another vendor is refused, and the files are left as they were", async () => {
+    const checkpoint = file("other-vendor.checkpoint.json");
+    const out = file("kept.ndjson");
+    const stored = JSON.stringify({ version: 1, vendor: "cortex", scope: "x", since: null, until: "2026-01-01T00:00:00.000Z", watermark: "2026-01-01T00:00:00.000Z", position: null, complete: true, seen: {} });
+    writeFileSync(checkpoint, stored);
+    writeFileSync(out, "kept\n");
+    const r = await cli(["export", "pylon", "--checkpoint", checkpoint, "--out", out], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^auditlogs: --checkpoint .*belongs to vendor "cortex"/);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(readFileSync(checkpoint, "utf8")).toBe(stored);
+    expect(readFileSync(out, "utf8")).toBe("kept\n");
+  });
+
+  test("a checkpoint file that is not JSON is refused", async () => {
+    const checkpoint = file("garbage.checkpoint.json");
+    writeFileSync(checkpoint, "{not json");
+    const r = await cli(["export", "pylon", "--checkpoint", checkpoint], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--checkpoint .*not valid JSON/);
+  });
+});
+
+describe("demo", () => {
+  test("exports all five vendors from the simulator, prints the summary and writes the NDJSON", async () => {
+    const out = file("demo.ndjson");
+    const r = await cli(["demo", "--events", "150", "--out", out], baseEnv(), 60_000);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const vendor of VENDOR_IDS) expect(r.stdout).toMatch(new RegExp(`^${vendor}\\s+150\\s+\\d+\\s+\\d+\\s+\\d+\\s+[\\d.]+ s$`, "m"));
+    expect(r.stdout).toMatch(/^total\s+750\s/m);
+    const events = lines(out);
+    expect(events).toHaveLength(750);
+    for (const vendor of VENDOR_IDS) expect(events.filter((e) => e.vendor === vendor)).toHaveLength(150);
+  }, 70_000);
+});
+
+describe("simulate", () => {
+  test("serves the vendors it was asked for and prints the variables that export needs", async () => {
+    const child = start(["simulate", "--port", "0", "--vendors", "pylon,datafold", "--events", "40"], baseEnv());
+    const done = finish(child, 30_000);
+    let stdout = "";
+    child.stdout!.on("data", (chunk: string) => (stdout += chunk));
+    await waitFor(() => /DATAFOLD_API_KEY=/.test(stdout), 10_000, "the simulator's variables");
+    expect(stdout).not.toMatch(/ZENDESK|CORTEX|JITSUDO/);
+    const env: Record<string, string> = baseEnv();
+    for (const [, name, value] of stdout.matchAll(/(\w+)=('[^']*'|\S+)/g)) env[name!] = value!.replace(/^'|'$/g, "");
+    const out = file("simulated.ndjson");
+    const r = await cli(["export", "pylon", "--out", out], env);
+    expect(r.code).toBe(0);
+    expect(lines(out)).toHaveLength(40);
+    child.kill("SIGINT");
+    expect((await done).code).toBe(0);
+  }, 40_000);
+});
