@@ -49,3 +49,13 @@ describe("events carry the vendor's raw type", () => {
     zendesk.events({ filter: { actor: "x" } });
   });
 });
+
+describe("mergeEvents", () => {
+  test("several vendors' streams merge into a stream of the union of their events", async () => {
+    const { mergeEvents } = await import("../src/index.js");
+    const merged = mergeEvents([createPylonClient({ apiToken: "t" }).events(), zendesk.events()]);
+    for await (const event of merged) {
+      if (event.vendor === "zendesk") expectTypeOf(event.raw).toMatchTypeOf<ZendeskAuditLog | import("../src/vendors/pylon.js").PylonAuditLog>();
+    }
+  });
+});

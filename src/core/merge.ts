@@ -11,16 +11,16 @@ export interface MergedCheckpoint {
 }
 
 type Part = EventStream<AuditEvent<any>, Checkpoint>;
+/** The events of a stream type; distributes over a union of streams (several vendors). */
+type EventOf<S> = S extends EventStream<infer T, any> ? T : never;
 
 /**
  * Several streams (typically one per vendor) read at once and yielded as one, in arrival order.
  * Each part's checkpoint moves only when its event is yielded here, so the merged checkpoint
  * resumes every part exactly. Breaking out stops every part.
  */
-export function mergeEvents<T extends AuditEvent<any>>(
-  streams: ReadonlyArray<EventStream<T, Checkpoint>>,
-  options: { concurrency?: number } = {},
-): EventStream<T, MergedCheckpoint> {
+export function mergeEvents<S extends Part>(streams: readonly S[], options: { concurrency?: number } = {}): EventStream<EventOf<S>, MergedCheckpoint> {
+  type T = EventOf<S>;
   if (!Array.isArray(streams) || streams.some((s) => !(s instanceof EventStream))) {
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }
@@ -28,7 +28,7 @@ export function mergeEvents<T extends AuditEvent<any>>(
   const committed: Checkpoint[] = streams.map((s) => (s as Part).checkpoint());
 
   async function* source(): AsyncGenerator<T, void, undefined> {
-    const iterators = streams.map((s) => s[Symbol.asyncIterator]());
+    const iterators = streams.map((s) => s[Symbol.asyncIterator]() as AsyncIterator<T, void>);
     type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined };
     const inFlight = new Map<number, Promise<Pulled>>();
     const waiting = streams.map((_, i) => i);
