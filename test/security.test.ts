@@ -66,7 +66,9 @@ describe.each(VENDOR_IDS)("%s: no secret leaks", (vendor) => {
   test.each(scenarios)("on %s: error message, stack, inspect, JSON; logs; client; checkpoint", async (_name, reply, extra) => {
     server.use(http.all(`${ORIGIN[vendor]}/*`, reply));
     const lines: string[] = [];
-    const capture = (...args: unknown[]) => lines.push(inspect(args, { depth: 10 }));
+    const capture = (...args: unknown[]) => {
+      lines.push(inspect(args, { depth: 10 }));
+    };
     const client = createClient({
       vendor,
       ...OPTIONS[vendor],
@@ -74,7 +76,7 @@ describe.each(VENDOR_IDS)("%s: no secret leaks", (vendor) => {
       logger: { debug: capture, info: capture, warn: capture, error: capture },
       logLevel: "debug",
       ...extra,
-    } as ClientOptions);
+    } as unknown as ClientOptions);
     const stream = client.events();
     const error = (await stream.toArray({ limit: 1 }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
