@@ -7,7 +7,7 @@ import { createClient, VENDOR_IDS, VERSION, type AuditEvent, type EventParams, t
 import { createSimulator } from "../../testing/index.js";
 import { intFlag, noMorePositionals, numberFlag, parseCommand, UsageError, wantsHelp } from "../args.js";
 import { LineWriter } from "../output.js";
-import { count, ProgressLine, seconds } from "../progress.js";
+import { count, plural, ProgressLine, seconds } from "../progress.js";
 import { onInterrupt } from "../signals.js";
 
 const DEFAULT_OUT = "auditlogs-demo.ndjson";
@@ -24,16 +24,24 @@ prints a summary per vendor and writes the events as NDJSON. Nothing leaves your
 
 Options:
   --out FILE            where to write the events (default ${DEFAULT_OUT}; overwritten)
-  --events N            events per vendor (default ${count(DEFAULT_EVENTS)})
+  --events N            events per vendor (default ${count(DEFAULT_EVENTS)}, at most 20,000)
   --seed N              simulator seed: the same seed serves the same data (default 1)
   --fault-rate R        share of requests that fail, from 0 to 0.5 (default ${DEFAULT_FAULT_RATE})
   -q, --quiet           no progress and no summary; errors only
   -h, --help            show this help
 `;
 
-// 100 records a page: enough requests for the injected faults to show, few enough that Pylon
-// (10 pages for 1,000 events) stays far below its 60 requests/min.
-const PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 100, zendesk: 100, cortex: 100, jitsudo: 100 };
+// Pages of 100 for the default 1,000 events: enough requests for the injected faults to show.
+// Larger runs get larger pages (up to each vendor's maximum), about ten pages per vendor.
+const MAX_PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 999, zendesk: 100, cortex: 1000, jitsudo: 1000 };
+// Pylon allows 60 requests a minute, and the client and the simulator both hold to it. A demo
+// that would need more than this many Pylon pages raises both limits rather than wait.
+const PYLON_PAGES_WITHIN_LIMIT = 50;
+
+function pageSizeFor(vendor: VendorId, eventsPerVendor: number): number | undefined {
+  const max = MAX_PAGE_SIZE[vendor];
+  return max === undefined ? undefined : Math.min(max, Math.max(100, Math.ceil(eventsPerVendor / 10)));
+}
 
 interface VendorRun {
   vendor: VendorId;
@@ -70,7 +78,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   noMorePositionals(positionals, 0, "demo");
   const out = values.out ?? DEFAULT_OUT;
   if (out.trim() === "") throw new UsageError("--out needs a file name");
-  const eventsPerVendor = intFlag(values.events, "--events", { min: 1, max: 1_000_000 }) ?? DEFAULT_EVENTS;
+  // The simulator builds its data up front; beyond 20,000 events per vendor that takes a while.
+  const eventsPerVendor = intFlag(values.events, "--events", { min: 1, max: 20_000 }) ?? DEFAULT_EVENTS;
   const seed = intFlag(values.seed, "--seed", { min: 0 }) ?? 1;
   const faultRate = numberFlag(values["fault-rate"], "--fault-rate", { min: 0, max: 0.5 }) ?? DEFAULT_FAULT_RATE;
   const quiet = values.quiet ?? false;
@@ -78,7 +87,16 @@ export async function demoCommand(args: string[]): Promise<number> {
   // Events end a few minutes ago: Zendesk refuses a time bound 60 s or less in the past.
   const endAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000);
   const since = new Date(endAt.getTime() - (SPAN_DAYS + 1) * DAY_MS).toISOString();
-  const sim = createSimulator({ eventsPerVendor, seed, endAt, spanDays: SPAN_DAYS, faults: { rate: faultRate, slowMs: 1_000 } });
+  const pylonPages = Math.ceil(eventsPerVendor / pageSizeFor("pylon", eventsPerVendor)!);
+  const pylonLimit = pylonPages > PYLON_PAGES_WITHIN_LIMIT ? pylonPages * 2 : undefined;
+  const sim = createSimulator({
+    eventsPerVendor,
+    seed,
+    endAt,
+    spanDays: SPAN_DAYS,
+    faults: { rate: faultRate, slowMs: 1_000 },
+    ...(pylonLimit ? { rateLimit: { pylon: pylonLimit } } : {}),
+  });
   const server = await sim.listen({ port: 0 });
 
   const controller = new AbortController();
@@ -117,11 +135,13 @@ export async function demoCommand(args: string[]): Promise<number> {
       // timeout so an injected slow response costs seconds, not a minute.
       maxRetries: 6,
       timeoutMs: 5_000,
+      ...(run.vendor === "pylon" && pylonLimit ? { rateLimit: { requestsPerMinute: pylonLimit } } : {}),
     } as Parameters<typeof createClient>[0]) as unknown as DemoClient;
     const params: EventParams<never> = { since, signal: controller.signal };
-    const pageSize = PAGE_SIZE[run.vendor];
+    const pageSize = pageSizeFor(run.vendor, eventsPerVendor);
     if (pageSize !== undefined) params.pageSize = pageSize;
-    // Datafold reads one time window per request: three days per window, about ten for the month.
+    // Datafold reads one time window per request: three days per window, about ten for the month
+    // (a window with too many events for one answer is split by the client).
     if (run.vendor === "datafold") params.windowMs = 3 * DAY_MS;
     const vendorStarted = Date.now();
     try {
@@ -200,7 +220,7 @@ function summaryTable(runs: VendorRun[], elapsedMs: number, out: string): string
     "",
     `${count(total)} events written to ${out}, one normalized AuditEvent per line (the vendor's record in "raw").`,
     runs.every((r) => r.events === r.served && r.ids.size === r.events)
-      ? `Every event the simulator served was exported exactly once${faults > 0 ? `, through ${count(faults)} injected faults (429, 5xx, resets, truncated or slow answers; ${count(retries)} retries)` : ""}.`
+      ? `Every event the simulator served was exported exactly once${faults > 0 ? `, through ${plural(faults, "injected fault", "injected faults")} and ${plural(retries, "retry", "retries")}` : ""}.`
       : "Some events are missing or repeated: see the error below.",
     `Next: auditlogs simulate, then auditlogs export <vendor> against it (see auditlogs export --help).`,
   ].join("\n");

@@ -5,7 +5,7 @@
 import { VENDOR_IDS, type VendorId } from "../../index.js";
 import { createSimulator } from "../../testing/index.js";
 import { intFlag, noMorePositionals, numberFlag, parseCommand, UsageError, vendorsFlag, wantsHelp } from "../args.js";
-import { count } from "../progress.js";
+import { count, plural } from "../progress.js";
 
 const DEFAULT_PORT = 4010;
 const DEFAULT_EVENTS = 1000;
@@ -82,7 +82,11 @@ export async function simulateCommand(args: string[]): Promise<number> {
     process.on("SIGTERM", stop);
   });
   await server.close();
-  process.stderr.write("auditlogs: simulator stopped\n");
+  const total = (counts: Record<VendorId, number>) => vendors.reduce((n, v) => n + counts[v], 0);
+  const { requests, faults, rateLimited } = sim.stats;
+  process.stderr.write(
+    `auditlogs: simulator stopped after ${plural(total(requests), "request", "requests")} (${plural(total(faults), "injected fault", "injected faults")}, ${count(total(rateLimited))} rate-limited)\n`,
+  );
   return 0;
 }
 
