@@ -240,7 +240,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       if (since !== undefined && since >= until) {
         throw new ConfigError(`must be earlier than until (${new Date(until).toISOString()})`, checkpoint ? "resumeFrom" : "since");
       }
-      this.#watermark = Math.min(until, now - lagMs);
+      // Never past now − lagMs (late events), never before the range asked for.
+      this.#watermark = Math.max(since ?? -Infinity, Math.min(until, now - lagMs));
     }
     if (since === undefined && def.defaultSince) since = def.defaultSince(until);
     this.#seen = new Map(Object.entries(checkpoint?.seen ?? {}));
