@@ -8,6 +8,7 @@ import { createSimulator } from "../../testing/index.js";
 import { intFlag, noMorePositionals, numberFlag, parseCommand, UsageError, wantsHelp } from "../args.js";
 import { LineWriter } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
+import { MAX_PAGE_SIZE } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
 
 const DEFAULT_OUT = "auditlogs-demo.ndjson";
@@ -33,7 +34,6 @@ Options:
 
 // Pages of 100 for the default 1,000 events: enough requests for the injected faults to show.
 // Larger runs get larger pages (up to each vendor's maximum), about ten pages per vendor.
-const MAX_PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 999, zendesk: 100, cortex: 1000, jitsudo: 1000 };
 // Pylon allows 60 requests a minute, and the client and the simulator both hold to it. A demo
 // that would need more than this many Pylon pages raises both limits rather than wait.
 const PYLON_PAGES_WITHIN_LIMIT = 50;

@@ -19,6 +19,7 @@ import { intFlag, noMorePositionals, parseCommand, timeFlag, UsageError, vendorA
 import { clientOptionsFromEnv, configErrorParts, envConfigError } from "../env.js";
 import { CheckpointFile, LineWriter, loadCheckpoint } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
+import { MAX_PAGE_SIZE } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
 
 export const EXPORT_HELP = `Usage: auditlogs export <vendor> [options]
@@ -59,8 +60,6 @@ Examples:
   auditlogs export cortex --format ocsf | your-siem-forwarder
 `;
 
-// The CLI reads in the largest pages each vendor allows: fewer requests under the rate limits.
-const MAX_PAGE_SIZE: Partial<Record<VendorId, number>> = { pylon: 999, zendesk: 100, cortex: 1000, jitsudo: 1000 };
 
 const FORMATS = ["ndjson", "ocsf"] as const;
 type Format = (typeof FORMATS)[number];
@@ -143,7 +142,7 @@ export async function exportCommand(args: string[]): Promise<number> {
     throw paramsConfigError(error, checkpointPath);
   }
 
-  const serialize = format === ("ocsf" satisfies Format) ? (e: AuditEvent) => JSON.stringify(toOCSF(e)) : (e: AuditEvent) => JSON.stringify(e);
+  const serialize = (format as Format) === "ocsf" ? (e: AuditEvent) => JSON.stringify(toOCSF(e)) : (e: AuditEvent) => JSON.stringify(e);
   const writer = new LineWriter({ file: out, append: checkpointFile !== undefined });
   const progress = new ProgressLine({ quiet: values.quiet ?? false });
   const started = Date.now();
