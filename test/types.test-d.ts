@@ -59,3 +59,12 @@ describe("mergeEvents", () => {
     }
   });
 });
+
+describe("errors", () => {
+  test("isInstance narrows to the subclass", async () => {
+    const { ConfigError, RateLimitError } = await import("../src/index.js");
+    const error: unknown = undefined;
+    if (ConfigError.isInstance(error)) expectTypeOf(error.option).toEqualTypeOf<string | undefined>();
+    if (RateLimitError.isInstance(error)) expectTypeOf(error.retryAfterMs).toEqualTypeOf<number | undefined>();
+  });
+});

@@ -16,8 +16,9 @@ export class AuditLogsError extends Error {
     Object.defineProperty(this, AuditLogsError.brand, { value: true });
   }
 
-  static isInstance(value: unknown): value is AuditLogsError {
-    return hasBrand(value, this.brand);
+  /** True for an instance of this class (or a subclass) from any copy of the package. */
+  static isInstance<T extends abstract new (...args: any[]) => AuditLogsError>(this: T, value: unknown): value is InstanceType<T> {
+    return hasBrand(value, (this as unknown as { brand: symbol }).brand);
   }
 }
 
@@ -34,9 +35,6 @@ function branded<T extends abstract new (...args: any[]) => AuditLogsError>(Base
       super(...args);
       Object.defineProperty(this, symbol, { value: true });
       this.name = name;
-    }
-    static isInstance<E>(this: abstract new (...args: any[]) => E, value: unknown): value is E {
-      return hasBrand(value, symbol);
     }
   }
   return Branded;

@@ -143,10 +143,12 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     fakes[vendor] = fake;
     const count = typeof options.eventsPerVendor === "number" ? options.eventsPerVendor : (options.eventsPerVendor?.[vendor] ?? 250);
     const rng = rngs[vendor];
+    const items = [];
     for (let n = 0; n < count; n++) {
       const at = roundDown(endAt - 1 - Math.floor(rng.next() * spanMs), fake.precisionMs);
-      fake.log.add(at, fake.make(rng, at));
+      items.push({ at, record: fake.make(rng, at) });
     }
+    fake.log.addAll(items);
   });
 
   const faultRng = new Random(seed ^ 0x5eed);

@@ -48,6 +48,14 @@ export class AuditLog<R> {
   readonly records: R[] = [];
   #seq = 0;
 
+  /** Stores many records at once: one sort, not an insertion each (the initial data set). */
+  addAll(items: Array<{ at: number; record: R }>): void {
+    for (const { at, record } of items) this.entries.push({ at, seq: this.#seq++, record });
+    this.entries.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.records.length = 0;
+    for (const entry of this.entries) this.records.push(entry.record);
+  }
+
   add(at: number, record: R): void {
     const entry = { at, seq: this.#seq++, record };
     let i = this.entries.length;
