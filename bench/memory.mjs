@@ -3,8 +3,8 @@
  * growth over its own baseline is the figure; then the same 1M through a hand-written fetch +
  * JSON.parse loop in another child, for reference (Node's own cost at this allocation rate).
  * The events come from a bench-local loopback server (pylon-stream-server.mjs) that generates
- * Pylon pages on the fly, in this (parent) process: the simulator would have to hold all 1M
- * records in memory first, and generating them takes minutes.
+ * Pylon pages on the fly, in this (parent) process: the simulator would have to build and hold
+ * all 1M records in memory first.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
