@@ -7,12 +7,13 @@
  */
 import nodeHttp from "node:http";
 import nodeHttps from "node:https";
-import { abortReason, type Clock } from "../internal/clock.js";
+import { abortReason, sleepOrAbort, type Clock } from "../internal/clock.js";
 import { VERSION } from "../version.js";
 import {
   apiErrorFor,
   AuditLogsError,
   ConnectionError,
+  RateLimitError,
   TimeoutError,
   type ApiError,
 } from "./errors.js";
@@ -73,9 +74,12 @@ export interface HttpStats {
 export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0 };
   readonly #config: HttpConfig;
+  /** The credential strings, to blank out of anything a server echoes back into an error. */
+  readonly #secrets: string[];
 
   constructor(config: HttpConfig) {
     this.#config = config;
+    this.#secrets = secretsOf(config.authHeaders);
   }
 
   get vendor(): VendorId {
@@ -119,8 +123,9 @@ export class HttpClient {
       }
 
       // Retryable: a network failure, a truncated body, or a retryable status.
-      const retryAfterMs = result ? retryAfterOf(result) : undefined;
-      if (result?.status === 429 && retryAfterMs !== undefined && retryAfterMs > config.maxRetryDelayMs) {
+      const retryAfterMs = result ? retryAfterOf(result, config.clock.now()) : undefined;
+      if (result && retryAfterMs !== undefined && retryAfterMs > config.maxRetryDelayMs) {
+        // Any status (429, or a 503 with Retry-After): a wait this long fails now, as RateLimitError.
         if (!throwOnError) return result;
         throw this.#errorFor(result, retryAfterMs, `the vendor asked to wait ${Math.ceil(retryAfterMs / 1000)} s, longer than maxRetryDelayMs (${config.maxRetryDelayMs} ms)`);
       }
@@ -129,15 +134,11 @@ export class HttpClient {
         if (!throwOnError) return result!;
         throw this.#errorFor(result!, retryAfterMs);
       }
-      const delay = retryAfterMs ?? backoffMs(attempt);
-      if (delay > config.maxRetryDelayMs) {
-        if (failure) throw failure;
-        if (!throwOnError) return result!;
-        throw this.#errorFor(result!, retryAfterMs);
-      }
+      // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
+      const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
       this.stats.retries += 1;
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
-      await config.clock.sleep(delay, req.signal);
+      await sleepOrAbort(config.clock, delay, req.signal);
     }
   }
 
@@ -197,19 +198,23 @@ export class HttpClient {
     }
   }
 
-  #errorFor(result: HttpResult, retryAfterMs?: number, reason?: string): ApiError {
-    const error = apiErrorFor({
+  /** The error for an HTTP answer; `tooLong` names a wait beyond maxRetryDelayMs (a RateLimitError). */
+  #errorFor(result: HttpResult, retryAfterMs?: number, tooLong?: string): ApiError {
+    const init = {
       vendor: this.#config.vendor,
       status: result.status,
       requestId: result.requestId,
-      body: result.body,
+      // A server may echo a key or tenant id back in its error body: never pass it on.
+      body: redact(result.body, this.#secrets),
       headers: result.headers,
-      retryAfterMs: retryAfterMs ?? retryAfterOf(result),
-    });
-    const explained = reason ?? this.#config.explainError?.(result.status, result.body);
+      retryAfterMs: retryAfterMs ?? retryAfterOf(result, this.#config.clock.now()),
+    };
+    const error = tooLong ? new RateLimitError(init) : apiErrorFor(init);
+    const explained = tooLong ?? this.#config.explainError?.(result.status, result.body);
     if (explained) {
       error.message = `${this.#config.vendor}: HTTP ${result.status}: ${explained}${result.requestId ? ` (request id ${result.requestId})` : ""}`;
     }
+    error.message = redact(error.message, this.#secrets) as string;
     return error;
   }
 
@@ -304,7 +309,7 @@ function requestIdOf(headers: Headers, body: unknown): string | undefined {
  * How long the vendor asked us to wait, in ms: `retry-after-ms`, `Retry-After` (seconds or an
  * HTTP date), Pylon's `X-Retry-After` (seconds) or Cortex's problem+json `retryAfter` (seconds).
  */
-export function retryAfterOf(result: Pick<HttpResult, "headers" | "body">): number | undefined {
+export function retryAfterOf(result: Pick<HttpResult, "headers" | "body">, now: number = Date.now()): number | undefined {
   const ms = Number(result.headers.get("retry-after-ms"));
   if (result.headers.has("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return ms;
   for (const name of ["retry-after", "x-retry-after"]) {
@@ -312,7 +317,8 @@ export function retryAfterOf(result: Pick<HttpResult, "headers" | "body">): numb
     if (!value) continue;
     if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
     const date = Date.parse(value);
-    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+    // Relative to the client's clock (the injectable one), which is wall time outside tests.
+    if (Number.isFinite(date)) return Math.max(0, date - now);
   }
   const body = result.body;
   if (body && typeof body === "object" && typeof (body as Record<string, unknown>).retryAfter === "number") {
@@ -331,6 +337,40 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = value;
   return out;
+}
+
+/**
+ * The secret strings in auth headers: each value, its credentials after the scheme, and for
+ * Basic the decoded `user:password` and the password alone.
+ */
+function secretsOf(authHeaders: Record<string, string>): string[] {
+  const out = new Set<string>();
+  for (const value of Object.values(authHeaders)) {
+    out.add(value);
+    const [scheme, credentials] = value.split(/ (.*)/s, 2);
+    if (!credentials) continue;
+    out.add(credentials);
+    if (scheme!.toLowerCase() === "basic") {
+      const decoded = Buffer.from(credentials, "base64").toString("utf8");
+      out.add(decoded);
+      const colon = decoded.indexOf(":");
+      if (colon >= 0) out.add(decoded.slice(colon + 1));
+    }
+  }
+  // Longest first, so a value is blanked whole before a part of it; very short strings would
+  // blank ordinary text.
+  return [...out].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+}
+
+/** `value` with every secret string replaced by `***`, at any depth. */
+function redact(value: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === "string") return secrets.reduce((text, secret) => text.split(secret).join("***"), value);
+  if (Array.isArray(value)) return value.map((v) => redact(v, secrets));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k, secrets) as string, redact(v, secrets)]));
+  }
+  return value;
 }
 
 export function maskHeaders(headers: Record<string, string>): Record<string, string> {

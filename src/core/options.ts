@@ -79,21 +79,30 @@ export function resolveCommon(
   if (options.userAgent !== undefined && (typeof options.userAgent !== "string" || /[\r\n]/.test(options.userAgent))) {
     throw new ConfigError("must be a single-line string", "userAgent");
   }
+  const clock = options.clock;
+  if (clock !== undefined && (typeof clock !== "object" || clock === null || typeof clock.now !== "function" || typeof clock.sleep !== "function")) {
+    throw new ConfigError("must be an object with now() and sleep(ms, signal) methods", "clock");
+  }
+  const timeoutMs = positiveNumber(options.timeoutMs ?? 60_000, "timeoutMs");
+  // Node's timers fire at once (after 1 ms) for a delay above 2^31 − 1 ms: every request would time out.
+  if (timeoutMs > MAX_TIMER_MS) throw new ConfigError(`must be at most ${MAX_TIMER_MS} (about 24.8 days), got ${timeoutMs}`, "timeoutMs");
   return {
     origin: parseOrigin(baseUrl, "baseUrl"),
     fetch: options.fetch,
     maxRetries: wholeNumber(options.maxRetries ?? 3, "maxRetries"),
     maxRetryDelayMs: wholeNumber(options.maxRetryDelayMs ?? 60_000, "maxRetryDelayMs"),
-    timeoutMs: positiveNumber(options.timeoutMs ?? 60_000, "timeoutMs"),
+    timeoutMs,
     requestsPerMinute,
     prefetch: wholeNumber(options.prefetch ?? 1, "prefetch"),
     concurrency: positiveWhole(options.concurrency ?? 4, "concurrency"),
     logger: options.logger,
     logLevel,
     userAgent: options.userAgent,
-    clock: options.clock ?? systemClock,
+    clock: clock ?? systemClock,
   };
 }
+
+const MAX_TIMER_MS = 2_147_483_647;
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
@@ -107,7 +116,8 @@ export function parseOrigin(value: unknown, option: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`is not a valid URL: ${JSON.stringify(value)}`, option);
+    // Not echoed when it may hold credentials (`https://user:password@…`).
+    throw new ConfigError(`is not a valid URL${value.includes("@") ? "" : `: ${JSON.stringify(value)}`}`, option);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new ConfigError(`must be http(s), got ${url.protocol}`, option);
   if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) {

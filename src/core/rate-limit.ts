@@ -1,4 +1,4 @@
-import type { Clock } from "../internal/clock.js";
+import { sleepOrAbort, type Clock } from "../internal/clock.js";
 
 /**
  * A token bucket: `requestsPerMinute` tokens, refilled continuously, starting full. One per
@@ -33,7 +33,7 @@ export class TokenBucket {
         return;
       }
       const msPerToken = 60_000 / this.requestsPerMinute;
-      await this.clock.sleep(Math.ceil((1 - this.tokens) * msPerToken), signal);
+      await sleepOrAbort(this.clock, Math.ceil((1 - this.tokens) * msPerToken), signal);
     }
   }
 
