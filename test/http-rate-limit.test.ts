@@ -1,0 +1,152 @@
+// DESIGN §5 client-side rate limiter: a token bucket per client, defaulting to each vendor's
+// documented limit (Pylon 60/min, Zendesk 700, Cortex 1,000; none for Datafold and JITSudo),
+// overridable, and off with `rateLimit: false`. Time is an injected clock: a wait is recorded,
+// never slept.
+import { HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { UserAbortError } from "../src/index.js";
+import type { VendorId } from "../src/core/vendor-id.js";
+import { client, fakeClock, okPage, page, PATH, readAll, record, rejectionOf, serve, stuckClock, VENDORS } from "./http-fixtures.js";
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const DEFAULT_PER_MINUTE: Record<VendorId, number | undefined> = {
+  pylon: 60,
+  zendesk: 700,
+  cortex: 1000,
+  datafold: undefined,
+  jitsudo: undefined,
+};
+
+/** One request through `client.raw`, the same transport (and bucket) as events(). */
+function get(c: ReturnType<typeof client>, vendor: VendorId): Promise<unknown> {
+  return (c.raw as any).GET(PATH[vendor], {});
+}
+
+/**
+ * A counting `fetch` (the public `fetch` option) for the tests that send hundreds of requests:
+ * the same transport and bucket as over msw, without msw's per-request cost.
+ */
+function countingFetch(vendor: VendorId): typeof fetch & { calls: number } {
+  const f = (async () => {
+    f.calls += 1;
+    return Response.json(okPage(vendor));
+  }) as unknown as typeof fetch & { calls: number };
+  f.calls = 0;
+  return f;
+}
+
+describe.each(VENDORS)("%s: default limit", (vendor) => {
+  const limit = DEFAULT_PER_MINUTE[vendor];
+
+  if (limit !== undefined) {
+    test(`${limit} requests in a minute go at once; the next waits 60 s / ${limit}`, async () => {
+      const fetch = countingFetch(vendor);
+      const clock = fakeClock();
+      const c = client(vendor, { clock, fetch });
+      for (let i = 0; i < limit; i++) await get(c, vendor);
+      expect(clock.sleeps).toEqual([]);
+      await get(c, vendor);
+      expect(clock.sleeps).toEqual([Math.ceil(60_000 / limit)]);
+      expect(fetch.calls).toBe(limit + 1);
+    });
+  } else {
+    test("no limit: 1,100 requests (more than any vendor default) in the same instant never wait", async () => {
+      const fetch = countingFetch(vendor);
+      const clock = fakeClock();
+      const c = client(vendor, { clock, fetch });
+      for (let i = 0; i < 1_100; i++) await get(c, vendor);
+      expect(clock.sleeps).toEqual([]);
+      expect(fetch.calls).toBe(1_100);
+    });
+  }
+
+  test("rateLimit: false never waits", async () => {
+    const fetch = countingFetch(vendor);
+    const clock = fakeClock();
+    const c = client(vendor, { clock, rateLimit: false, fetch });
+    for (let i = 0; i < (limit ?? 60) + 1; i++) await get(c, vendor);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test("rateLimit: { requestsPerMinute: 6 } overrides: the 7th request (over msw) waits 10 s", async () => {
+    const seen = serve(server, vendor, () => HttpResponse.json(okPage(vendor)));
+    const clock = fakeClock();
+    const c = client(vendor, { clock, rateLimit: { requestsPerMinute: 6 } });
+    for (let i = 0; i < 7; i++) await get(c, vendor);
+    expect(clock.sleeps).toEqual([10_000]);
+    expect(seen).toHaveLength(7);
+  });
+});
+
+describe("Pylon's 60/min through events()", () => {
+  test("the 61st page request within a minute waits about 1 s; tokens come back as the clock moves", async () => {
+    // 70 pages of one record each, cursors c1…c69.
+    serve(server, "pylon", (req) => {
+      const n = Number(new URL(req.url).searchParams.get("cursor")?.slice(1) ?? 0);
+      return HttpResponse.json(page("pylon", [record("pylon", n)], n < 69 ? `c${n + 1}` : undefined));
+    });
+    const clock = fakeClock();
+    const c = client("pylon", { clock });
+    const events = await readAll(c);
+    expect(events).toHaveLength(70);
+    // 60 at once, then one a second (each wait refills exactly one token).
+    expect(clock.sleeps).toHaveLength(10);
+    for (const ms of clock.sleeps) {
+      expect(ms).toBeGreaterThanOrEqual(990);
+      expect(ms).toBeLessThanOrEqual(1_000);
+    }
+  });
+
+  test("after a quiet minute the bucket is full again", async () => {
+    serve(server, "pylon", () => HttpResponse.json(okPage("pylon")));
+    const clock = fakeClock();
+    const c = client("pylon", { clock });
+    for (let i = 0; i < 60; i++) await get(c, "pylon");
+    clock.t += 60_000;
+    for (let i = 0; i < 60; i++) await get(c, "pylon");
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test("the bucket is per client: a second client has its own 60", async () => {
+    serve(server, "pylon", () => HttpResponse.json(okPage("pylon")));
+    const clock = fakeClock();
+    const a = client("pylon", { clock });
+    const b = client("pylon", { clock });
+    for (let i = 0; i < 60; i++) await get(a, "pylon");
+    for (let i = 0; i < 60; i++) await get(b, "pylon");
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test("retries take tokens too (each is a request to the vendor)", async () => {
+    serve(server, "pylon", (_req, n) => (n <= 2 ? HttpResponse.json({}, { status: 500 }) : HttpResponse.json(okPage("pylon"))));
+    const clock = fakeClock();
+    const c = client("pylon", { clock, rateLimit: { requestsPerMinute: 2 } });
+    await (c.raw as any).GET("/audit-logs", {});
+    expect(c.stats.requests).toBe(3);
+    // Two backoffs (under 1.5 s together), then the third attempt waits for a token (30 s each,
+    // less what the backoffs refilled).
+    expect(clock.sleeps).toHaveLength(3);
+    expect(clock.sleeps[0]! + clock.sleeps[1]!).toBeLessThanOrEqual(1_500);
+    expect(clock.sleeps[2]).toBeGreaterThanOrEqual(28_000);
+    expect(clock.sleeps[2]).toBeLessThanOrEqual(30_000);
+  });
+
+  test("an abort while waiting for a token rejects with UserAbortError and sends nothing more", async () => {
+    const seen = serve(server, "pylon", () => HttpResponse.json(okPage("pylon")));
+    const clock = stuckClock();
+    const c = client("pylon", { clock, rateLimit: { requestsPerMinute: 1 } });
+    await get(c, "pylon");
+    const controller = new AbortController();
+    const pending = readAll(c, { signal: controller.signal });
+    await clock.sleeping;
+    controller.abort();
+    const error = await rejectionOf(pending);
+    expect(UserAbortError.isInstance(error)).toBe(true);
+    expect(seen).toHaveLength(1);
+  });
+});
