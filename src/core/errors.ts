@@ -126,11 +126,14 @@ export class ResponseValidationError extends branded(AuditLogsError, "ResponseVa
   readonly vendor: VendorId;
   readonly path: string;
   readonly requestId: string | undefined;
+  /** What is wrong, without the vendor/path/request-id framing of `message`. */
+  readonly detail: string;
   constructor(init: { vendor: VendorId; path: string; requestId?: string | undefined; message: string }) {
     super(`${init.vendor}: invalid response at ${init.path || "(root)"}: ${init.message}${init.requestId ? ` (request id ${init.requestId})` : ""}`);
     this.vendor = init.vendor;
     this.path = init.path;
     this.requestId = init.requestId;
+    this.detail = init.message;
   }
 }
 

@@ -66,6 +66,9 @@ export interface EngineOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Page-number pagination plans this many pages ahead at a time. */
+const PAGE_PLAN_CHUNK = 500;
+
 /** Consecutive empty pages that still claim more before the engine calls it a loop. */
 const MAX_EMPTY_PAGES = 10;
 
@@ -91,14 +94,17 @@ export async function* paginate<S, E>(
     state: S;
     skip: number;
     result?: Promise<RawPage<S>>;
+    /** Raised once this page has been yielded: its records are good, where it points is not. */
+    after?: PaginationLoopError;
   }
   const { states, skip } = strategy.start(ctx, resume);
   const slots: Slot[] = states.map((state, i) => ({ state, skip: i === 0 ? skip : 0 }));
   const ahead = strategy.parallel ? Math.max(options.concurrency, 1 + options.prefetch) : 1 + options.prefetch;
-  const seenStates = new Set<string>();
+  // Every state read or planned: a server pointing back at one of them is a loop.
+  const seenStates = new Set<string>(slots.map((slot) => JSON.stringify(slot.state)));
   let emptyRun = 0;
 
-  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: S[] }> => {
+  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: S[]; after?: PaginationLoopError }> => {
     const { url, body } = strategy.request(slot.state, ctx);
     const result = await http.request({
       method: "GET",
@@ -116,12 +122,23 @@ export async function* paginate<S, E>(
         message: issue ? issue.message : "unexpected page envelope",
       });
     }
-    const read = strategy.read(parsed.data, slot.state, ctx);
+    let read: PageRead<S>;
+    try {
+      read = strategy.read(parsed.data, slot.state, ctx);
+    } catch (error) {
+      // A strategy's complaint about the page names the request it came from.
+      if (ResponseValidationError.isInstance(error) && error.requestId === undefined && result.requestId !== undefined) {
+        throw new ResponseValidationError({ vendor: error.vendor, path: error.path, requestId: result.requestId, message: error.detail });
+      }
+      throw error;
+    }
+    const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
       const key = JSON.stringify(next);
       if (seenStates.has(key)) {
-        throw new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${strategy.kind}); stopping instead of looping`);
+        const after = new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${strategy.kind}); stopping instead of looping`);
+        return { page, next: [], after };
       }
       seenStates.add(key);
     }
@@ -131,7 +148,7 @@ export async function* paginate<S, E>(
         throw new PaginationLoopError(ctx.vendor, `${MAX_EMPTY_PAGES} empty pages in a row claimed more results; stopping instead of looping`);
       }
     }
-    return { page: { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip }, next: read.next };
+    return { page, next: read.next };
   };
 
   // Starts fetches for the first `ahead` slots. A finished page inserts its successors right
@@ -140,9 +157,13 @@ export async function* paginate<S, E>(
     for (let i = 0; i < slots.length && i < ahead; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
-      slot.result = fetchSlot(slot).then(({ page, next }) => {
+      slot.result = fetchSlot(slot).then(({ page, next, after }) => {
+        slot.after = after;
         if (next.length > 0) {
-          slots.splice(slots.indexOf(slot) + 1, 0, ...next.map((state) => ({ state, skip: 0 })));
+          // A loop, not one spread: a spread of very many states overflows the call stack.
+          const at = slots.indexOf(slot) + 1;
+          const inserted = next.map((state) => ({ state, skip: 0 }));
+          for (let i = 0; i < inserted.length; i++) slots.splice(at + i, 0, inserted[i]!);
           if (!abort.signal.aborted) fill();
         }
         return page;
@@ -155,10 +176,12 @@ export async function* paginate<S, E>(
   try {
     fill();
     while (slots.length > 0) {
-      const page = await slots[0]!.result!;
+      const slot = slots[0]!;
+      const page = await slot.result!;
       // The page in the caller's hands keeps its place among the `ahead` until the caller asks
       // for the next one: with prefetch 0 nothing is fetched while it works (strictly sequential).
       yield page;
+      if (slot.after) throw slot.after;
       slots.shift();
       fill();
     }
@@ -221,7 +244,7 @@ export function linkStrategy<E>(spec: {
     kind: "link",
     parallel: false,
     envelope: spec.envelope,
-    start: (ctx, resume) => ({ states: [resume ? resume.state : spec.firstUrl(ctx).href], skip: resume?.skip ?? 0 }),
+    start: (ctx, resume) => ({ states: [resume ? resume.state : canonicalHref(spec.firstUrl(ctx))], skip: resume?.skip ?? 0 }),
     request: (href, ctx) => {
       const url = new URL(href);
       spec.adjust?.(url, ctx);
@@ -243,9 +266,16 @@ export function linkStrategy<E>(spec: {
           message: `next link points to another origin (${url.origin}); refusing to send credentials there`,
         });
       }
-      return { records: spec.records(envelope), next: [url.href] };
+      return { records: spec.records(envelope), next: [canonicalHref(url)] };
     },
   };
+}
+
+/** One spelling per URL (`page[size]` and `page%5Bsize%5D` alike), so a repeated link is seen as one. */
+function canonicalHref(url: URL): string {
+  const copy = new URL(url);
+  copy.search = new URLSearchParams(copy.search).toString();
+  return copy.href;
 }
 
 /**
@@ -292,8 +322,13 @@ export function pageNumberStrategy<E>(spec: {
       if (records.length > state.pageSize) {
         throw new PaginationLoopError(ctx.vendor, `page ${state.page} has ${records.length} records, more than the page size ${state.pageSize}`);
       }
+      // Pages are planned a chunk at a time (the chunk's last page plans the next), so a huge
+      // page count, true or hostile, costs no more memory than one chunk.
       const next: S[] = [];
-      if (state.head) for (let page = state.page + 1; page < totalPages; page++) next.push({ page, pageSize: state.pageSize });
+      if (state.head) {
+        const last = Math.min(totalPages - 1, state.page + PAGE_PLAN_CHUNK);
+        for (let page = state.page + 1; page <= last; page++) next.push(page === last ? { page, pageSize: state.pageSize, head: true } : { page, pageSize: state.pageSize });
+      }
       return { records, next };
     },
   };
