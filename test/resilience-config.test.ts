@@ -1,7 +1,7 @@
 // DESIGN §2 and §10: every bad option or argument is a ConfigError naming it, thrown before any
 // request (by the factory for options, by events()/pages() for params; toArray rejects). Each
 // case is a line of real code, run here as written; the rows marked `doc` are the README's
-// "Bad input" table, test/BAD-INPUT.md, which this suite checks against what the library says.
+// "Bad input" table in README.md, which this suite checks against what the library says.
 // Regenerate it after a deliberate change: UPDATE_BAD_INPUT=1 npx vitest run test/resilience-config
 import { readFileSync, writeFileSync } from "node:fs";
 import { http, HttpResponse } from "msw";
@@ -21,7 +21,7 @@ beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
 
 interface Case {
-  /** What is wrong, in the README's words. Rows with `doc` go into BAD-INPUT.md. */
+  /** What is wrong, in the README's words. Rows with `doc` go into the README's table. */
   input: string;
   /** One expression, run with the package's exports and `checkpoints` in scope. */
   code: string;
@@ -285,8 +285,11 @@ function render(): string {
   ].join("\n");
 }
 
-test("test/BAD-INPUT.md is the table of what the library says", () => {
-  const path = new URL("./BAD-INPUT.md", import.meta.url);
-  if (process.env.UPDATE_BAD_INPUT) writeFileSync(path, render());
-  expect(readFileSync(path, "utf8")).toBe(render());
+test("README's Bad input section is the table of what the library says", () => {
+  const path = new URL("../README.md", import.meta.url);
+  const readme = readFileSync(path, "utf8");
+  // The section runs from its heading to the next one.
+  const section = /## Bad input\n[\s\S]*?\n(?=## )/;
+  if (process.env.UPDATE_BAD_INPUT) writeFileSync(path, readme.replace(section, `${render()}\n`));
+  expect(readFileSync(path, "utf8").match(section)?.[0]).toBe(`${render()}\n`);
 });
