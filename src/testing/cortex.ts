@@ -1,78 +1,112 @@
 /**
- * Cortex's `GET /api/v1/audit-logs`: Bearer API key, `page` (0-indexed) and `pageSize`
- * (1–1000, default 250), `startTime`/`endTime`, array filters comma-joined, records without an
- * id, and a problem+json 429 with both `retryAfter` and `Retry-After`.
+ * Cortex, `GET /api/v1/audit-logs` (vendor-docs/003, research §4): `Authorization: Bearer
+ * <token>`; `page` (0-indexed, default 0) and `pageSize` (1–1000, default 250); body
+ * `{logs, page, total, totalPages}`; `startTime`/`endTime` (inclusive; a time without offset is
+ * UTC); array filters comma-joined (or repeated); records without an id, some without an actor;
+ * errors `{type, message, httpStatus, requestId}`; 429 as `application/problem+json` with
+ * `retryAfter` and a `Retry-After` header.
  */
 import type { components } from "../../generated/cortex.js";
-import { ipv4, person, type Random } from "./data.js";
-import { AuditLog, bearer, intParam, json, parseTime, type FakeRequest, type VendorFake } from "./vendor.js";
+import { ipv4, isoMillis, person, type Random } from "./data.js";
+import { authToken, intParam, json, listParam, parseTime, type AuditLog, type FakeContext, type VendorFake } from "./fake.js";
 
-type CortexRecord = components["schemas"]["AuditLogResponse"];
+// Records ---------------------------------------------------------------------------------------
 
-const OBJECT_TYPES = ["CATALOG", "TEAM", "SCORECARD", "INITIATIVE", "PLUGIN", "WORKFLOW"];
-const SERVICES = ["payments-service", "platform-team", "checkout-api", "legacy-billing", "search-indexer", "auth-gateway", "data-pipeline"];
-const FILTERS: Array<[param: string, field: keyof CortexRecord]> = [
-  ["actions", "action"],
-  ["objectTypes", "objectType"],
-  ["objectIdentifiers", "objectIdentifier"],
-  ["actorEmails", "actorIdentifier"],
-  ["actorApiKeyIdentifiers", "actorIdentifier"],
-  ["actorIpAddresses", "ipAddress"],
+export type CortexRecord = components["schemas"]["AuditLogResponse"];
+
+const OBJECT_TYPES = ["CATALOG", "CATALOG", "TEAM", "SCORECARD", "INITIATIVE", "WORKFLOW", "AWS_CONFIGURATION", "BITBUCKET_CONFIGURATION"];
+const TAGS = ["payments-service", "platform-team", "checkout-api", "legacy-billing", "search-indexer", "auth-gateway", "data-pipeline", "sre-oncall"];
+const API_KEYS = ["ci-deploy-key", "terraform-sync", "github-actions"];
+const PERSONAL_KEYS = ["jdoe-laptop", "migration-script"];
+
+/** Who a record says acted, as Cortex's `actorTypes` filter sees it. */
+function actorType(log: CortexRecord): string {
+  const actor = log.actorIdentifier;
+  if (actor === undefined) return "ANONYMOUS";
+  if (actor.includes("@")) return "OAUTH2";
+  if (actor === "backstage-plugin") return "BACKSTAGE";
+  return PERSONAL_KEYS.includes(actor) ? "PERSONAL_API_KEY" : "API_KEY";
+}
+
+/**
+ * Cortex records have no id, so the SDK tells them apart by content: a record is never the same
+ * as another at the same instant. GitOps and auto-import changes carry no actor; API keys are
+ * named, people are emails.
+ */
+function record(rng: Random, at: number, log: AuditLog<CortexRecord>): CortexRecord {
+  const same = log.between(at, at).map((entry) => JSON.stringify(entry.record));
+  for (;;) {
+    const out: CortexRecord = {
+      action: rng.pick(["CREATE", "UPDATE", "UPDATE", "UPDATE", "DELETE"] as const),
+      objectIdentifier: `${rng.pick(TAGS)}${rng.chance(0.5) ? `-${rng.int(1, 60)}` : ""}`,
+      objectType: rng.pick(OBJECT_TYPES),
+      timestamp: isoMillis(at),
+    };
+    const actor = rng.next();
+    if (actor < 0.55) out.actorIdentifier = person(rng).email;
+    else if (actor < 0.75) out.actorIdentifier = rng.pick(API_KEYS);
+    else if (actor < 0.8) out.actorIdentifier = rng.pick(PERSONAL_KEYS);
+    else if (actor < 0.85) out.actorIdentifier = "backstage-plugin";
+    if (out.actorIdentifier !== undefined) out.ipAddress = ipv4(rng);
+    if (!same.includes(JSON.stringify(out))) return out;
+  }
+}
+
+// Errors ----------------------------------------------------------------------------------------
+
+const ERROR_TYPES: Record<number, string> = { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE" };
+
+function problem(context: FakeContext<CortexRecord>, status: number, message: string): Response {
+  return json({ type: ERROR_TYPES[status] ?? "ERROR", message, httpStatus: status, requestId: context.requestId }, status);
+}
+
+/** Query parameter → what it matches, and the values it may take (undefined: any). */
+const FILTERS: Array<[param: string, value: (log: CortexRecord) => string | undefined, allowed?: string[]]> = [
+  ["actions", (log) => log.action, ["CREATE", "READ", "UPDATE", "DELETE"]],
+  ["objectTypes", (log) => log.objectType],
+  ["objectIdentifiers", (log) => log.objectIdentifier],
+  ["actorTypes", actorType, ["API_KEY", "PERSONAL_API_KEY", "OAUTH2", "BACKSTAGE", "ANONYMOUS"]],
+  ["actorEmails", (log) => log.actorIdentifier],
+  ["actorApiKeyIdentifiers", (log) => log.actorIdentifier],
+  ["actorIpAddresses", (log) => log.ipAddress],
 ];
 
-export function cortexFake(credentials: { apiToken: string }): VendorFake<CortexRecord> {
-  const problem = (req: FakeRequest, status: number, message: string) =>
-    json({ type: status === 401 ? "UNAUTHORIZED" : status === 400 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR", message, httpStatus: status, requestId: req.requestId }, status, { "X-Request-Id": req.requestId });
+// The fake --------------------------------------------------------------------------------------
 
-  return {
-    vendor: "cortex",
-    path: "/api/v1/audit-logs",
-    precisionMs: 1,
-    log: new AuditLog<CortexRecord>(),
+export const cortex: VendorFake<CortexRecord> = {
+  vendor: "cortex",
+  paths: ["/api/v1/audit-logs"],
+  precisionMs: 1,
 
-    authenticate: (req) => (bearer(req.request) === credentials.apiToken ? undefined : problem(req, 401, "Invalid or missing API key")),
-    rateLimited: (req, seconds) =>
-      new Response(JSON.stringify({ type: "about:blank", title: "Too Many Requests", status: 429, detail: "Rate limit of 1000 requests per minute exceeded", retryAfter: seconds }), {
-        status: 429,
-        headers: { "content-type": "application/problem+json", "Retry-After": String(seconds), "X-Request-Id": req.requestId },
-      }),
-    serverError: (req, status) => problem(req, status, "Internal server error"),
+  authenticate(request, context) {
+    return authToken(request, "Bearer") === context.config.credentials.cortex.apiToken ? undefined : problem(context, 401, "Invalid or missing API key");
+  },
 
-    list(req) {
-      const q = req.url.searchParams;
-      const page = intParam(q.get("page"), 0, 0, 1_000_000);
-      const pageSize = intParam(q.get("pageSize"), 250, 1, 1000);
-      if (page === "invalid") return problem(req, 400, "page must be an integer >= 0");
-      if (pageSize === "invalid") return problem(req, 400, "pageSize must be between 1 and 1000");
-      const start = parseTime(q.get("startTime"));
-      const end = parseTime(q.get("endTime"));
-      if (start === "invalid" || end === "invalid") return problem(req, 400, "startTime and endTime must be ISO-8601 date-times");
-      let entries = this.log.between(start, end);
-      for (const [param, field] of FILTERS) {
-        const wanted = q.get(param)?.split(",").filter(Boolean);
-        if (wanted?.length) entries = entries.filter((e) => wanted.includes(String(e.record[field])));
-      }
-      const total = entries.length;
-      return json(
-        { logs: entries.slice(page * pageSize, (page + 1) * pageSize).map((e) => e.record), page, total, totalPages: Math.ceil(total / pageSize) },
-        200,
-        { "X-Request-Id": req.requestId },
-      );
-    },
+  list(_request, _body, context) {
+    const query = context.url.searchParams;
+    const page = intParam(query.get("page"), 0, 0, 2 ** 31 - 1);
+    const pageSize = intParam(query.get("pageSize"), 250, 1, 1000);
+    if (page === "invalid") return problem(context, 400, "page must be an integer of 0 or more");
+    if (pageSize === "invalid") return problem(context, 400, "pageSize must be between 1 and 1000");
+    const start = parseTime(query.get("startTime"), { zoneOptional: true });
+    const end = parseTime(query.get("endTime"), { zoneOptional: true });
+    if (start === "invalid" || end === "invalid") return problem(context, 400, "startTime and endTime must be ISO-8601 date-times");
+    let entries = context.log.between(start, end);
+    for (const [param, value, allowed] of FILTERS) {
+      const wanted = listParam(query, param);
+      const wrong = allowed && wanted.find((v) => !allowed.includes(v));
+      if (wrong) return problem(context, 400, `${param}: unknown value ${wrong}`);
+      if (wanted.length > 0) entries = entries.filter((entry) => wanted.includes(value(entry.record) ?? ""));
+    }
+    const total = entries.length;
+    const logs = entries.slice(page * pageSize, (page + 1) * pageSize).map((entry) => entry.record);
+    return json({ logs, page, total, totalPages: Math.ceil(total / pageSize) });
+  },
 
-    make(rng: Random, at: number): CortexRecord {
-      const record: CortexRecord = {
-        action: rng.pick(["CREATE", "UPDATE", "UPDATE", "UPDATE", "DELETE"] as const),
-        objectIdentifier: `${rng.pick(SERVICES)}-${rng.int(1, 60)}`,
-        objectType: rng.pick(OBJECT_TYPES),
-        timestamp: new Date(at).toISOString(),
-      };
-      // GitOps and auto-import changes carry no actor; API keys are named, people are emails.
-      const actor = rng.next();
-      if (actor < 0.6) record.actorIdentifier = person(rng).email;
-      else if (actor < 0.85) record.actorIdentifier = rng.pick(["ci-deploy-key", "terraform-sync", "backstage-import"]);
-      if (record.actorIdentifier) record.ipAddress = ipv4(rng);
-      return record;
-    },
-  };
-}
+  rateLimited(context, seconds) {
+    const body = { type: "about:blank", title: "Too Many Requests", status: 429, detail: "Rate limit exceeded", instance: context.url.pathname, retryAfter: seconds };
+    return json(body, 429, { "content-type": "application/problem+json", "Retry-After": String(seconds) });
+  },
+  serverError: (context, status) => problem(context, status, "An unexpected error occurred"),
+  record,
+};

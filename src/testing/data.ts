@@ -1,9 +1,9 @@
 /**
- * Seeded, deterministic data for the simulator: a small PRNG and generators for the values
- * audit records are made of (names, emails, IPs, user agents, uuids).
+ * Seeded, deterministic data for the simulator: a small PRNG, the values audit records are made
+ * of (names, emails, IPv4s, user agents, uuids) and the timestamp formats the vendors send.
  */
 
-/** mulberry32: a tiny, fast, seeded PRNG. `next()` is in [0, 1). */
+/** A seeded PRNG (mulberry32 over a mixed seed). `next()` is in [0, 1). */
 export class Random {
   #state: number;
 
@@ -22,6 +22,7 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** An integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));
   }
@@ -40,17 +41,19 @@ export class Random {
     return out;
   }
 
+  /** A version 4 uuid, lowercase. */
   uuid(): string {
     const variant = "89ab"[Math.floor(this.next() * 4)];
     return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-${variant}${this.hex(3)}-${this.hex(12)}`;
   }
 }
 
-const FIRST = ["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia", "Sameer", "Yuki", "Amara", "Mateo", "Priya"];
-const LAST = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Turing", "Perlman", "Patel", "Tanaka", "Okafor", "García", "Iyer"];
+const FIRST = ["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Alan", "Radia", "Sameer", "Yuki", "Amara", "Mateo", "Priya", "Zoë"];
+const LAST = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Turing", "Perlman", "Patel", "Tanaka", "Okafor", "García", "Iyer", "Nguyen"];
 const USER_AGENTS = [
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
   "python-requests/2.32.3",
   "curl/8.7.1",
   "Terraform/1.9.2",
@@ -61,31 +64,45 @@ export interface Person {
   email: string;
 }
 
+/** A person with a plain-ASCII email at example.com (RFC 2606), so no address is anyone's. */
 export function person(rng: Random): Person {
   const first = rng.pick(FIRST);
   const last = rng.pick(LAST);
-  const ascii = `${first}.${last}`.normalize("NFD").replace(/[^A-Za-z.]/g, "").toLowerCase();
-  return { name: `${first} ${last}`, email: `${ascii}@example.com` };
+  const local = `${first}.${last}`.normalize("NFD").replace(/[^A-Za-z.]/g, "").toLowerCase();
+  return { name: `${first} ${last}`, email: `${local}@example.com` };
 }
 
-/** Documentation ranges (RFC 5737), so no generated address is anyone's. */
+/** An address in the documentation ranges (RFC 5737), so no generated address is anyone's. */
 export function ipv4(rng: Random): string {
-  const prefix = rng.pick(["192.0.2", "198.51.100", "203.0.113"]);
-  return `${prefix}.${rng.int(1, 254)}`;
+  return `${rng.pick(["192.0.2", "198.51.100", "203.0.113"])}.${rng.int(1, 254)}`;
 }
 
 export function userAgent(rng: Random): string {
   return rng.pick(USER_AGENTS);
 }
 
-/** `count` timestamps (epoch ms), sorted, spread over `[end - spanMs, end)`. */
-export function timestamps(rng: Random, count: number, end: number, spanMs: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(end - 1 - Math.floor(rng.next() * spanMs));
+/** `count` instants (epoch ms), oldest first, in `[end - spanMs, end)`, rounded down to `precisionMs`. */
+export function instants(rng: Random, count: number, end: number, spanMs: number, precisionMs: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = roundDown(end - 1 - Math.floor(rng.next() * spanMs), precisionMs);
   return out.sort((a, b) => a - b);
 }
 
-/** Second-precision RFC 3339 (`2026-03-01T12:00:00Z`), as Zendesk and Pylon send them. */
+export function roundDown(ms: number, precisionMs: number): number {
+  return Math.floor(ms / precisionMs) * precisionMs;
+}
+
+/** RFC 3339 in whole seconds, UTC (`2026-03-01T12:00:00Z`): Zendesk, Pylon, JITSudo. */
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** RFC 3339 in milliseconds, UTC (`2026-03-01T12:00:00.123Z`): Cortex. */
+export function isoMillis(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Python's `datetime.isoformat()` of an aware UTC time (`2026-06-01T12:00:05.418000+00:00`): Datafold. */
+export function isoPython(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000+00:00");
 }

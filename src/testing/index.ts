@@ -12,63 +12,52 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
 import { VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
-import { Random } from "./data.js";
-import { cortexFake } from "./cortex.js";
-import { datafoldFake } from "./datafold.js";
-import { jitsudoFake } from "./jitsudo.js";
+import { cortex, type CortexRecord } from "./cortex.js";
+import { instants, Random, roundDown } from "./data.js";
+import { datafold, type DatafoldRecord } from "./datafold.js";
+import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
+import { connectionReset, delay, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
+import { jitsudo, type JitsudoRecord } from "./jitsudo.js";
 import { mswHandlers } from "./msw.js";
-import { pylonFake } from "./pylon.js";
+import { pylon, type PylonRecord } from "./pylon.js";
 import { listen, type SimulatorServer } from "./server.js";
-import { json, type FakeRequest, type VendorFake } from "./vendor.js";
-import { zendeskFake } from "./zendesk.js";
-import type { components as Pylon } from "../../generated/pylon.js";
-import type { components as Zendesk } from "../../generated/zendesk.js";
-import type { components as Cortex } from "../../generated/cortex.js";
-import type { components as Datafold } from "../../generated/datafold.js";
-import type { components as Jitsudo } from "../../generated/jitsudo.js";
+import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
-export type { SimulatorServer } from "./server.js";
-export type { VendorId };
-
-export type FaultKind = "429" | "500" | "502" | "503" | "reset" | "truncate" | "slow";
-
-export interface FaultOptions {
-  /** Probability (0–1) that a request gets a fault, drawn from the seeded PRNG. */
-  rate: number;
-  /** Which faults to draw from. Default all. */
-  kinds?: FaultKind[];
-  /** Delay of a "slow" fault, ms. Default 2000. */
-  slowMs?: number;
-  /** A 429 fault repeats for this many consecutive requests. Default 1. */
-  burst?: number;
-}
+export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
 
 export interface SimulatorOptions {
+  /** The vendors served. Default all five. */
   vendors?: VendorId[];
+  /** Events generated per vendor, or per vendor by name. Default 250. */
   eventsPerVendor?: number | Partial<Record<VendorId, number>>;
+  /** Same seed and same `endAt`: identical data. Default 1. */
   seed?: number;
-  /** Events occur in the `spanDays` before this. Default: now − 5 minutes. */
+  /** Events occur in the `spanDays` before this. Default: creation time minus 5 minutes (Zendesk cannot read the last 60 s). */
   endAt?: Date | string;
+  /** Default 7. */
   spanDays?: number;
+  /** Faults injected per request. Default none. */
   faults?: FaultOptions;
   /** Added before every response, ms. */
   latencyMs?: number | Partial<Record<VendorId, number>>;
-  /** Requests per minute per vendor (token bucket); default each vendor's documented limit. */
+  /** Requests per minute per vendor (token bucket, capacity one minute's worth). Default each vendor's documented limit; false: none. */
   rateLimit?: false | Partial<Record<VendorId, number | false>>;
-  /** false: Zendesk answers 403 as for an account without Enterprise. Default true. */
+  /** false: Zendesk answers 403 "You do not have access to this page." as for an account without Enterprise. Default true. */
   zendeskEnterprise?: boolean;
-  /** Cuts every Datafold answer to this many logs, silently (tests window splitting). */
+  /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
 }
 
+/** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
 export interface SimulatorRecords {
-  pylon: Pylon["schemas"]["AuditLog"][];
-  zendesk: Zendesk["schemas"]["AuditLog"][];
-  cortex: Cortex["schemas"]["AuditLogResponse"][];
-  datafold: Datafold["schemas"]["AuditLogs"][];
-  jitsudo: Jitsudo["schemas"]["AuditLogEntry"][];
+  pylon: PylonRecord[];
+  zendesk: ZendeskRecord[];
+  cortex: CortexRecord[];
+  datafold: DatafoldRecord[];
+  jitsudo: JitsudoRecord[];
 }
 
+/** Client options that authenticate against the simulator. */
 export interface SimulatorCredentials {
   pylon: { apiToken: string };
   zendesk: { subdomain: string; auth: { email: string; apiToken: string } };
@@ -78,203 +67,212 @@ export interface SimulatorCredentials {
 }
 
 export interface SimulatorStats {
+  /** Every request routed to the vendor, faulted or not. */
   requests: Record<VendorId, number>;
+  /** Injected faults (including slow responses). */
   faults: Record<VendorId, number>;
+  /** 429s from the vendor's rate limit (not injected ones). */
   rateLimited: Record<VendorId, number>;
 }
 
 export interface Simulator {
-  /** msw request handlers for the vendors' real hosts (msw is an optional peer dependency). */
+  /** msw request handlers for the vendors' real hosts (msw is an optional peer dependency, loaded on first read). */
   readonly handlers: RequestHandler[];
-  /** A real HTTP server on 127.0.0.1 serving every vendor on one origin. */
+  /** A real HTTP server on 127.0.0.1 serving every vendor on one origin (random port by default). */
   listen(options?: { port?: number }): Promise<SimulatorServer>;
   /** Options that authenticate, for the msw path (the vendors' default hosts). */
   readonly credentials: SimulatorCredentials;
-  /** The records served, oldest first; live (mutations and added events show up). */
+  /** The records served, oldest first; live (added events show up). */
   readonly events: SimulatorRecords;
-  /** Routes one request to its vendor. `body` carries a GET body (Datafold), which a Request cannot hold. */
+  /** Routes one request to its vendor by path. `body` carries a GET body (Datafold), which a Request cannot hold. */
   handle(request: Request, body?: string): Promise<Response>;
-  /** Adds events: at `occurredAt` (late arrivals, inserted in the past) or now. Returns them. */
+  /** Adds `count` events at `occurredAt` (late arrivals, inserted in the past) or now (appended). Returns them. */
   addEvents<V extends VendorId>(vendor: V, count: number, options?: { occurredAt?: Date | string }): SimulatorRecords[V];
+  /** Live counters. */
   readonly stats: SimulatorStats;
   resetStats(): void;
 }
 
-/** Documented limits (requests/min): Pylon 60, Zendesk Enterprise 700, Cortex 1,000; others none. */
-const DEFAULT_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, zendesk: 700, cortex: 1000, datafold: false, jitsudo: false };
-
 /** The default credentials: fixed, so a user can paste them; fake, so they open nothing. */
-export const SIMULATOR_CREDENTIALS: SimulatorCredentials & { zendeskOauthToken: string } = {
+export const SIMULATOR_CREDENTIALS: Readonly<SimulatorCredentials & { zendeskOauthToken: string }> = {
   pylon: { apiToken: "sim_pylon_token" },
-  zendesk: { subdomain: "acme", auth: { email: "admin@acme.example.com", apiToken: "sim_zendesk_token" } },
+  zendesk: { subdomain: ZENDESK_SUBDOMAIN, auth: { email: "admin@acme.example.com", apiToken: "sim_zendesk_token" } },
   cortex: { apiToken: "sim_cortex_token" },
   datafold: { apiKey: "sim_datafold_key" },
   jitsudo: { baseUrl: "https://jitsudo.example.com", apiKey: "sim_jitsudo_key", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0" },
-  zendeskOauthToken: "sim_zendesk_oauth",
+  zendeskOauthToken: "sim_zendesk_oauth_token",
 };
 
-/** Marks a response the transport must turn into a connection reset. */
-export const RESET = Symbol.for("auditlogs.simulator.reset");
-/** Marks a response whose body the transport must cut short. */
-export const TRUNCATE = Symbol.for("auditlogs.simulator.truncate");
+/** Documented limits, requests/min (DESIGN §1): Pylon 60, Zendesk Enterprise 700, Cortex 1,000; Datafold and JITSudo none. */
+const DOCUMENTED_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, zendesk: 700, cortex: 1000, datafold: false, jitsudo: false };
+
+const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { pylon, zendesk, cortex, datafold, jitsudo };
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
-  const vendors = options.vendors ?? [...VENDOR_IDS];
-  for (const v of vendors) if (!VENDOR_IDS.includes(v)) throw new TypeError(`createSimulator: unknown vendor ${JSON.stringify(v)}`);
+  const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
-  const endAt = options.endAt === undefined ? Date.now() - 5 * 60_000 : new Date(options.endAt).getTime();
-  if (!Number.isFinite(endAt)) throw new TypeError("createSimulator: endAt is not a valid date");
-  const spanMs = (options.spanDays ?? 7) * 24 * 60 * 60_000;
-  const c = SIMULATOR_CREDENTIALS;
+  if (!Number.isFinite(seed)) throw new TypeError("createSimulator: seed must be a number");
+  const endAt = options.endAt === undefined ? Date.now() - 5 * 60_000 : checkDate(options.endAt, "createSimulator: endAt");
+  const spanDays = options.spanDays ?? 7;
+  if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
+  if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
+  const { zendeskOauthToken, ...credentials } = SIMULATOR_CREDENTIALS;
+  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
 
-  const fakes: Partial<Record<VendorId, VendorFake>> = {};
-  const all: Record<VendorId, () => VendorFake<any>> = {
-    pylon: () => pylonFake(c.pylon),
-    zendesk: () => zendeskFake({ subdomain: c.zendesk.subdomain, ...c.zendesk.auth, oauthToken: c.zendeskOauthToken, enterprise: options.zendeskEnterprise ?? true }),
-    cortex: () => cortexFake(c.cortex),
-    datafold: () => datafoldFake({ apiKey: c.datafold.apiKey, maxLogs: options.datafoldMaxLogs }),
-    jitsudo: () => jitsudoFake(c.jitsudo),
-  };
-  const rngs = {} as Record<VendorId, Random>;
-  VENDOR_IDS.forEach((vendor, i) => {
-    rngs[vendor] = new Random(seed * 7919 + i * 104_729);
+  // Each vendor has its own PRNG, seeded by its place in VENDOR_IDS: its data does not depend on
+  // which other vendors are simulated.
+  const simulated = new Map<VendorId, SimulatedVendor<unknown>>();
+  VENDOR_IDS.forEach((vendor, index) => {
     if (!vendors.includes(vendor)) return;
-    const fake = all[vendor]();
-    fakes[vendor] = fake;
-    const count = typeof options.eventsPerVendor === "number" ? options.eventsPerVendor : (options.eventsPerVendor?.[vendor] ?? 250);
-    const rng = rngs[vendor];
-    const items = [];
-    for (let n = 0; n < count; n++) {
-      const at = roundDown(endAt - 1 - Math.floor(rng.next() * spanMs), fake.precisionMs);
-      items.push({ at, record: fake.make(rng, at) });
-    }
-    fake.log.addAll(items);
+    const count = perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor");
+    checkCount(count, "createSimulator: eventsPerVendor");
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
   });
+  const routes = new Map<string, SimulatedVendor<unknown>>();
+  for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
 
-  const faultRng = new Random(seed ^ 0x5eed);
-  const buckets = new Map<VendorId, Bucket>();
+  const faults = new FaultInjector(options.faults, seed);
+  const buckets = new Map<VendorId, TokenBucket>();
+  const latency = new Map<VendorId, number>();
   for (const vendor of vendors) {
-    const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DEFAULT_RATE_LIMITS[vendor]);
-    if (limit) buckets.set(vendor, new Bucket(limit));
+    const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DOCUMENTED_RATE_LIMITS[vendor]);
+    if (limit !== false) {
+      if (!(limit > 0)) throw new RangeError(`createSimulator: rateLimit.${vendor} must be more than 0, or false`);
+      buckets.set(vendor, new TokenBucket(limit));
+    }
+    const ms = perVendor(options.latencyMs, vendor, 0, "latencyMs");
+    if (!(ms >= 0)) throw new RangeError("createSimulator: latencyMs must be 0 or more");
+    latency.set(vendor, ms);
   }
   const zero = () => Object.fromEntries(VENDOR_IDS.map((v) => [v, 0])) as Record<VendorId, number>;
   const stats: SimulatorStats = { requests: zero(), faults: zero(), rateLimited: zero() };
-  const burstLeft = new Map<VendorId, number>();
-  const kinds = options.faults?.kinds ?? ["429", "500", "502", "503", "reset", "truncate", "slow"];
 
-  async function handle(request: Request, body?: string): Promise<Response> {
+  /** The dispatcher. `only`: the vendor whose host the request went to (msw), so another vendor's path there is a 404. */
+  async function dispatch(request: Request, body: string | undefined, only?: VendorId): Promise<Response> {
     const url = new URL(request.url);
-    const fake = Object.values(fakes).find((f) => f.path === url.pathname);
-    if (!fake || request.method !== "GET") return json({ error: "NotFound", description: `${request.method} ${url.pathname} is not served here` }, 404);
-    const vendor = fake.vendor;
+    const target = routes.get(url.pathname);
+    if (!target || (only !== undefined && target.vendor !== only)) return json({ error: "NotFound", message: `No route for ${request.method} ${url.pathname}` }, 404);
+    if (request.method !== "GET") return json({ error: "MethodNotAllowed", message: `${url.pathname} answers GET only` }, 405, { Allow: "GET" });
+    const vendor = target.vendor;
     stats.requests[vendor] += 1;
-    const req: FakeRequest = { request, url, body, requestId: `req_${randomUUID().replaceAll("-", "").slice(0, 16)}`, now: Date.now() };
-    const latency = typeof options.latencyMs === "number" ? options.latencyMs : (options.latencyMs?.[vendor] ?? 0);
-    if (latency > 0) await delay(latency);
-
-    // Faults change nothing: a faulted request serves nothing, so a retry gets every event once.
-    const fault = drawFault(vendor);
-    if (fault) {
-      stats.faults[vendor] += 1;
-      if (fault === "429") return withRequestId(fake.rateLimited(req, 0), req);
-      if (fault === "reset") return mark(new Response(null, { status: 599 }), RESET);
-      if (fault === "500" || fault === "502" || fault === "503") return withRequestId(fake.serverError(req, Number(fault)), req);
-      if (fault === "slow") await delay(options.faults?.slowMs ?? 2_000);
-    }
-
-    const denied = fake.authenticate(req);
-    if (denied) return withRequestId(denied, req);
+    const ms = latency.get(vendor) ?? 0;
+    if (ms > 0) await delay(ms);
+    // A faulted request serves nothing and changes nothing, so a client that retries gets every event once.
+    const fault = faults.draw(vendor);
+    if (fault) stats.faults[vendor] += 1;
+    if (fault === "slow") await delay(faults.slowMs);
     const bucket = buckets.get(vendor);
-    if (bucket && !bucket.take()) {
+    const admit = () => {
+      if (!bucket || bucket.take()) return undefined;
       stats.rateLimited[vendor] += 1;
-      return withRequestId(fake.rateLimited(req, Math.max(1, Math.ceil(bucket.secondsUntilNext()))), req);
-    }
-    const response = withRequestId(fake.list(req), req);
-    return fault === "truncate" ? mark(response, TRUNCATE) : response;
+      return bucket.retryAfterSeconds();
+    };
+    const response = target.answer(request, body, fault, admit);
+    return fault === "truncate" ? truncate(response) : response;
   }
 
-  function drawFault(vendor: VendorId): FaultKind | undefined {
-    const left = burstLeft.get(vendor) ?? 0;
-    if (left > 0) {
-      burstLeft.set(vendor, left - 1);
-      return "429";
-    }
-    const faults = options.faults;
-    if (!faults || faults.rate <= 0 || faultRng.next() >= faults.rate) return undefined;
-    const kind = faultRng.pick(kinds);
-    if (kind === "429" && (faults.burst ?? 1) > 1) burstLeft.set(vendor, (faults.burst ?? 1) - 1);
-    return kind;
-  }
-
-  const events = {} as SimulatorRecords;
-  for (const vendor of VENDOR_IDS) (events as unknown as Record<VendorId, unknown[]>)[vendor] = fakes[vendor]?.log.records ?? [];
-
+  const events = Object.fromEntries(VENDOR_IDS.map((vendor) => [vendor, simulated.get(vendor)?.records ?? []])) as unknown as SimulatorRecords;
   let handlers: RequestHandler[] | undefined;
-  const simulator: Simulator = {
+  return {
     get handlers() {
-      handlers ??= mswHandlers(handle, vendors, c);
+      handlers ??= mswHandlers(dispatch, vendors, credentials);
       return handlers;
     },
-    listen: (listenOptions) => listen(handle, c, listenOptions),
-    credentials: { pylon: c.pylon, zendesk: c.zendesk, cortex: c.cortex, datafold: c.datafold, jitsudo: c.jitsudo },
+    listen: (listenOptions) => listen((request, body) => dispatch(request, body), credentials, listenOptions),
+    credentials,
     events,
-    handle,
-    addEvents(vendor, count, addOptions = {}) {
-      const fake = fakes[vendor];
-      if (!fake) throw new TypeError(`addEvents: ${vendor} is not simulated here`);
-      const at = addOptions.occurredAt === undefined ? Date.now() : new Date(addOptions.occurredAt).getTime();
-      if (!Number.isFinite(at)) throw new TypeError("addEvents: occurredAt is not a valid date");
-      const added = [];
-      for (let n = 0; n < count; n++) {
-        const time = roundDown(at + n * fake.precisionMs, fake.precisionMs);
-        const record = fake.make(rngs[vendor], time);
-        fake.log.add(time, record);
-        added.push(record);
-      }
-      return added as SimulatorRecords[typeof vendor];
+    handle: (request, body) => dispatch(request, body),
+    addEvents<V extends VendorId>(vendor: V, count: number, addOptions: { occurredAt?: Date | string } = {}): SimulatorRecords[V] {
+      const target = simulated.get(vendor);
+      if (!target) throw new TypeError(`addEvents: ${JSON.stringify(vendor)} is not simulated here (vendors: ${vendors.join(", ")})`);
+      checkCount(count, "addEvents: count");
+      // Appended events come last even when endAt is in the future.
+      const at = addOptions.occurredAt === undefined ? Math.max(Date.now(), target.newestAt() ?? 0) : checkDate(addOptions.occurredAt, "addEvents: occurredAt");
+      return Array.from({ length: count }, () => target.add(at)) as SimulatorRecords[V];
     },
     stats,
     resetStats() {
       for (const counter of [stats.requests, stats.faults, stats.rateLimited]) for (const v of VENDOR_IDS) counter[v] = 0;
     },
   };
-  return simulator;
 }
 
-/** The server-side token bucket: the vendor's per-minute allowance, starting full. */
-class Bucket {
-  #tokens: number;
-  #at = Date.now();
-  constructor(readonly perMinute: number) {
-    this.#tokens = perMinute;
-  }
-  take(): boolean {
-    const now = Date.now();
-    this.#tokens = Math.min(this.perMinute, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000);
-    this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-  secondsUntilNext(): number {
-    return ((1 - this.#tokens) * 60) / this.perMinute;
-  }
+/** One simulated vendor: its fake, log and PRNG typed together, behind an interface that does not need the record type. */
+interface SimulatedVendor<R> {
+  readonly vendor: VendorId;
+  readonly paths: readonly string[];
+  readonly records: R[];
+  newestAt(): number | undefined;
+  /** Generates and stores one record at `at` (rounded to the vendor's precision). */
+  add(at: number): R;
+  /** Fault, auth, rate limit (`admit` gives the seconds to wait when none is left), list; every answer with `X-Request-Id`. */
+  answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
 }
 
-function withRequestId(response: Response, req: FakeRequest): Response {
-  if (!response.headers.has("x-request-id")) response.headers.set("X-Request-Id", req.requestId);
-  return response;
+type InitialData = { count: number; endAt: number; spanMs: number };
+
+/** The vendor's fake with its record type, as one SimulatedVendor. */
+function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
+  return simulate(FAKES[vendor], rng, config, initial);
 }
 
-function mark(response: Response, symbol: symbol): Response {
-  Object.defineProperty(response, symbol, { value: true });
-  return response;
+function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<R> {
+  const log = new AuditLog<R>();
+  const add = (at: number) => {
+    const record = fake.record(rng, at, log);
+    log.add(at, record);
+    return record;
+  };
+  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs)) add(at);
+
+  return {
+    vendor: fake.vendor,
+    paths: fake.paths,
+    records: log.records,
+    newestAt: () => log.newestAt,
+    add: (at) => add(roundDown(at, fake.precisionMs)),
+    answer(request, body, fault, admit) {
+      if (fault === "reset") return connectionReset();
+      const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: Date.now() };
+      const respond = (): Response => {
+        // Injected 429s say Retry-After 0, so clients' retries stay fast.
+        if (fault === "429") return fake.rateLimited(context, 0);
+        if (fault === "500" || fault === "502" || fault === "503") return fake.serverError(context, Number(fault));
+        const denied = fake.authenticate(request, context);
+        if (denied) return denied;
+        const wait = admit();
+        return wait === undefined ? fake.list(request, body, context) : fake.rateLimited(context, wait);
+      };
+      const response = respond();
+      response.headers.set("X-Request-Id", context.requestId);
+      return response;
+    },
+  };
 }
 
-function roundDown(ms: number, precision: number): number {
-  return Math.floor(ms / precision) * precision;
+// Option checks ---------------------------------------------------------------------------------
+
+function checkVendors(vendors: VendorId[] | undefined): VendorId[] {
+  if (vendors === undefined) return [...VENDOR_IDS];
+  if (!Array.isArray(vendors)) throw new TypeError("createSimulator: vendors must be an array of vendor ids");
+  for (const v of vendors) if (!VENDOR_IDS.includes(v)) throw new TypeError(`createSimulator: unknown vendor ${JSON.stringify(v)} (one of ${VENDOR_IDS.join(", ")})`);
+  return [...new Set(vendors)];
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function perVendor(value: number | Partial<Record<VendorId, number>> | undefined, vendor: VendorId, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number") return value;
+  if (typeof value !== "object" || value === null) throw new TypeError(`createSimulator: ${name} must be a number or an object of numbers by vendor`);
+  return value[vendor] ?? fallback;
+}
+
+/** `what`: the option, as the error message names it. */
+function checkCount(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be an integer of 0 or more`);
+}
+
+function checkDate(value: Date | string, what: string): number {
+  const ms = new Date(value).getTime();
+  if (!Number.isFinite(ms)) throw new TypeError(`${what} is not a valid date`);
+  return ms;
 }

@@ -1,10 +1,11 @@
-/** The simulator as a real HTTP server on 127.0.0.1: one origin serves all five vendors. */
+/**
+ * node:http glue: the simulator as a real HTTP server on 127.0.0.1. One origin serves all five
+ * vendors, whose paths are distinct. Needs nothing beyond Node.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isConnectionReset, truncatedLength } from "./faults.js";
 import type { SimulatorCredentials } from "./index.js";
-
-const RESET = Symbol.for("auditlogs.simulator.reset");
-const TRUNCATE = Symbol.for("auditlogs.simulator.truncate");
 
 export interface SimulatorServer {
   /** `http://127.0.0.1:<port>` */
@@ -14,21 +15,23 @@ export interface SimulatorServer {
   close(): Promise<void>;
 }
 
-type Handle = (request: Request, body?: string) => Promise<Response>;
+type Handle = (request: Request, body: string | undefined) => Promise<Response>;
 
 export async function listen(handle: Handle, credentials: SimulatorCredentials, options: { port?: number } = {}): Promise<SimulatorServer> {
   const server = createServer((req, res) => {
     serve(handle, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "SimulatorError", description: String(error) }));
+      res.end(JSON.stringify({ error: "SimulatorError", message: String(error) }));
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     credentials: {
@@ -49,28 +52,28 @@ export async function listen(handle: Handle, credentials: SimulatorCredentials, 
 async function serve(handle: Handle, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = chunks.length ? Buffer.concat(chunks).toString("utf8") : undefined;
+  const body = chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined;
   const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) value.forEach((v) => headers.append(key, v));
-    else if (value !== undefined) headers.set(key, value);
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
   }
   const request = new Request(new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`), { method: req.method ?? "GET", headers });
   const response = await handle(request, body);
-  if ((response as unknown as Record<symbol, boolean>)[RESET]) {
+  if (isConnectionReset(response)) {
     req.socket.destroy();
     return;
   }
   const payload = Buffer.from(await response.arrayBuffer());
+  const fullLength = truncatedLength(response);
   const outHeaders: Record<string, string> = {};
-  response.headers.forEach((value, key) => {
-    outHeaders[key] = value;
+  response.headers.forEach((value, name) => {
+    outHeaders[name] = value;
   });
-  outHeaders["content-length"] = String(payload.length);
+  outHeaders["content-length"] = String(fullLength ?? payload.length);
   res.writeHead(response.status, outHeaders);
-  if ((response as unknown as Record<symbol, boolean>)[TRUNCATE]) {
-    // Half the body, then the connection drops: the client sees an incomplete response.
-    res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => req.socket.destroy());
+  if (fullLength !== undefined) {
+    // A truncated body: the announced length, half of it sent, then the connection drops.
+    res.write(payload, () => req.socket.destroy());
     return;
   }
   res.end(payload);
