@@ -5,8 +5,8 @@
  * are not used here: these suites test the fake, not the library).
  */
 import { readFileSync } from "node:fs";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import http, { type IncomingHttpHeaders } from "node:http";
+import https from "node:https";
 import { Ajv } from "ajv";
 import formats from "ajv-formats";
 import { expect } from "vitest";
@@ -94,9 +94,12 @@ export interface Reply {
   text: string;
 }
 
-/** A GET over node:http or node:https, with a JSON body when given (Datafold's GET body; fetch refuses one). */
+/**
+ * A GET over node:http or node:https, with a JSON body when given (Datafold's GET body; fetch
+ * refuses one). `request` is read at call time, so msw's interceptor sees it.
+ */
 export function get(url: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-  const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+  const send = url.startsWith("https:") ? https.request : http.request;
   const withBody = body === undefined ? headers : { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
     const req = send(url, { method: "GET", headers: withBody }, (res) => {

@@ -39,25 +39,39 @@ export function mswHandlers(dispatch: Dispatch, vendors: readonly VendorId[], cr
 /**
  * The body of a GET sent over node:http (Datafold's), which the Fetch Request msw builds leaves
  * out. @mswjs/interceptors (0.38.5+) keeps the raw stream and exports `getClientRequestBodyStream`
- * from its public `utils/node` entry. The stream hangs off a module-private symbol, so it must be
- * read through the copy (ESM or CommonJS) that intercepted the request: try both.
+ * from its public `utils/node` entry, but the stream hangs off a module-private symbol, so only
+ * the copy (ESM or CommonJS) that intercepted the request can read it. Under Node's
+ * `module-sync` condition msw is ESM even when required, while a CommonJS build of this file can
+ * only require the CommonJS copy; so: the public function through each copy this file can reach,
+ * then the symbol itself, found by its description.
  */
 async function clientRequestBody(request: Request): Promise<string | undefined> {
-  type Utils = { getClientRequestBodyStream(request: Request): NodeJS.ReadableStream };
-  const copies: Array<() => Promise<Utils>> = [
-    () => import("@mswjs/interceptors/utils/node") as Promise<Utils>,
-    async () => load("@mswjs/interceptors/utils/node") as Utils,
+  const stream = (await publicBodyStream(request)) ?? ownBodyStream(request);
+  if (stream === undefined) return undefined; // not a node:http request (fetch): a GET has no body
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined;
+}
+
+type InterceptorUtils = { getClientRequestBodyStream(request: Request): NodeJS.ReadableStream };
+
+async function publicBodyStream(request: Request): Promise<NodeJS.ReadableStream | undefined> {
+  const copies: Array<() => Promise<InterceptorUtils>> = [
+    () => import("@mswjs/interceptors/utils/node") as Promise<InterceptorUtils>,
+    async () => load("@mswjs/interceptors/utils/node") as InterceptorUtils,
   ];
   for (const copy of copies) {
-    let stream: NodeJS.ReadableStream;
     try {
-      stream = (await copy()).getClientRequestBodyStream(request);
+      return (await copy()).getClientRequestBodyStream(request);
     } catch {
-      continue; // not this copy's request, not a node:http request (fetch: a GET has no body), or no such export
+      // not this copy's request, or no such export (older interceptors)
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-    return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined;
   }
   return undefined;
+}
+
+function ownBodyStream(request: Request): NodeJS.ReadableStream | undefined {
+  const key = Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === "kRawRequestBodyStream");
+  const stream: unknown = key === undefined ? undefined : Reflect.get(request, key);
+  return stream !== null && typeof stream === "object" && Symbol.asyncIterator in stream ? (stream as NodeJS.ReadableStream) : undefined;
 }
