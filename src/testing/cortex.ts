@@ -28,13 +28,17 @@ function actorType(log: CortexRecord): string {
   return PERSONAL_KEYS.includes(actor) ? "PERSONAL_API_KEY" : "API_KEY";
 }
 
+/** Hashes of the records in each log (FNV-1a of their JSON): a repeat is drawn again. */
+const fingerprints = new WeakMap<AuditLog<CortexRecord>, Set<number>>();
+
 /**
  * Cortex records have no id, so the SDK tells them apart by content: a record is never the same
- * as another at the same instant. GitOps and auto-import changes carry no actor; API keys are
- * named, people are emails.
+ * as another in its log. GitOps and auto-import changes carry no actor; API keys are named,
+ * people are emails.
  */
 function record(rng: Random, at: number, log: AuditLog<CortexRecord>): CortexRecord {
-  const same = log.between(at, at).map((entry) => JSON.stringify(entry.record));
+  let seen = fingerprints.get(log);
+  if (!seen) fingerprints.set(log, (seen = new Set()));
   for (;;) {
     const out: CortexRecord = {
       action: rng.pick(["CREATE", "UPDATE", "UPDATE", "UPDATE", "DELETE"] as const),
@@ -48,8 +52,18 @@ function record(rng: Random, at: number, log: AuditLog<CortexRecord>): CortexRec
     else if (actor < 0.8) out.actorIdentifier = rng.pick(PERSONAL_KEYS);
     else if (actor < 0.85) out.actorIdentifier = "backstage-plugin";
     if (out.actorIdentifier !== undefined) out.ipAddress = ipv4(rng);
-    if (!same.includes(JSON.stringify(out))) return out;
+    const hash = fnv1a(JSON.stringify(out));
+    if (!seen.has(hash)) {
+      seen.add(hash);
+      return out;
+    }
   }
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 // Errors ----------------------------------------------------------------------------------------

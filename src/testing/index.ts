@@ -119,18 +119,6 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const { zendeskOauthToken, ...credentials } = SIMULATOR_CREDENTIALS;
   const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
 
-  // Each vendor has its own PRNG, seeded by its place in VENDOR_IDS: its data does not depend on
-  // which other vendors are simulated.
-  const simulated = new Map<VendorId, SimulatedVendor<unknown>>();
-  VENDOR_IDS.forEach((vendor, index) => {
-    if (!vendors.includes(vendor)) return;
-    const count = perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor");
-    checkCount(count, "createSimulator: eventsPerVendor");
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
-  });
-  const routes = new Map<string, SimulatedVendor<unknown>>();
-  for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
-
   const faults = new FaultInjector(options.faults, seed);
   const buckets = new Map<VendorId, TokenBucket>();
   const latency = new Map<VendorId, number>();
@@ -143,7 +131,20 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const ms = perVendor(options.latencyMs, vendor, 0, "latencyMs");
     if (!(ms >= 0)) throw new RangeError("createSimulator: latencyMs must be 0 or more");
     latency.set(vendor, ms);
+    checkCount(perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor"), "createSimulator: eventsPerVendor");
   }
+
+  // Each vendor has its own PRNG, seeded by its place in VENDOR_IDS: its data does not depend on
+  // which other vendors are simulated.
+  const simulated = new Map<VendorId, SimulatedVendor<unknown>>();
+  VENDOR_IDS.forEach((vendor, index) => {
+    if (!vendors.includes(vendor)) return;
+    const count = perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor");
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
+  });
+  const routes = new Map<string, SimulatedVendor<unknown>>();
+  for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
+
   const zero = () => Object.fromEntries(VENDOR_IDS.map((v) => [v, 0])) as Record<VendorId, number>;
   const stats: SimulatorStats = { requests: zero(), faults: zero(), rateLimited: zero() };
 
