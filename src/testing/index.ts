@@ -94,14 +94,14 @@ export interface Simulator {
 }
 
 /** The default credentials: fixed, so a user can paste them; fake, so they open nothing. */
-export const SIMULATOR_CREDENTIALS: Readonly<SimulatorCredentials & { zendeskOauthToken: string }> = {
+export const SIMULATOR_CREDENTIALS: Readonly<SimulatorCredentials & { zendeskOauthToken: string }> = deepFreeze({
   pylon: { apiToken: "sim_pylon_token" },
   zendesk: { subdomain: ZENDESK_SUBDOMAIN, auth: { email: "admin@acme.example.com", apiToken: "sim_zendesk_token" } },
   cortex: { apiToken: "sim_cortex_token" },
   datafold: { apiKey: "sim_datafold_key" },
   jitsudo: { baseUrl: "https://jitsudo.example.com", apiKey: "sim_jitsudo_key", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0" },
   zendeskOauthToken: "sim_zendesk_oauth_token",
-};
+});
 
 /** Documented limits, requests/min (DESIGN §1): Pylon 60, Zendesk Enterprise 700, Cortex 1,000; Datafold and JITSudo none. */
 const DOCUMENTED_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, zendesk: 700, cortex: 1000, datafold: false, jitsudo: false };
@@ -116,7 +116,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
-  const { zendeskOauthToken, ...credentials } = SIMULATOR_CREDENTIALS;
+  // A copy per simulator: a test that edits sim.credentials changes nobody else's.
+  const { zendeskOauthToken, ...credentials } = structuredClone(SIMULATOR_CREDENTIALS);
   const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
 
   const faults = new FaultInjector(options.faults, seed);
@@ -276,4 +277,9 @@ function checkDate(value: Date | string, what: string): number {
   const ms = new Date(value).getTime();
   if (!Number.isFinite(ms)) throw new TypeError(`${what} is not a valid date`);
   return ms;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child !== null && typeof child === "object") deepFreeze(child as object);
+  return Object.freeze(value);
 }
