@@ -1,9 +1,10 @@
 // The simulator through msw, on the vendors' real hosts, never reaching the network
 // (onUnhandledRequest: "error"): full reads with fetch, Datafold's GET body over node:https
 // (msw's ClientRequest interceptor), faults as msw shows them, msw loaded only when handlers are
-// read, and the CommonJS build reading GET bodies too.
+// read, and a CommonJS build reading GET bodies too.
 import { execFileSync } from "node:child_process";
 import Module from "node:module";
+import { build } from "esbuild";
 import { setupServer } from "msw/node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator } from "../src/testing/index.js";
@@ -118,15 +119,31 @@ describe("msw specifics", () => {
   });
 });
 
-describe("the built package under CommonJS", () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ["scripts/ensure-built.mjs"], { encoding: "utf8", timeout: 120_000 });
-  }, 120_000);
+describe("auditlogs/testing built as CommonJS", () => {
+  // Bundled the way tsup bundles it (esbuild, CommonJS, import.meta.url shimmed, msw external,
+  // and import() turned into require(), as tsup's CommonJS output does), into
+  // node_modules/.cache so the bundle resolves msw; faster than the full build.
+  const bundle = "node_modules/.cache/auditlogs-simulator-test/testing.cjs";
+  beforeAll(async () => {
+    await build({
+      entryPoints: ["src/testing/index.ts"],
+      outfile: bundle,
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      external: ["msw", "@mswjs/interceptors"],
+      define: { "import.meta.url": "importMetaUrl" },
+      banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+      supported: { "dynamic-import": false },
+      logLevel: "silent",
+    });
+  });
 
-  test("require()d msw and auditlogs/testing: Datafold's GET body reaches the fake", () => {
+  test("with msw required too, Datafold's GET body reaches the fake", () => {
     const script = `
       const { setupServer } = require("msw/node");
-      const { createSimulator } = require("auditlogs/testing");
+      const { createSimulator } = require(${JSON.stringify(`./${bundle}`)});
       const https = require("node:https");
       const sim = createSimulator({ vendors: ["datafold"], eventsPerVendor: 30, rateLimit: false });
       const server = setupServer(...sim.handlers);
