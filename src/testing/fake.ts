@@ -170,7 +170,7 @@ export function encodeCursor(position: Position, order?: string): string {
 }
 
 /** The position a cursor names, or undefined for a cursor that is not ours (or of another order). */
-export function decodeCursor(cursor: string, order?: string): Position | undefined {
+function decodeCursor(cursor: string, order?: string): Position | undefined {
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { t?: unknown; s?: unknown; o?: unknown };
     if (typeof value.t === "number" && typeof value.s === "number" && value.o === order) return { at: value.t, seq: value.s };

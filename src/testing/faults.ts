@@ -9,7 +9,7 @@ import { Random } from "./data.js";
 
 export type FaultKind = "429" | "500" | "502" | "503" | "reset" | "truncate" | "slow";
 
-export const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "502", "503", "reset", "truncate", "slow"];
+const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "502", "503", "reset", "truncate", "slow"];
 
 export interface FaultOptions {
   /** Probability (0 to 1) that a request gets a fault, drawn from the seeded PRNG. */

@@ -123,6 +123,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const faults = new FaultInjector(options.faults, seed);
   const buckets = new Map<VendorId, TokenBucket>();
   const latency = new Map<VendorId, number>();
+  const counts = new Map<VendorId, number>();
   for (const vendor of vendors) {
     const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DOCUMENTED_RATE_LIMITS[vendor]);
     if (limit !== false) {
@@ -132,15 +133,17 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const ms = perVendor(options.latencyMs, vendor, 0, "latencyMs");
     if (!(ms >= 0)) throw new RangeError("createSimulator: latencyMs must be 0 or more");
     latency.set(vendor, ms);
-    checkCount(perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor"), "createSimulator: eventsPerVendor");
+    const count = perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor");
+    checkCount(count, "createSimulator: eventsPerVendor");
+    counts.set(vendor, count);
   }
 
   // Each vendor has its own PRNG, seeded by its place in VENDOR_IDS: its data does not depend on
   // which other vendors are simulated.
   const simulated = new Map<VendorId, SimulatedVendor<unknown>>();
   VENDOR_IDS.forEach((vendor, index) => {
-    if (!vendors.includes(vendor)) return;
-    const count = perVendor(options.eventsPerVendor, vendor, 250, "eventsPerVendor");
+    const count = counts.get(vendor);
+    if (count === undefined) return;
     simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
   });
   const routes = new Map<string, SimulatedVendor<unknown>>();
