@@ -3,8 +3,8 @@
  * `node bench/pipeline.mjs`: what `events()` costs per event beyond `JSON.parse`, with no server
  * and no socket. The same 100 pages of 999 simulator Pylon records are served from memory
  * through the client's `fetch` option, and read once by `events()` and once by a loop that only
- * parses them. Single-threaded and I/O-free, so it is steady enough (±2 %) to compare two
- * builds of the library (`AUDITLOGS_DIST=/path/to/other/dist node bench/pipeline.mjs`), which
+ * parses them. Single-threaded and I/O-free, so it is steady to a few percent on an idle
+ * machine, enough to compare two builds of the library (`AUDITLOGS_DIST=/path/to/other/dist node bench/pipeline.mjs`), which
  * `overhead_ratio` over loopback HTTP is not. Not part of `npm run bench`.
  */
 import { loadLibrary, loadTesting, median } from "./lib.mjs";
