@@ -56,7 +56,7 @@ export function normalizeDatafold(raw: DatafoldAuditLog): AuditEvent<DatafoldAud
   const action = str(raw.action) ?? "unknown";
   const target = compact({ type: str(raw.object_type), id: str(raw.object_id) });
   const message = str(raw.log_entry);
-  return {
+  const event: AuditEvent<DatafoldAuditLog> = {
     vendor: "datafold",
     id: raw.event_uuid,
     occurredAt,
@@ -64,11 +64,12 @@ export function normalizeDatafold(raw: DatafoldAuditLog): AuditEvent<DatafoldAud
     operation: operationOf(action),
     actor: compact({ id: str(raw.user_id), email: str(raw.user_email) }),
     source: compact({ ip: str(raw.client_ip), userAgent: str(raw.user_agent) }),
-    ...(Object.keys(target).length ? { target } : {}),
-    ...(message ? { message } : {}),
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
     raw,
   };
+  if (target.type !== undefined || target.id !== undefined) event.target = target;
+  if (message) event.message = message;
+  return event;
 }
 
 // --- pagination --------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ export function normalizeJitsudo(raw: JitsudoAuditLog, tenant?: string): AuditEv
   if (!occurredAt) throw new RecordFieldError("created_at", "no usable created_at");
   const action = str(raw.action) ?? "unknown";
   const message = str(raw.reasoning);
-  return {
+  const event: AuditEvent<JitsudoAuditLog> = {
     vendor: "jitsudo",
     id: raw.id,
     occurredAt,
@@ -79,11 +79,12 @@ export function normalizeJitsudo(raw: JitsudoAuditLog, tenant?: string): AuditEv
     actor: compact({ id: str(raw.actor_id), type: str(raw.actor_type) }),
     source: {},
     target: compact({ type: str(raw.resource_type), id: str(raw.resource_id) }),
-    ...(message ? { message } : {}),
-    ...(tenant ? { tenant } : {}),
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
     raw,
   };
+  if (message) event.message = message;
+  if (tenant) event.tenant = tenant;
+  return event;
 }
 
 // --- pagination --------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ export function normalizeZendesk(raw: ZendeskAuditLog, tenant?: string): AuditEv
   const action = str(raw.action) ?? "unknown";
   const target = compact({ type: str(raw.source_type), id: str(raw.source_id), name: str(raw.source_label) });
   const message = str(raw.change_description);
-  return {
+  const event: AuditEvent<ZendeskAuditLog> = {
     vendor: "zendesk",
     id: String(raw.id),
     occurredAt,
@@ -100,12 +100,13 @@ export function normalizeZendesk(raw: ZendeskAuditLog, tenant?: string): AuditEv
     operation: operationOf(action),
     actor: compact({ id: str(raw.actor_id), name: str(raw.actor_name) }),
     source: compact({ ip: str(raw.ip_address) }),
-    ...(Object.keys(target).length ? { target } : {}),
-    ...(message ? { message } : {}),
-    ...(tenant ? { tenant } : {}),
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
     raw,
   };
+  if (target.type !== undefined || target.id !== undefined || target.name !== undefined) event.target = target;
+  if (message) event.message = message;
+  if (tenant) event.tenant = tenant;
+  return event;
 }
 
 // --- pagination --------------------------------------------------------------------------------
