@@ -1,5 +1,6 @@
 /** Shared helpers for the benchmarks: loading the built package, timing, medians, logging. */
-import { pathToFileURL } from "node:url";
+import { spawn } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export { sleep };
@@ -37,4 +38,32 @@ export function progress(message) {
 export function round(value, digits = 3) {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * The simulator in a child process (sim-child.mjs), so that its CPU time is not the reader's:
+ * `{ url, credentials, close() }`.
+ */
+export async function simulatorProcess(options) {
+  const script = fileURLToPath(new URL("./sim-child.mjs", import.meta.url));
+  const proc = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"], env: process.env });
+  const exited = new Promise((resolve) => proc.once("exit", resolve));
+  const line = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.setEncoding("utf8").on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+    });
+    proc.once("error", reject);
+    proc.once("exit", (code) => reject(new Error(`simulator process exited with code ${code} before listening`)));
+  });
+  const { url, credentials } = JSON.parse(line);
+  return {
+    url,
+    credentials,
+    close: async () => {
+      proc.stdin.end();
+      await exited;
+    },
+  };
 }

@@ -3,8 +3,13 @@
  * + `JSON.parse` that follows Pylon's cursor and touches every record, over the same 100k
  * events from the same loopback simulator, large pages (limit 999), no rate limit on either
  * side. Runs alternate (A B B A …) so drift (GC, JIT, CPU boost) hits both; medians compared.
+ *
+ * The simulator runs in its own process, as a vendor's server does, so the time it spends
+ * building pages is not charged to the reader on the same thread. `BENCH_SERVER_IN_PROCESS=1`
+ * runs it in this process instead: both readers then share one thread with the server, and the
+ * SDK's prefetch can no longer hide its per-event work behind the server's.
  */
-import { median, progress } from "./lib.mjs";
+import { median, progress, simulatorProcess } from "./lib.mjs";
 
 const EVENTS = 100_000;
 const PAGE = 999;
@@ -33,10 +38,10 @@ async function sdk(createPylonClient, credentials) {
   return count;
 }
 
-export async function benchOverhead({ createSimulator, createPylonClient, rounds = 7 }) {
-  const sim = createSimulator({ vendors: ["pylon"], eventsPerVendor: EVENTS, seed: 1, rateLimit: false, latencyMs: 0 });
-  const server = await sim.listen();
-  const credentials = (server.credentials ?? sim.credentials).pylon;
+export async function benchOverhead({ createSimulator, createPylonClient, rounds = 7, serverInProcess = process.env.BENCH_SERVER_IN_PROCESS === "1" }) {
+  const options = { vendors: ["pylon"], eventsPerVendor: EVENTS, seed: 1, rateLimit: false, latencyMs: 0 };
+  const server = serverInProcess ? await createSimulator(options).listen() : await simulatorProcess(options);
+  const credentials = server.credentials.pylon;
   try {
     const run = async (name) => {
       const started = performance.now();

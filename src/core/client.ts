@@ -41,7 +41,11 @@ export interface VendorDefinition<V extends VendorId, Options extends CommonOpti
   requestsPerMinute: number | undefined;
   /** Validates credentials (throws ConfigError naming the option) and returns the secret headers. */
   auth(options: Options): { headers: Record<string, string>; tenant?: string | undefined };
-  /** Lenient (`z.looseObject`): validates what the SDK relies on, keeps every field. */
+  /**
+   * Lenient: validates the fields the SDK relies on and lets any other field through. Only the
+   * verdict is used (`raw` is the record as received), so a plain `z.object`, which skips the
+   * unknown keys a `z.looseObject` would copy, does the job for less per record.
+   */
   record: z.ZodType<Raw>;
   normalize(raw: Raw, ctx: NormalizeContext): AuditEvent<Raw>;
   strategy: Strategy<S, E>;
@@ -178,6 +182,17 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
 
 // --- one run -----------------------------------------------------------------------------------
 
+/** One page as a run reads it: its new, in-range events, with per event its time and resume skip. */
+interface PageRead<Raw> {
+  page: { state: unknown; records: unknown[]; requestId: string | undefined };
+  events: AuditEvent<Raw>[];
+  /** `Date.parse(events[i].occurredAt)`. */
+  times: number[];
+  /** The position `{ state: page.state, skip: skips[i] }` resumes after `events[i]`. */
+  skips: number[];
+  end: Position<unknown>;
+}
+
 /** Per-client values a run starts from. */
 interface RunDefaults {
   tenant: string | undefined;
@@ -197,7 +212,11 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   readonly #resume: Position<S> | undefined;
   /** id → occurredAt of events at or after a watermark that were yielded (this run or the last). */
   readonly #seen: Map<string, string>;
+  /** Where the run stands (null: at the start); while `#moved`, (`#positionState`, `#positionSkip`). */
   #position: Position<unknown> | null = null;
+  #moved = false;
+  #positionState: unknown = null;
+  #positionSkip = 0;
   #complete = false;
 
   constructor(def: VendorDefinition<VendorId, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, defaults: RunDefaults, params: EventParams<Filter>) {
@@ -248,6 +267,19 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     this.#ctx = { vendor: def.id, origin: common.origin, since, until, pageSize, filter: filter as Record<string, unknown> | undefined, windowMs };
   }
 
+  #setPosition(position: Position<unknown>): void {
+    this.#position = position;
+    this.#moved = false;
+  }
+
+  #currentPosition(): Position<unknown> | null {
+    if (this.#moved) {
+      this.#position = { state: this.#positionState, skip: this.#positionSkip };
+      this.#moved = false;
+    }
+    return this.#position;
+  }
+
   checkpoint(): Checkpoint {
     const seen: Record<string, string> = {};
     const floor = this.#complete ? this.#watermark : -Infinity;
@@ -259,42 +291,50 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       since: this.#ctx.since === undefined ? null : new Date(this.#ctx.since).toISOString(),
       until: new Date(this.#ctx.until).toISOString(),
       watermark: new Date(this.#watermark).toISOString(),
-      position: this.#complete ? null : this.#position,
+      position: this.#complete ? null : this.#currentPosition(),
       complete: this.#complete,
       seen,
     };
   }
 
   async *pages(cancel: AbortSignal): AsyncGenerator<Page<Raw>, void, undefined> {
-    for await (const { page, events, end } of this.#read(cancel)) {
-      for (const { event, position } of events) this.#accept(event, position);
-      this.#position = end;
-      yield { records: page.records as Raw[], events: events.map((e) => e.event), requestId: page.requestId, checkpoint: this.checkpoint() };
+    for await (const read of this.#read(cancel)) {
+      for (let i = 0; i < read.events.length; i++) this.#accept(read, i);
+      this.#setPosition(read.end);
+      yield { records: read.page.records as Raw[], events: read.events, requestId: read.page.requestId, checkpoint: this.checkpoint() };
     }
     this.#complete = true;
   }
 
   async *events(cancel: AbortSignal): AsyncGenerator<AuditEvent<Raw>, void, undefined> {
-    for await (const { events, end } of this.#read(cancel)) {
-      for (const { event, position } of events) {
+    const signal = this.#signal;
+    for await (const read of this.#read(cancel)) {
+      const events = read.events;
+      for (let i = 0; i < events.length; i++) {
         // An abort stops the stream at once, not at the end of the page in hand.
-        if (this.#signal?.aborted) throw abortReason(this.#signal);
-        this.#accept(event, position);
-        yield event;
+        if (signal?.aborted) throw abortReason(signal);
+        this.#accept(read, i);
+        yield events[i]!;
       }
-      this.#position = end;
+      this.#setPosition(read.end);
     }
     this.#complete = true;
   }
 
-  /** Records an event as yielded: the checkpoint moves past it. */
-  #accept(event: AuditEvent<Raw>, position: Position<unknown>): void {
-    this.#position = position;
-    if (Date.parse(event.occurredAt) >= this.#watermark) this.#seen.set(event.id, event.occurredAt);
+  /** Records the `i`th event of a page as yielded: the checkpoint moves past it. */
+  #accept(read: PageRead<Raw>, i: number): void {
+    // The position is kept as (state, skip) and made an object only when a checkpoint is taken.
+    this.#moved = true;
+    this.#positionState = read.page.state;
+    this.#positionSkip = read.skips[i]!;
+    if (read.times[i]! >= this.#watermark) {
+      const event = read.events[i]!;
+      this.#seen.set(event.id, event.occurredAt);
+    }
   }
 
-  /** Pages with their new, in-range events normalized; each event knows the position after it. */
-  async *#read(cancel: AbortSignal) {
+  /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
+  async *#read(cancel: AbortSignal): AsyncGenerator<PageRead<Raw>, void, undefined> {
     const { since, until } = this.#ctx;
     const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
     const pages = paginate(this.#http, this.#def.strategy, this.#ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, this.#resume);
@@ -303,16 +343,21 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     let carry = 0;
     for await (const page of pages) {
       const skip = page.skip + carry;
-      carry = Math.max(0, skip - page.records.length);
-      const events: Array<{ event: AuditEvent<Raw>; position: Position<unknown> }> = [];
-      for (let i = skip; i < page.records.length; i++) {
-        const event = this.#normalize(page.records[i], i, page.requestId);
+      const records = page.records;
+      carry = Math.max(0, skip - records.length);
+      const events: AuditEvent<Raw>[] = [];
+      const times: number[] = [];
+      const skips: number[] = [];
+      for (let i = skip; i < records.length; i++) {
+        const event = this.#normalize(records[i], i, page.requestId);
         const at = Date.parse(event.occurredAt);
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
         if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
-        events.push({ event, position: { state: page.state, skip: i + 1 } });
+        events.push(event);
+        times.push(at);
+        skips.push(i + 1);
       }
-      yield { page, events, end: { state: page.state, skip: Math.max(skip, page.records.length) } };
+      yield { page, events, times, skips, end: { state: page.state, skip: Math.max(skip, records.length) } };
     }
   }
 

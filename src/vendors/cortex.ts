@@ -35,7 +35,7 @@ export type CortexClient = AuditLogClient<"cortex", CortexAuditLog, CortexFilter
 
 // --- raw record schema -------------------------------------------------------------------------
 
-const record = z.looseObject({
+const record = z.object({
   action: z.string(),
   actorIdentifier: z.string().nullish(),
   ipAddress: z.string().nullish(),

@@ -30,7 +30,7 @@ export type DatafoldClient = AuditLogClient<"datafold", DatafoldAuditLog, Datafo
 
 // --- raw record schema -------------------------------------------------------------------------
 
-const record = z.looseObject({
+const record = z.object({
   timestamp: z.string(),
   event_uuid: z.string().min(1),
   client_ip: z.string(),

@@ -43,7 +43,7 @@ function auth(options: JitsudoOptions): { headers: Record<string, string>; tenan
 
 // --- raw record schema -------------------------------------------------------------------------
 
-const record = z.looseObject({
+const record = z.object({
   id: z.string().min(1),
   actor_id: z.string(),
   actor_type: z.string(),

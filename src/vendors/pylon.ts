@@ -27,7 +27,7 @@ export type PylonClient = AuditLogClient<"pylon", PylonAuditLog, PylonFilter, pa
 // --- raw record schema -------------------------------------------------------------------------
 
 // Every Pylon field is optional in the spec; the SDK needs a time (checked in normalize).
-const record = z.looseObject({
+const record = z.object({
   id: z.string().optional(),
   action: z.string().optional(),
   action_happened_at: z.string().optional(),

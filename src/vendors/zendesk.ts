@@ -63,7 +63,7 @@ function subdomainOf(options: ZendeskOptions): string {
 
 // --- raw record schema -------------------------------------------------------------------------
 
-const record = z.looseObject({
+const record = z.object({
   id: z.union([z.number(), z.string()]),
   action: z.string().nullish(),
   actor_id: z.union([z.number(), z.string()]).nullish(),
