@@ -1,7 +1,8 @@
 // DESIGN §5 client-side rate limiter: a token bucket per client, defaulting to each vendor's
 // documented limit (Pylon 60/min, Zendesk 700, Cortex 1,000; none for Datafold and JITSudo),
-// overridable, and off with `rateLimit: false`. Time is an injected clock: a wait is recorded,
-// never slept.
+// overridable, and off with `rateLimit: false`. It refills at the limit and holds one token less
+// than a minute's worth (headroom for the vendor's bucket starting later than ours). Time is an
+// injected clock: a wait is recorded, never slept.
 import { HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -44,15 +45,15 @@ describe.each(VENDORS)("%s: default limit", (vendor) => {
   const limit = DEFAULT_PER_MINUTE[vendor];
 
   if (limit !== undefined) {
-    test(`${limit} requests in a minute go at once; the next waits 60 s / ${limit}`, async () => {
+    test(`${limit - 1} requests go at once (${limit}/min less one of headroom); the next waits 60 s / ${limit}`, async () => {
       const fetch = countingFetch(vendor);
       const clock = fakeClock();
       const c = client(vendor, { clock, fetch });
-      for (let i = 0; i < limit; i++) await get(c, vendor);
+      for (let i = 0; i < limit - 1; i++) await get(c, vendor);
       expect(clock.sleeps).toEqual([]);
       await get(c, vendor);
       expect(clock.sleeps).toEqual([Math.ceil(60_000 / limit)]);
-      expect(fetch.calls).toBe(limit + 1);
+      expect(fetch.calls).toBe(limit);
     });
   } else {
     test("no limit: 1,100 requests (more than any vendor default) in the same instant never wait", async () => {
@@ -73,18 +74,18 @@ describe.each(VENDORS)("%s: default limit", (vendor) => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  test("rateLimit: { requestsPerMinute: 6 } overrides: the 7th request (over msw) waits 10 s", async () => {
+  test("rateLimit: { requestsPerMinute: 6 } overrides: the 6th request (over msw) waits 10 s, the 7th 10 s more", async () => {
     const seen = serve(server, vendor, () => HttpResponse.json(okPage(vendor)));
     const clock = fakeClock();
     const c = client(vendor, { clock, rateLimit: { requestsPerMinute: 6 } });
     for (let i = 0; i < 7; i++) await get(c, vendor);
-    expect(clock.sleeps).toEqual([10_000]);
+    expect(clock.sleeps).toEqual([10_000, 10_000]);
     expect(seen).toHaveLength(7);
   });
 });
 
 describe("Pylon's 60/min through events()", () => {
-  test("the 61st page request within a minute waits about 1 s; tokens come back as the clock moves", async () => {
+  test("the 60th page request within a minute waits about 1 s; tokens come back as the clock moves", async () => {
     // 70 pages of one record each, cursors c1…c69.
     serve(server, "pylon", (req) => {
       const n = Number(new URL(req.url).searchParams.get("cursor")?.slice(1) ?? 0);
@@ -94,8 +95,8 @@ describe("Pylon's 60/min through events()", () => {
     const c = client("pylon", { clock });
     const events = await readAll(c);
     expect(events).toHaveLength(70);
-    // 60 at once, then one a second (each wait refills exactly one token).
-    expect(clock.sleeps).toHaveLength(10);
+    // 59 at once, then one a second (each wait refills exactly one token).
+    expect(clock.sleeps).toHaveLength(11);
     for (const ms of clock.sleeps) {
       expect(ms).toBeGreaterThanOrEqual(990);
       expect(ms).toBeLessThanOrEqual(1_000);
@@ -106,34 +107,59 @@ describe("Pylon's 60/min through events()", () => {
     serve(server, "pylon", () => HttpResponse.json(okPage("pylon")));
     const clock = fakeClock();
     const c = client("pylon", { clock });
-    for (let i = 0; i < 60; i++) await get(c, "pylon");
+    for (let i = 0; i < 59; i++) await get(c, "pylon");
     clock.t += 60_000;
-    for (let i = 0; i < 60; i++) await get(c, "pylon");
+    for (let i = 0; i < 59; i++) await get(c, "pylon");
     expect(clock.sleeps).toEqual([]);
   });
 
-  test("the bucket is per client: a second client has its own 60", async () => {
+  test("the bucket is per client: a second client has its own 59", async () => {
     serve(server, "pylon", () => HttpResponse.json(okPage("pylon")));
     const clock = fakeClock();
     const a = client("pylon", { clock });
     const b = client("pylon", { clock });
-    for (let i = 0; i < 60; i++) await get(a, "pylon");
-    for (let i = 0; i < 60; i++) await get(b, "pylon");
+    for (let i = 0; i < 59; i++) await get(a, "pylon");
+    for (let i = 0; i < 59; i++) await get(b, "pylon");
     expect(clock.sleeps).toEqual([]);
   });
 
   test("retries take tokens too (each is a request to the vendor)", async () => {
     serve(server, "pylon", (_req, n) => (n <= 2 ? HttpResponse.json({}, { status: 500 }) : HttpResponse.json(okPage("pylon"))));
     const clock = fakeClock();
-    const c = client("pylon", { clock, rateLimit: { requestsPerMinute: 2 } });
+    const c = client("pylon", { clock, rateLimit: { requestsPerMinute: 3 } });
     await (c.raw as any).GET("/audit-logs", {});
     expect(c.stats.requests).toBe(3);
-    // Two backoffs (under 1.5 s together), then the third attempt waits for a token (30 s each,
-    // less what the backoffs refilled).
+    // Two tokens (3/min less one): two backoffs (under 1.5 s together), then the third attempt
+    // waits for a token (20 s each, less what the backoffs refilled).
     expect(clock.sleeps).toHaveLength(3);
     expect(clock.sleeps[0]! + clock.sleeps[1]!).toBeLessThanOrEqual(1_500);
-    expect(clock.sleeps[2]).toBeGreaterThanOrEqual(28_000);
-    expect(clock.sleeps[2]).toBeLessThanOrEqual(30_000);
+    expect(clock.sleeps[2]).toBeGreaterThanOrEqual(18_000);
+    expect(clock.sleeps[2]).toBeLessThanOrEqual(20_000);
+  });
+
+  test("a vendor bucket that starts counting late (a slow first request) answers no 429", async () => {
+    // The vendor: 60/min, full at the first request's arrival, which took 500 ms (a new
+    // connection); every later request arrives at once. A full-size client bucket (60) would
+    // send the 61st request when the vendor's bucket holds half a token.
+    const clock = fakeClock();
+    const vendorBucket = { tokens: 60, at: Number.NaN };
+    let rateLimited = 0;
+    serve(server, "pylon", (_req, n) => {
+      if (n === 1) clock.t += 500;
+      const now = clock.now();
+      vendorBucket.tokens = Number.isNaN(vendorBucket.at) ? 60 : Math.min(60, vendorBucket.tokens + (now - vendorBucket.at) / 1_000);
+      vendorBucket.at = now;
+      if (vendorBucket.tokens < 1) {
+        rateLimited += 1;
+        return HttpResponse.json({ errors: ["rate limited"] }, { status: 429, headers: { "X-Retry-After": "0" } });
+      }
+      vendorBucket.tokens -= 1;
+      return HttpResponse.json(okPage("pylon"));
+    });
+    const c = client("pylon", { clock });
+    for (let i = 0; i < 90; i++) await get(c, "pylon");
+    expect(rateLimited).toBe(0);
+    expect(c.stats.requests).toBe(90);
   });
 
   test("an abort while waiting for a token rejects with UserAbortError and sends nothing more", async () => {

@@ -234,11 +234,11 @@ describe("retries honour each vendor's signal", () => {
 });
 
 describe("client-side rate limiter", () => {
-  test("Pylon's default 60/min: the 61st request in a minute waits about a second; rateLimit false never waits", async () => {
+  test("Pylon's default 60/min (59 of burst): the 60th request in a minute waits about a second; rateLimit false never waits", async () => {
     server.use(http.get("https://api.usepylon.com/audit-logs", () => HttpResponse.json({ data: [], pagination: { cursor: "", has_next_page: false } })));
     const clock = fakeClock();
     const client = createClient({ vendor: "pylon", apiToken: "t", clock });
-    for (let i = 0; i < 60; i++) await client.raw.GET("/audit-logs", {});
+    for (let i = 0; i < 59; i++) await client.raw.GET("/audit-logs", {});
     expect(clock.sleeps).toEqual([]);
     await client.raw.GET("/audit-logs", {});
     expect(clock.sleeps).toHaveLength(1);
@@ -255,7 +255,7 @@ describe("client-side rate limiter", () => {
     server.use(http.get("https://api.usepylon.com/audit-logs", () => HttpResponse.json({ data: [], pagination: { cursor: "", has_next_page: false } })));
     const clock = fakeClock();
     const client = createClient({ vendor: "pylon", apiToken: "t", clock, rateLimit: { requestsPerMinute: 6 } });
-    for (let i = 0; i < 7; i++) await client.raw.GET("/audit-logs", {});
+    for (let i = 0; i < 6; i++) await client.raw.GET("/audit-logs", {});
     expect(clock.sleeps).toHaveLength(1);
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(9_900);
   });

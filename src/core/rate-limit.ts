@@ -1,19 +1,27 @@
 import { sleepOrAbort, type Clock } from "../internal/clock.js";
 
 /**
- * A token bucket: `requestsPerMinute` tokens, refilled continuously, starting full. One per
- * client, shared by `events()`, `pages()` and `raw`, so a long export stays under the vendor's
- * limit instead of collecting 429s.
+ * A token bucket refilled at `requestsPerMinute`, starting full. One per client, shared by
+ * `events()`, `pages()` and `raw`, so a long export stays under the vendor's limit instead of
+ * collecting 429s.
+ *
+ * It holds one token less than a minute's worth (at least one). The vendor's bucket starts
+ * counting when our first request reaches it, ours when we send it: if that first request is
+ * slower than a later one (it opens the connection), the vendor's bucket runs behind ours by
+ * the difference, and a full-size bucket drained to zero gets a 429 there. One token of headroom
+ * covers any such lag shorter than one refill interval (60 s / requestsPerMinute).
  */
 export class TokenBucket {
   readonly requestsPerMinute: number;
+  readonly capacity: number;
   private tokens: number;
   private updatedAt: number;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(requestsPerMinute: number, private readonly clock: Clock) {
     this.requestsPerMinute = requestsPerMinute;
-    this.tokens = requestsPerMinute;
+    this.capacity = Math.max(1, requestsPerMinute - 1);
+    this.tokens = this.capacity;
     this.updatedAt = clock.now();
   }
 
@@ -41,6 +49,6 @@ export class TokenBucket {
     const now = this.clock.now();
     const elapsed = Math.max(0, now - this.updatedAt);
     this.updatedAt = now;
-    this.tokens = Math.min(this.requestsPerMinute, this.tokens + (elapsed * this.requestsPerMinute) / 60_000);
+    this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.requestsPerMinute) / 60_000);
   }
 }
