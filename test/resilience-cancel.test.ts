@@ -195,6 +195,24 @@ describe.each(VENDORS)("%s: timeouts and aborts", (vendor) => {
   });
 });
 
+describe("prefetch depth (a cursor chain: Pylon)", () => {
+  // Ten pages of three; the caller holds the first event and waits. With prefetch n, the n pages
+  // after the one in hand are requested meanwhile (each cursor comes with the page before it),
+  // and no more.
+  test.each([0, 1, 2, 3])("prefetch: %i → that many more page requests while the caller holds page 1", async (prefetch) => {
+    const seen = serve(server, "pylon", (req) => {
+      const n = Number(new URL(req.url).searchParams.get("cursor")?.slice(1) ?? 1);
+      return HttpResponse.json(page("pylon", [1, 2, 3].map((i) => record("pylon", n * 10 + i)), n < 10 ? `p${n + 1}` : undefined));
+    });
+    const c = client("pylon", { rateLimit: false, prefetch });
+    const stream = c.events(RANGE)[Symbol.asyncIterator]();
+    await stream.next();
+    await tick(50);
+    expect(seen).toHaveLength(1 + prefetch);
+    await stream.return?.();
+  });
+});
+
 describe("systemClock", () => {
   test("a sleep longer than 2^31 − 1 ms is not cut to 1 ms (Node's timer overflow)", async () => {
     vi.useFakeTimers();
