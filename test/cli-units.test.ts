@@ -7,6 +7,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { intFlag, numberFlag, parseCommand, timeFlag, UsageError, vendorArg, vendorsFlag, wantsHelp } from "../src/cli/args.js";
 import { clientOptionsFromEnv, envConfigError } from "../src/cli/env.js";
 import { CheckpointFile, LineWriter, loadCheckpoint } from "../src/cli/output.js";
+import { MAX_PAGE_SIZE } from "../src/cli/page-size.js";
 import { ConfigError, createClient } from "../src/index.js";
 
 const NOW = Date.parse("2026-03-10T12:00:00Z");
@@ -153,5 +154,27 @@ describe("checkpoint file and line writer", () => {
     await append.close();
     expect(readFileSync(path, "utf8")).toBe("a\nb\nc\n");
     expect(append.lines).toBe(1);
+  });
+});
+
+describe("the CLI's page-size maxima are the library's", () => {
+  const credentials = {
+    pylon: { apiToken: "t" },
+    zendesk: { subdomain: "acme", auth: { email: "a@acme.test", apiToken: "t" } },
+    cortex: { apiToken: "t" },
+    datafold: { apiKey: "k" },
+    jitsudo: { apiKey: "k", tenantId: "2b6f0cc9-1a4e-4d59-9a8e-7f8d1c2b3a4d", baseUrl: "https://jitsudo.acme.test" },
+  } as const;
+
+  test.each(Object.keys(credentials) as Array<keyof typeof credentials>)("%s", (vendor) => {
+    const client = createClient({ vendor, ...credentials[vendor] } as Parameters<typeof createClient>[0]);
+    const max = MAX_PAGE_SIZE[vendor];
+    if (max === undefined) {
+      // No pages: the library refuses any page size, the CLI refuses the flag.
+      expect(() => client.events({ pageSize: 1 })).toThrow(ConfigError);
+      return;
+    }
+    expect(() => client.events({ pageSize: max })).not.toThrow();
+    expect(() => client.events({ pageSize: max + 1 })).toThrow(expect.objectContaining({ option: "pageSize" }));
   });
 });
