@@ -7,6 +7,7 @@ import { HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { UserAbortError } from "../src/index.js";
+import { TokenBucket } from "../src/core/rate-limit.js";
 import type { VendorId } from "../src/core/vendor-id.js";
 import { client, fakeClock, okPage, page, PATH, readAll, record, rejectionOf, serve, stuckClock, VENDORS } from "./http-fixtures.js";
 
@@ -160,6 +161,20 @@ describe("Pylon's 60/min through events()", () => {
     for (let i = 0; i < 90; i++) await get(c, "pylon");
     expect(rateLimited).toBe(0);
     expect(c.stats.requests).toBe(90);
+  });
+
+  test("a wait for the missing fraction of a token is one sleep, whatever the floating point", async () => {
+    // 3/min: 20 s a token, two in the bucket. Taken at 0 and 410 ms, the bucket holds
+    // 0.0205 + 0.04055 tokens at 1221 ms; waiting ceil(0.93895 × 20 000) = 18 779 ms refills
+    // 0.99999999…, which is a token (a case met in a real test run, with those backoffs).
+    const clock = fakeClock();
+    const bucket = new TokenBucket(3, clock);
+    await bucket.take();
+    clock.t += 410;
+    await bucket.take();
+    clock.t += 811;
+    await bucket.take();
+    expect(clock.sleeps).toEqual([18_779]);
   });
 
   test("an abort while waiting for a token rejects with UserAbortError and sends nothing more", async () => {

@@ -36,7 +36,9 @@ export class TokenBucket {
   private async takeNow(signal?: AbortSignal): Promise<void> {
     for (;;) {
       this.refill();
-      if (this.tokens >= 1) {
+      // A wait of exactly the missing time can refill 0.999…9 tokens in floating point: that is
+      // a token, not another 1 ms wait.
+      if (this.tokens >= 1 - 1e-9) {
         this.tokens -= 1;
         return;
       }
