@@ -204,7 +204,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   readonly #def: VendorDefinition<VendorId, Options, Raw, Filter, S, E>;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
-  readonly #tenant: string | undefined;
+  /** What `normalize` is told besides the record: one object for the whole run. */
+  readonly #normalizeContext: NormalizeContext;
   readonly #ctx: RunContext;
   readonly #scope: string;
   readonly #watermark: number;
@@ -225,7 +226,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     this.#common = common;
     this.#http = http;
     const tenant = defaults.tenant;
-    this.#tenant = tenant;
+    this.#normalizeContext = { tenant };
     const filter = def.filter(params.filter);
     const pageSize = params.pageSize === undefined ? undefined : wholeNumber(params.pageSize, "pageSize");
     if (pageSize !== undefined && !def.pageSize) {
@@ -370,7 +371,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     }
     try {
       // `raw` is the record exactly as received, not zod's copy of it.
-      return this.#def.normalize(record as Raw, { tenant: this.#tenant });
+      return this.#def.normalize(record as Raw, this.#normalizeContext);
     } catch (error) {
       if (error instanceof RecordFieldError) {
         throw new ResponseValidationError({ vendor, path: `records[${index}].${error.field}`, requestId, message: error.message });
