@@ -123,6 +123,31 @@ describe.each(VENDOR_IDS)("%s", (vendor) => {
     expect(rest[0]?.id).toBe(all[got.length]?.id);
   });
 
+  test("a checkpoint is the caller's: changing it, given or taken, changes nothing in the run", async () => {
+    // Read afresh: an earlier test added events to the simulator.
+    const ids = (await client.events(params).toArray({ limit: 10_000 })).map((e) => e.id);
+    const stop = 7;
+    const stream = client.events(params);
+    const head: string[] = [];
+    for await (const event of stream) if (head.push(event.id) === stop) break;
+    const taken = stream.checkpoint();
+    const saved = JSON.stringify(taken);
+    // Vandalize what was taken: the stream's next checkpoint is as before.
+    taken.position!.skip = 0;
+    if (taken.position!.state && typeof taken.position!.state === "object") (taken.position!.state as Record<string, unknown>).vandal = 1;
+    else taken.position!.state = "vandal";
+    expect(JSON.stringify(stream.checkpoint())).toBe(saved);
+    // Vandalize what was given, after the run took it: the run resumes from what it was given.
+    const given = JSON.parse(saved) as Checkpoint;
+    const resumed = client.events({ ...params, resumeFrom: given });
+    const state = given.position!.state;
+    if (state && typeof state === "object") for (const key of Object.keys(state)) delete (state as Record<string, unknown>)[key];
+    given.position!.skip = 0;
+    given.position!.state = null;
+    const rest = await resumed.toArray({ limit: 10_000 });
+    expect([...head, ...rest.map((e) => e.id)]).toEqual(ids);
+  });
+
   test("a checkpoint of another vendor or another filter is refused", () => {
     const checkpoint = client.events(params).checkpoint();
     const other = VENDOR_IDS.find((v) => v !== vendor)!;

@@ -73,6 +73,8 @@ export function readCheckpoint(value: unknown, vendor: VendorId, scope: string):
     throw new ConfigError(`is not an auditlogs checkpoint${where}: ${issue?.message ?? "wrong shape"}`, "resumeFrom");
   }
   const checkpoint = parsed.data as Checkpoint;
+  // zod copies the objects it knows, not `position.state` (unknown): the run gets its own.
+  if (checkpoint.position) checkpoint.position = { state: structuredClone(checkpoint.position.state), skip: checkpoint.position.skip };
   if (checkpoint.vendor !== vendor) {
     throw new ConfigError(`belongs to vendor "${checkpoint.vendor}", not "${vendor}"`, "resumeFrom");
   }

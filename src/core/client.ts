@@ -292,7 +292,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       since: this.#ctx.since === undefined ? null : new Date(this.#ctx.since).toISOString(),
       until: new Date(this.#ctx.until).toISOString(),
       watermark: new Date(this.#watermark).toISOString(),
-      position: this.#complete ? null : this.#currentPosition(),
+      // A copy: the caller may change what it is given without changing the run.
+      position: this.#complete ? null : structuredClone(this.#currentPosition()),
       complete: this.#complete,
       seen,
     };
