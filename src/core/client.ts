@@ -12,7 +12,7 @@ import { ConfigError, ResponseValidationError } from "./errors.js";
 import type { AuditEvent } from "./event.js";
 import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { paginate, type Position, type RunContext, type Strategy } from "./paginate.js";
+import { paginate, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
 import { TokenBucket } from "./rate-limit.js";
 import { EventStream } from "./stream.js";
 import type { VendorId } from "./vendor-id.js";
@@ -183,8 +183,8 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
 // --- one run -----------------------------------------------------------------------------------
 
 /** One page as a run reads it: its new, in-range events, with per event its time and resume skip. */
-interface PageRead<Raw> {
-  page: { state: unknown; records: unknown[]; requestId: string | undefined };
+interface NormalizedPage<Raw> {
+  page: RawPage<unknown>;
   events: AuditEvent<Raw>[];
   /** `Date.parse(events[i].occurredAt)`. */
   times: number[];
@@ -213,9 +213,11 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   readonly #resume: Position<S> | undefined;
   /** id → occurredAt of events at or after a watermark that were yielded (this run or the last). */
   readonly #seen: Map<string, string>;
-  /** Where the run stands (null: at the start); while `#moved`, (`#positionState`, `#positionSkip`). */
-  #position: Position<unknown> | null = null;
-  #moved = false;
+  /**
+   * Where the run stands: the page state being read and how many of its records are consumed.
+   * Kept as two fields, not a `Position` object per event; none before the first page.
+   */
+  #hasPosition = false;
   #positionState: unknown = null;
   #positionSkip = 0;
   #complete = false;
@@ -253,7 +255,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       until = Date.parse(checkpoint.until);
       this.#watermark = Date.parse(checkpoint.watermark);
       this.#resume = (checkpoint.position as Position<S> | null) ?? undefined;
-      this.#position = checkpoint.position;
+      if (checkpoint.position) this.#setPosition(checkpoint.position);
     } else {
       since = checkpoint ? Date.parse(checkpoint.watermark) : timeParam(params.since, "since");
       until = Math.min(timeParam(params.until, "until") ?? latest, latest);
@@ -269,16 +271,9 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   }
 
   #setPosition(position: Position<unknown>): void {
-    this.#position = position;
-    this.#moved = false;
-  }
-
-  #currentPosition(): Position<unknown> | null {
-    if (this.#moved) {
-      this.#position = { state: this.#positionState, skip: this.#positionSkip };
-      this.#moved = false;
-    }
-    return this.#position;
+    this.#hasPosition = true;
+    this.#positionState = position.state;
+    this.#positionSkip = position.skip;
   }
 
   checkpoint(): Checkpoint {
@@ -292,8 +287,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       since: this.#ctx.since === undefined ? null : new Date(this.#ctx.since).toISOString(),
       until: new Date(this.#ctx.until).toISOString(),
       watermark: new Date(this.#watermark).toISOString(),
-      // A copy: the caller may change what it is given without changing the run.
-      position: this.#complete ? null : structuredClone(this.#currentPosition()),
+      // A copy of the state: the caller may change what it is given without changing the run.
+      position: this.#complete || !this.#hasPosition ? null : { state: structuredClone(this.#positionState), skip: this.#positionSkip },
       complete: this.#complete,
       seen,
     };
@@ -324,9 +319,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   }
 
   /** Records the `i`th event of a page as yielded: the checkpoint moves past it. */
-  #accept(read: PageRead<Raw>, i: number): void {
-    // The position is kept as (state, skip) and made an object only when a checkpoint is taken.
-    this.#moved = true;
+  #accept(read: NormalizedPage<Raw>, i: number): void {
+    this.#hasPosition = true;
     this.#positionState = read.page.state;
     this.#positionSkip = read.skips[i]!;
     if (read.times[i]! >= this.#watermark) {
@@ -336,7 +330,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   }
 
   /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
-  async *#read(cancel: AbortSignal): AsyncGenerator<PageRead<Raw>, void, undefined> {
+  async *#read(cancel: AbortSignal): AsyncGenerator<NormalizedPage<Raw>, void, undefined> {
     const { since, until } = this.#ctx;
     const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
     const pages = paginate(this.#http, this.#def.strategy, this.#ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, this.#resume);
