@@ -44,8 +44,10 @@ async function step(name, title, fn) {
 }
 
 await step("normalize", "normalization alone, one core", () => benchNormalize(deps));
-await step("overhead", "overhead: events() vs fetch + JSON.parse, 100k Pylon events, simulator in its own process", () => benchOverhead(deps));
-await step("overhead", "overhead again, simulator on the readers' thread (for reference)", async () => ({ ...details.overhead, inProcess: await benchOverhead({ ...deps, serverInProcess: true }) }));
+await step("overhead", "overhead: events() vs fetch + JSON.parse, 100k Pylon events, simulator in its own process, then on the readers' thread (for reference)", async () => ({
+  ...(await benchOverhead(deps)),
+  inProcess: await benchOverhead({ ...deps, serverInProcess: true }),
+}));
 await step("prefetch", "prefetch: 50 ms pages, consumer 20 ms/page", () => benchPrefetch(deps));
 await step("parallel", "parallel: Cortex pages and Datafold windows at 50 ms", () => benchParallel(deps));
 await step("memory", "memory: 1M events streamed in a child process", () => benchMemory());

@@ -6,8 +6,7 @@
 import { loadTesting } from "./lib.mjs";
 
 const { createSimulator } = await loadTesting();
-const sim = createSimulator(JSON.parse(process.argv[2] ?? "{}"));
-const server = await sim.listen();
-process.stdout.write(`${JSON.stringify({ url: server.url, credentials: server.credentials ?? sim.credentials })}\n`);
+const server = await createSimulator(JSON.parse(process.argv[2] ?? "{}")).listen();
+process.stdout.write(`${JSON.stringify({ url: server.url, credentials: server.credentials })}\n`);
 process.stdin.resume();
 process.stdin.on("end", () => void server.close().then(() => process.exit(0)));
