@@ -23,7 +23,7 @@ describe.each(VENDORS)("%s: what is retried", (vendor) => {
     const events = await readAll(c);
     expect(events).toHaveLength(1);
     expect(seen).toHaveLength(2);
-    expect(c.stats).toEqual({ requests: 2, retries: 1 });
+    expect(c.stats).toEqual({ requests: 2, retries: 1, invalidRecords: 0 });
   });
 
   test("a network error is retried", async () => {
@@ -66,7 +66,7 @@ describe.each(VENDORS)("%s: what is retried", (vendor) => {
     });
     expect(clock.sleeps[1]!).toBeGreaterThan(clock.sleeps[0]!);
     expect(clock.sleeps[2]!).toBeGreaterThan(clock.sleeps[1]!);
-    expect(c.stats).toEqual({ requests: 4, retries: 3 });
+    expect(c.stats).toEqual({ requests: 4, retries: 3, invalidRecords: 0 });
   });
 
   test("network errors past maxRetries end in ConnectionError after maxRetries + 1 requests", async () => {

@@ -10,10 +10,11 @@ import type { z } from "zod";
 import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
 import { ConfigError, ResponseValidationError } from "./errors.js";
 import type { AuditEvent } from "./event.js";
-import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
+import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { paginate, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
 import { TokenBucket } from "./rate-limit.js";
+import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
 import { EventStream } from "./stream.js";
 import type { VendorId } from "./vendor-id.js";
 
@@ -98,8 +99,8 @@ export interface AuditLogClient<V extends VendorId, Raw, Filter, Paths extends {
   pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint };
   /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
   readonly raw: Client<Paths>;
-  /** Requests sent and retries made by this client so far. */
-  readonly stats: Readonly<HttpStats>;
+  /** Requests sent, retries made and invalid records skipped by this client so far. */
+  readonly stats: Readonly<ClientStats>;
 }
 
 export function createVendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>(
@@ -131,7 +132,7 @@ export function createVendorClient<V extends VendorId, Options extends CommonOpt
   });
   const windowMs = def.windowMs?.(options);
   if (windowMs !== undefined) wholeNumber(windowMs, "windowMs");
-  return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, { tenant: auth.tenant, windowMs });
+  return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, { tenant: auth.tenant, windowMs, invalid: new InvalidRecords(common.onInvalidRecord) });
 }
 
 class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filter, S, E, Paths extends {}>
@@ -153,8 +154,8 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
     this.raw = raw;
   }
 
-  get stats(): Readonly<HttpStats> {
-    return { ...this.#http.stats };
+  get stats(): Readonly<ClientStats> {
+    return { ...this.#http.stats, invalidRecords: this.#defaults.invalid.count };
   }
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw>, Checkpoint> {
@@ -197,6 +198,8 @@ interface NormalizedPage<Raw> {
 interface RunDefaults {
   tenant: string | undefined;
   windowMs: number | undefined;
+  /** `onInvalidRecord` and its count, shared by the client's runs. */
+  invalid: InvalidRecords;
 }
 
 /** One pass over `[since, until)`, with the state its checkpoint is made of. */
@@ -211,6 +214,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   readonly #watermark: number;
   readonly #signal: AbortSignal | undefined;
   readonly #resume: Position<S> | undefined;
+  readonly #invalid: InvalidRecords;
   /** id → occurredAt of events at or after a watermark that were yielded (this run or the last). */
   readonly #seen: Map<string, string>;
   /**
@@ -229,6 +233,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     this.#http = http;
     const tenant = defaults.tenant;
     this.#normalizeContext = { tenant };
+    this.#invalid = defaults.invalid;
     const filter = def.filter(params.filter);
     const pageSize = params.pageSize === undefined ? undefined : wholeNumber(params.pageSize, "pageSize");
     if (pageSize !== undefined && !def.pageSize) {
@@ -346,6 +351,7 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       const skips: number[] = [];
       for (let i = skip; i < records.length; i++) {
         const event = this.#normalize(records[i], i, page.requestId);
+        if (event === undefined) continue;
         const at = Date.parse(event.occurredAt);
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
         if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
@@ -357,8 +363,19 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
     }
   }
 
-  #normalize(record: unknown, index: number, requestId: string | undefined): AuditEvent<Raw> {
+  /** The record's event, or undefined when `onInvalidRecord` took it (poison records, DESIGN §14). */
+  #normalize(record: unknown, index: number, requestId: string | undefined): AuditEvent<Raw> | undefined {
+    try {
+      return this.#normalizeOrThrow(record, index, requestId);
+    } catch (error) {
+      this.#invalid.skip(record, asInvalidRecord(error, this.#def.id, index, requestId));
+      return undefined;
+    }
+  }
+
+  #normalizeOrThrow(record: unknown, index: number, requestId: string | undefined): AuditEvent<Raw> {
     const vendor = this.#def.id;
+    checkRecordDepth(vendor, record, index, requestId);
     const parsed = this.#def.record.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -112,7 +112,10 @@ export function toOccurredAt(value: unknown): string | undefined {
   if (!ISO_LIKE.test(value)) return undefined;
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
   const ms = Date.parse(hasZone ? value : `${value}Z`);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  // An offset can carry 9999-12-31 or 0000-01-01 past the years RFC 3339 can write (`+010000-…`).
+  const iso = new Date(ms).toISOString();
+  return CANONICAL_TIME.test(iso) ? iso : undefined;
 }
 
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|\+00:00)?$/;
@@ -140,15 +143,62 @@ function utcSeconds(value: string): string | undefined {
 
 // --- ids ---------------------------------------------------------------------------------------
 
-/** JSON with object keys sorted at every depth and no whitespace (DESIGN §10). */
+/** How deep a record may nest (DESIGN §14); deeper is a poison record, not a stack overflow. */
+export const MAX_RECORD_DEPTH = 1_000;
+
+/** A value nested deeper than `MAX_RECORD_DEPTH`; `field` is the top-level key it sits under. */
+export class NestingTooDeepError extends Error {
+  constructor(readonly field: string) {
+    super(`nests deeper than ${MAX_RECORD_DEPTH} levels`);
+    this.name = "NestingTooDeepError";
+  }
+}
+
+/**
+ * The top-level key under which `value` nests deeper than `limit` levels (`""` for the value
+ * itself), or undefined. Iterative: a 100,000-deep value costs no stack.
+ */
+export function tooDeepField(value: unknown, limit: number = MAX_RECORD_DEPTH): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  // Flat records (the usual case) are decided without allocating a stack.
+  let nested = false;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== null && typeof item === "object") {
+      nested = true;
+      break;
+    }
+  }
+  if (!nested) return undefined;
+  const stack: Array<{ value: object; depth: number; field: string }> = [{ value, depth: 1, field: "" }];
+  while (stack.length > 0) {
+    const { value: node, depth, field } = stack.pop()!;
+    if (depth > limit) return field;
+    for (const key in node) {
+      const item = (node as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") stack.push({ value: item, depth: depth + 1, field: depth === 1 ? key : field });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * JSON with object keys sorted at every depth and no whitespace (DESIGN §10). Deeper than
+ * `MAX_RECORD_DEPTH` it throws `NestingTooDeepError`, never a stack overflow.
+ */
 export function canonicalJson(value: unknown): string {
+  return canonical(value, 0, "");
+}
+
+function canonical(value: unknown, depth: number, field: string): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (depth >= MAX_RECORD_DEPTH) throw new NestingTooDeepError(field);
   // Built by concatenation, not map/filter/join: this runs for every Cortex record.
   if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      out += (i === 0 ? "" : ",") + (item === undefined ? "null" : canonicalJson(item));
+      out += (i === 0 ? "" : ",") + (item === undefined ? "null" : canonical(item, depth + 1, depth === 0 ? String(i) : field));
     }
     return `${out}]`;
   }
@@ -158,7 +208,7 @@ export function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
-    out += `${out.length === 1 ? "" : ","}${quotedKey(key)}:${canonicalJson(item)}`;
+    out += `${out.length === 1 ? "" : ","}${quotedKey(key)}:${canonical(item, depth + 1, depth === 0 ? key : field)}`;
   }
   return `${out}}`;
 }
@@ -192,11 +242,16 @@ export function contentHashId(record: unknown): string {
 
 // --- building ----------------------------------------------------------------------------------
 
-/** Everything in `raw` whose key the vendor's mapping did not use. */
+/**
+ * Everything in `raw` whose key the vendor's mapping did not use. A `__proto__` key (JSON.parse
+ * makes it an own property) stays plain data: assigned, it would replace the result's prototype.
+ */
 export function unmappedFields(raw: Record<string, unknown>, mapped: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key in raw) {
-    if (!mapped.has(key)) out[key] = raw[key];
+    if (mapped.has(key)) continue;
+    if (key === "__proto__") Object.defineProperty(out, key, { value: raw[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = raw[key];
   }
   return out;
 }

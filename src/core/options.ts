@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { ConfigError } from "./errors.js";
+import type { InvalidRecordHandler } from "./records.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
 
@@ -36,6 +37,12 @@ export interface CommonOptions {
   userAgent?: string;
   /** Time source and timer, for tests. */
   clock?: Clock;
+  /**
+   * Skip-and-report for records the SDK cannot use (no usable time, a missing required field,
+   * nesting deeper than 1,000 levels): each is handed here with its `ResponseValidationError`,
+   * counted in `client.stats.invalidRecords`, and the run goes on. Default: the error is thrown.
+   */
+  onInvalidRecord?: InvalidRecordHandler;
 }
 
 export interface ResolvedCommon {
@@ -51,6 +58,7 @@ export interface ResolvedCommon {
   logLevel: LogLevel;
   userAgent: string | undefined;
   clock: Clock;
+  onInvalidRecord: InvalidRecordHandler | undefined;
 }
 
 /** Validates the common options; a bad one throws `ConfigError` naming it, before any request. */
@@ -83,6 +91,9 @@ export function resolveCommon(
   if (clock !== undefined && (typeof clock !== "object" || clock === null || typeof clock.now !== "function" || typeof clock.sleep !== "function")) {
     throw new ConfigError("must be an object with now() and sleep(ms, signal) methods", "clock");
   }
+  if (options.onInvalidRecord !== undefined && typeof options.onInvalidRecord !== "function") {
+    throw new ConfigError("must be a function (record, error) => void", "onInvalidRecord");
+  }
   const timeoutMs = positiveNumber(options.timeoutMs ?? 60_000, "timeoutMs");
   // Node's timers fire at once (after 1 ms) for a delay above 2^31 − 1 ms: every request would time out.
   if (timeoutMs > MAX_TIMER_MS) throw new ConfigError(`must be at most ${MAX_TIMER_MS} (about 24.8 days), got ${timeoutMs}`, "timeoutMs");
@@ -99,6 +110,7 @@ export function resolveCommon(
     logLevel,
     userAgent: options.userAgent,
     clock: clock ?? systemClock,
+    onInvalidRecord: options.onInvalidRecord,
   };
 }
 
