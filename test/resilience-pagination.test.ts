@@ -130,11 +130,12 @@ describe("Cortex page counts that lie", () => {
     expect(error!.message).toBe("cortex: asked for page 1, the server answered page 0");
   });
 
-  test("a page with more records than the page size → PaginationLoopError", async () => {
+  // DESIGN §14: refused like an oversized body, as ResponseValidationError.
+  test("a page with more records than the page size → ResponseValidationError", async () => {
     serve(server, "cortex", () => cortexPage([1, 2, 3].map((i) => record("cortex", i)), 0, 3, 1));
     const { error } = await readUntilError("cortex", { pageSize: 2 });
-    expect(PaginationLoopError.isInstance(error)).toBe(true);
-    expect(error!.message).toBe("cortex: page 0 has 3 records, more than the page size 2");
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect(error!.message).toBe("cortex: invalid response at (root): the page holds 3 records, more records than the page size asked (2)");
   });
 
   // A large account (300,000 events at pageSize 1, or 75 M at 250) is not a lie, and the first

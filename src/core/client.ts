@@ -118,6 +118,7 @@ export function createVendorClient<V extends VendorId, Options extends CommonOpt
     maxRetries: common.maxRetries,
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
+    maxResponseBytes: common.maxResponseBytes,
     rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined,
     logger: common.logger,
     logLevel: common.logLevel,

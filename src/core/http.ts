@@ -7,6 +7,8 @@
  */
 import nodeHttp from "node:http";
 import nodeHttps from "node:https";
+import type { Readable } from "node:stream";
+import zlib from "node:zlib";
 import { abortReason, sleepOrAbort, type Clock } from "../internal/clock.js";
 import { VERSION } from "../version.js";
 import {
@@ -14,6 +16,7 @@ import {
   AuditLogsError,
   ConnectionError,
   RateLimitError,
+  ResponseValidationError,
   TimeoutError,
   type ApiError,
 } from "./errors.js";
@@ -35,6 +38,8 @@ export interface HttpConfig {
   maxRetries: number;
   maxRetryDelayMs: number;
   timeoutMs: number;
+  /** The most bytes a response body may hold, counted after decompression (DESIGN §14). */
+  maxResponseBytes: number;
   rateLimiter: TokenBucket | undefined;
   logger: Logger | undefined;
   logLevel: LogLevel;
@@ -75,7 +80,7 @@ export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0 };
   readonly #config: HttpConfig;
   /** The credential strings, to blank out of anything a server echoes back into an error. */
-  readonly #secrets: string[];
+  readonly #secrets: readonly string[];
 
   constructor(config: HttpConfig) {
     this.#config = config;
@@ -169,6 +174,7 @@ export class HttpClient {
     if (req.body !== undefined) headers["content-type"] ??= "application/json";
     this.#log("debug", `${config.vendor}: ${req.method} ${req.url.href} (attempt ${attempt})`, { headers: maskHeaders(headers) });
 
+    // One timer for the whole exchange, body included: a trickled or endless body times out too.
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), config.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal;
@@ -177,10 +183,10 @@ export class HttpClient {
       const response =
         req.body !== undefined && (req.method === "GET" || req.method === "HEAD")
           ? await sendWithNodeHttp(req.method, req.url, headers, req.body, signal)
-          : await (config.fetch ?? globalThis.fetch)(req.url, { method: req.method, headers, body: req.body, signal, redirect: "manual" });
-      const text = await response.text();
+          : fromFetch(await (config.fetch ?? globalThis.fetch)(req.url, { method: req.method, headers, body: req.body, signal, redirect: "manual" }));
+      const text = await this.#readText(response);
       const body = parseBody(text, response.headers);
-      const requestId = requestIdOf(response.headers, body);
+      const requestId = requestIdOf(response.headers, body, this.#secrets);
       if (response.status >= 200 && response.status < 300 && body === TRUNCATED) {
         throw new ConnectionError(`${config.vendor}: response body is not complete JSON (truncated or corrupted)`);
       }
@@ -198,6 +204,34 @@ export class HttpClient {
     }
   }
 
+  /**
+   * The body as text, read chunk by chunk and refused once it passes `maxResponseBytes` (after
+   * decompression, so a 2 KB brotli bomb stops at the cap): nothing past the cap is buffered,
+   * and the rest of the body is never read. Not retried: the same server would send it again.
+   */
+  async #readText(response: RawResponse): Promise<string> {
+    const cap = this.#config.maxResponseBytes;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      for await (const chunk of response.body) {
+        size += chunk.byteLength;
+        if (size > cap) {
+          // Leaving the loop cancels the stream (fetch) or destroys the socket (node:http).
+          response.cancel();
+          throw new ResponseValidationError({
+            vendor: this.#config.vendor,
+            path: "",
+            requestId: requestIdOf(response.headers, undefined, this.#secrets),
+            message: `the response body is larger than maxResponseBytes (${cap} bytes); refused without reading the rest`,
+          });
+        }
+        chunks.push(chunk);
+      }
+    }
+    return new TextDecoder("utf-8").decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+  }
+
   /** The error for an HTTP answer; `tooLong` names a wait beyond maxRetryDelayMs (a RateLimitError). */
   #errorFor(result: HttpResult, retryAfterMs?: number, tooLong?: string): ApiError {
     const init = {
@@ -206,7 +240,7 @@ export class HttpClient {
       requestId: result.requestId,
       // A server may echo a key or tenant id back in its error body: never pass it on.
       body: redact(result.body, this.#secrets),
-      headers: result.headers,
+      headers: redactHeaders(result.headers, this.#secrets),
       retryAfterMs: retryAfterMs ?? retryAfterOf(result, this.#config.clock.now()),
     };
     const error = tooLong ? new RateLimitError(init) : apiErrorFor(init);
@@ -214,7 +248,7 @@ export class HttpClient {
     if (explained) {
       error.message = `${this.#config.vendor}: HTTP ${result.status}: ${explained}${result.requestId ? ` (request id ${result.requestId})` : ""}`;
     }
-    error.message = redact(error.message, this.#secrets) as string;
+    error.message = redactText(error.message, this.#secrets);
     return error;
   }
 
@@ -222,7 +256,8 @@ export class HttpClient {
     const { logger, logLevel } = this.#config;
     if (!logger || LEVELS[level] < LEVELS[logLevel]) return;
     const fn = logger[level];
-    if (typeof fn === "function") fn.call(logger, message, data);
+    // Every line is redacted: a message may quote what a server sent (a request id, an error).
+    if (typeof fn === "function") fn.call(logger, redactText(message, this.#secrets), data && (redact(data, this.#secrets) as Record<string, unknown>));
   }
 }
 
@@ -247,27 +282,77 @@ export class BodyCarryingRequest extends Request {
   }
 }
 
-/** node:http(s) request, which, unlike fetch, sends a body on GET. msw intercepts it too. */
-function sendWithNodeHttp(method: string, url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Response> {
+/** An answer whose body is read by `#readText`, from fetch or node:http alike. */
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** The decoded (decompressed) body, chunk by chunk; null for none. */
+  body: AsyncIterable<Uint8Array> | null;
+  /** Stops reading: the rest of the body is never received. */
+  cancel(): void;
+}
+
+function fromFetch(response: Response): RawResponse {
+  const body = response.body;
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: body as AsyncIterable<Uint8Array> | null,
+    cancel: () => void body?.cancel().catch(() => undefined),
+  };
+}
+
+/** Decoders for the encodings fetch undoes by itself; node:http leaves them to us. */
+const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  gzip: () => zlib.createGunzip(),
+  "x-gzip": () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+/**
+ * node:http(s) request, which, unlike fetch, sends a body on GET. msw intercepts it too. The
+ * body is decompressed as it streams, so `maxResponseBytes` counts what it expands to.
+ */
+function sendWithNodeHttp(method: string, url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<RawResponse> {
   const transport = url.protocol === "https:" ? nodeHttps : nodeHttp;
   const payload = Buffer.from(body, "utf8");
-  return new Promise<Response>((resolve, reject) => {
-    const request = transport.request(url, { method, headers: { ...headers, "content-length": String(payload.length) }, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", reject);
-      res.on("aborted", () => reject(new Error("response aborted")));
-      res.on("end", () => {
-        if (!res.complete) return reject(new Error("response ended before it was complete"));
+  return new Promise<RawResponse>((resolve, reject) => {
+    const request = transport.request(
+      url,
+      { method, headers: { "accept-encoding": "gzip, deflate, br", ...headers, "content-length": String(payload.length) }, signal },
+      (res) => {
         const responseHeaders = new Headers();
         for (const [key, value] of Object.entries(res.headers)) {
           if (Array.isArray(value)) value.forEach((v) => responseHeaders.append(key, v));
           else if (value !== undefined) responseHeaders.set(key, value);
         }
         const status = res.statusCode ?? 0;
-        resolve(new Response(nullBodyStatus(status) ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
-      });
-    });
+        const encodings = (res.headers["content-encoding"] ?? "").toLowerCase().split(",").map((e) => e.trim()).filter((e) => e && e !== "identity");
+        let stream: Readable = res;
+        for (const encoding of encodings.reverse()) {
+          const decoder = DECODERS[encoding];
+          if (!decoder) {
+            res.destroy();
+            return reject(new Error(`unsupported content-encoding ${JSON.stringify(encoding)}`));
+          }
+          const source = stream;
+          stream = source.pipe(decoder());
+          source.on("error", (error) => stream.destroy(error));
+        }
+        const cancel = () => {
+          stream.destroy();
+          res.destroy();
+          request.destroy();
+        };
+        // A socket that closes before the body is complete is a truncated answer, not the end.
+        res.on("aborted", () => stream.destroy(new Error("response aborted")));
+        res.on("close", () => {
+          if (!res.complete) stream.destroy(new Error("response ended before it was complete"));
+        });
+        resolve({ status, headers: responseHeaders, body: nullBodyStatus(status) ? null : (stream as AsyncIterable<Uint8Array>), cancel });
+      },
+    );
     request.on("error", reject);
     request.end(payload);
   });
@@ -294,15 +379,25 @@ function parseBody(text: string, headers: Headers): unknown {
   }
 }
 
-function requestIdOf(headers: Headers, body: unknown): string | undefined {
+/** The most characters a request id keeps (DESIGN §14): a server may send anything there. */
+export const MAX_REQUEST_ID = 200;
+
+function requestIdOf(headers: Headers, body: unknown, secrets: readonly string[]): string | undefined {
   const fromHeader = headers.get("x-request-id") ?? headers.get("request-id") ?? headers.get("x-zendesk-request-id");
-  if (fromHeader) return fromHeader;
+  if (fromHeader) return cleanRequestId(fromHeader, secrets);
   if (body && typeof body === "object") {
     const b = body as Record<string, unknown>;
     const id = b.request_id ?? b.requestId;
-    if (typeof id === "string" && id) return id;
+    if (typeof id === "string" && id) return cleanRequestId(id, secrets);
   }
   return undefined;
+}
+
+/** A request id as printable ASCII, at most MAX_REQUEST_ID characters, with any echoed credential blanked. */
+function cleanRequestId(value: string, secrets: readonly string[]): string | undefined {
+  // Control characters out first (they could split a secret past the redaction), then redact, then cut.
+  const printable = redactText(value.replace(/[^\x20-\x7e]/g, ""), secrets).trim();
+  return printable ? printable.slice(0, MAX_REQUEST_ID) : undefined;
 }
 
 /**
@@ -340,37 +435,71 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
 }
 
 /**
- * The secret strings in auth headers: each value, its credentials after the scheme, and for
- * Basic the decoded `user:password` and the password alone.
+ * The secret strings in auth headers, in every form a server may echo them (DESIGN §14): each
+ * value, its credentials after the scheme, for Basic the decoded `user:password`, the user and
+ * the password alone; and each of those URL-encoded (`%2F`, `+` for space) and base64-encoded
+ * (standard and URL-safe, with or without padding).
  */
-function secretsOf(authHeaders: Record<string, string>): string[] {
-  const out = new Set<string>();
+export function secretsOf(authHeaders: Record<string, string>): string[] {
+  const plain = new Set<string>();
   for (const value of Object.values(authHeaders)) {
-    out.add(value);
+    plain.add(value);
     const [scheme, credentials] = value.split(/ (.*)/s, 2);
     if (!credentials) continue;
-    out.add(credentials);
+    plain.add(credentials);
     if (scheme!.toLowerCase() === "basic") {
       const decoded = Buffer.from(credentials, "base64").toString("utf8");
-      out.add(decoded);
+      plain.add(decoded);
       const colon = decoded.indexOf(":");
-      if (colon >= 0) out.add(decoded.slice(colon + 1));
+      if (colon >= 0) {
+        plain.add(decoded.slice(0, colon));
+        plain.add(decoded.slice(colon + 1));
+      }
     }
+  }
+  const out = new Set<string>();
+  for (const secret of plain) {
+    out.add(secret);
+    const url = encodeURIComponent(secret);
+    out.add(url);
+    out.add(url.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())); // lowercase hex escapes
+    out.add(url.replace(/%20/g, "+"));
+    const base64 = Buffer.from(secret, "utf8").toString("base64");
+    out.add(base64);
+    out.add(base64.replace(/=+$/, ""));
+    out.add(Buffer.from(secret, "utf8").toString("base64url"));
   }
   // Longest first, so a value is blanked whole before a part of it; very short strings would
   // blank ordinary text.
   return [...out].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
 }
 
-/** `value` with every secret string replaced by `***`, at any depth. */
-function redact(value: unknown, secrets: string[]): unknown {
-  if (secrets.length === 0) return value;
-  if (typeof value === "string") return secrets.reduce((text, secret) => text.split(secret).join("***"), value);
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets));
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k, secrets) as string, redact(v, secrets)]));
-  }
-  return value;
+/** `text` with every secret string replaced by `***`. */
+export function redactText(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join("***");
+  return text;
+}
+
+/** Below this depth a body is summarized, not walked: a 5,000-deep echo must not overflow the stack. */
+const MAX_REDACT_DEPTH = 100;
+
+/**
+ * `value` with every secret string replaced by `***`, keys included. Objects come back as plain
+ * data (a `__proto__` key stays a key); deeper than MAX_REDACT_DEPTH a value is replaced by a note.
+ */
+export function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === "string") return secrets.length === 0 ? value : redactText(value, secrets);
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_REDACT_DEPTH) return "[nested too deep]";
+  if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactText(k, secrets), redact(v, secrets, depth + 1)]));
+}
+
+/** A copy of response headers with any echoed credential blanked (`X-Request-Id`, `WWW-Authenticate`, `Location`…). */
+function redactHeaders(headers: Headers, secrets: readonly string[]): Headers {
+  const out = new Headers();
+  headers.forEach((value, key) => out.append(key, SECRET_HEADERS.has(key) ? "***" : redactText(value, secrets)));
+  return out;
 }
 
 export function maskHeaders(headers: Record<string, string>): Record<string, string> {

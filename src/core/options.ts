@@ -22,8 +22,13 @@ export interface CommonOptions {
   maxRetries?: number;
   /** A vendor asking to wait longer than this fails with `RateLimitError` instead. Default 60 000. */
   maxRetryDelayMs?: number;
-  /** Per request. Default 60 000. */
+  /** Per request, the whole exchange (the body included). Default 60 000. */
   timeoutMs?: number;
+  /**
+   * The most bytes a response body may hold, counted after decompression; a larger one fails
+   * with `ResponseValidationError` (not retried) without being buffered. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
   /** Client-side limit; default the vendor's documented one. `false` turns it off. */
   rateLimit?: false | { requestsPerMinute: number };
   /** Pages fetched ahead while the caller works on the current one. Default 1; 0 = strictly sequential. */
@@ -51,6 +56,7 @@ export interface ResolvedCommon {
   maxRetries: number;
   maxRetryDelayMs: number;
   timeoutMs: number;
+  maxResponseBytes: number;
   requestsPerMinute: number | undefined;
   prefetch: number;
   concurrency: number;
@@ -103,6 +109,7 @@ export function resolveCommon(
     maxRetries: wholeNumber(options.maxRetries ?? 3, "maxRetries"),
     maxRetryDelayMs: wholeNumber(options.maxRetryDelayMs ?? 60_000, "maxRetryDelayMs"),
     timeoutMs,
+    maxResponseBytes: positiveWhole(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, "maxResponseBytes"),
     requestsPerMinute,
     prefetch: wholeNumber(options.prefetch ?? 1, "prefetch"),
     concurrency: positiveWhole(options.concurrency ?? 4, "concurrency"),
@@ -115,6 +122,9 @@ export function resolveCommon(
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** 64 MiB: a page of the largest page size is a few MB; a bomb is stopped long before memory is. */
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 

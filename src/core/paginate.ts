@@ -50,6 +50,8 @@ export interface Strategy<S, E = unknown> {
   start(ctx: RunContext, resume?: Position<S>): { states: S[]; skip: number };
   request(state: S, ctx: RunContext): PageRequest;
   read(envelope: E, state: S, ctx: RunContext): PageRead<S>;
+  /** The most records the request for `state` asked for; a page holding more is refused. */
+  maxRecords?(state: S, ctx: RunContext): number | undefined;
 }
 
 export interface RawPage<S> {
@@ -132,6 +134,16 @@ export async function* paginate<S, E>(
       }
       throw error;
     }
+    // A page larger than asked is a server out of bounds (3.4M records for limit=100), not data.
+    const limit = strategy.maxRecords?.(slot.state, ctx);
+    if (limit !== undefined && read.records.length > limit) {
+      throw new ResponseValidationError({
+        vendor: ctx.vendor,
+        path: "",
+        requestId: result.requestId,
+        message: `the page holds ${read.records.length} records, more records than the page size asked (${limit})`,
+      });
+    }
     const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
@@ -213,6 +225,8 @@ export function cursorStrategy<E>(spec: {
   records(envelope: E): unknown[];
   /** The cursor of the next page, or undefined at the end of the list. */
   next(envelope: E): string | undefined;
+  /** The page size `query` asks for when the run sets none. */
+  defaultPageSize: number;
 }): Strategy<string | null, E> {
   return {
     kind: "cursor",
@@ -220,6 +234,7 @@ export function cursorStrategy<E>(spec: {
     envelope: spec.envelope,
     start: (_ctx, resume) => ({ states: [resume ? resume.state : null], skip: resume?.skip ?? 0 }),
     request: (cursor, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, cursor)) }),
+    maxRecords: (_cursor, ctx) => ctx.pageSize ?? spec.defaultPageSize,
     read: (envelope) => {
       const next = spec.next(envelope);
       return { records: spec.records(envelope), next: next === undefined ? [] : [next] };
@@ -239,6 +254,8 @@ export function linkStrategy<E>(spec: {
   next(envelope: E, current: URL): string | undefined;
   /** Applied to every URL, stored ones included (e.g. the page size of this run). */
   adjust?(url: URL, ctx: RunContext): void;
+  /** The page size the first URL asks for when the run sets none. */
+  defaultPageSize: number;
 }): Strategy<string, E> {
   return {
     kind: "link",
@@ -250,6 +267,7 @@ export function linkStrategy<E>(spec: {
       spec.adjust?.(url, ctx);
       return { url };
     },
+    maxRecords: (_href, ctx) => ctx.pageSize ?? spec.defaultPageSize,
     read: (envelope, state, ctx) => {
       const next = spec.next(envelope, new URL(state));
       if (next === undefined) return { records: spec.records(envelope), next: [] };
@@ -305,6 +323,7 @@ export function pageNumberStrategy<E>(spec: {
       return { states: [{ page: Math.floor(offset / pageSize), pageSize, head: true }], skip: offset % pageSize };
     },
     request: (state, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, state.page, state.pageSize)) }),
+    maxRecords: (state) => state.pageSize,
     read: (envelope, state: S, ctx) => {
       const records = spec.records(envelope);
       const totalPages = spec.totalPages(envelope);
@@ -318,9 +337,6 @@ export function pageNumberStrategy<E>(spec: {
       }
       if (records.length === 0 && state.page < totalPages - 1) {
         throw new PaginationLoopError(ctx.vendor, `page ${state.page} is empty but totalPages says ${totalPages}`);
-      }
-      if (records.length > state.pageSize) {
-        throw new PaginationLoopError(ctx.vendor, `page ${state.page} has ${records.length} records, more than the page size ${state.pageSize}`);
       }
       // Pages are planned a chunk at a time (the chunk's last page plans the next), so a huge
       // page count, true or hostile, costs no more memory than one chunk.

@@ -91,6 +91,7 @@ export function normalizeJitsudo(raw: JitsudoAuditLog, tenant?: string): AuditEv
 
 const strategy = cursorStrategy({
   envelope,
+  defaultPageSize: 100,
   path: "/v1/audit-log",
   query: (ctx, cursor) => {
     const filter = (ctx.filter ?? {}) as JitsudoFilter;

@@ -76,6 +76,7 @@ export function normalizePylon(raw: PylonAuditLog): AuditEvent<PylonAuditLog> {
 
 const strategy = cursorStrategy({
   envelope,
+  defaultPageSize: 100,
   path: "/audit-logs",
   query: (ctx, cursor) => [
     ["limit", ctx.pageSize ?? 100],

@@ -124,6 +124,7 @@ const FILTER_PARAMS: Record<keyof ZendeskFilter, string> = {
 
 const strategy = linkStrategy({
   envelope,
+  defaultPageSize: 100,
   firstUrl: (ctx) => {
     const url = new URL("/api/v2/audit_logs", ctx.origin);
     const q = url.searchParams;
