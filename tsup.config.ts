@@ -10,6 +10,7 @@ const library = {
   datafold: "src/vendors/datafold.ts",
   jitsudo: "src/vendors/jitsudo.ts",
   testing: "src/testing/index.ts",
+  define: "src/define.ts",
 };
 
 export default defineConfig({

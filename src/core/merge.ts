@@ -21,7 +21,7 @@ type EventOf<S> = S extends EventStream<infer T, any> ? T : never;
  */
 export function mergeEvents<S extends Part>(streams: readonly S[], options: { concurrency?: number } = {}): EventStream<EventOf<S>, MergedCheckpoint> {
   type T = EventOf<S>;
-  if (!Array.isArray(streams) || streams.some((s) => !(s instanceof EventStream))) {
+  if (!Array.isArray(streams) || streams.some((s) => !EventStream.isInstance(s))) {
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }
   const concurrency = positiveWhole(options.concurrency ?? Math.max(1, streams.length), "concurrency");
