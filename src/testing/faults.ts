@@ -8,10 +8,12 @@ import type { VendorId } from "../core/vendor-id.js";
 import type { Clock } from "../internal/clock.js";
 import { Random } from "./data.js";
 
+/** A fault the simulator can inject: an HTTP status, a dropped connection, a body cut short, or a slow answer. */
 export type FaultKind = "429" | "500" | "502" | "503" | "reset" | "truncate" | "slow";
 
 const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "502", "503", "reset", "truncate", "slow"];
 
+/** Which faults the simulator injects, and how often. */
 export interface FaultOptions {
   /** Probability (0 to 1) that a request gets a fault, drawn from the seeded PRNG. */
   rate: number;

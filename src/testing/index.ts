@@ -26,6 +26,7 @@ import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
 export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
 
+/** Options of `createSimulator`; every one has a default. */
 export interface SimulatorOptions {
   /** The vendors served. Default all five. */
   vendors?: VendorId[];
@@ -35,7 +36,7 @@ export interface SimulatorOptions {
   seed?: number;
   /** Events occur in the `spanDays` before this. Default: creation time minus 5 minutes (Zendesk cannot read the last 60 s). */
   endAt?: Date | string;
-  /** Default 7. */
+  /** How many days before `endAt` the events spread over. Default 7. */
   spanDays?: number;
   /** Faults injected per request. Default none. */
   faults?: FaultOptions;
@@ -58,22 +59,33 @@ export interface SimulatorOptions {
 
 /** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
 export interface SimulatorRecords {
+  /** Pylon's audit logs, as `GET /audit-logs` serves them. */
   pylon: PylonRecord[];
+  /** Zendesk's audit logs, as `GET /api/v2/audit_logs` serves them. */
   zendesk: ZendeskRecord[];
+  /** Cortex's audit logs, as `GET /api/v1/audit-logs` serves them. */
   cortex: CortexRecord[];
+  /** Datafold's audit logs, as `GET /api/v1/audit_logs` serves them. */
   datafold: DatafoldRecord[];
+  /** JITSudo's audit log, as `GET /v1/audit-log` serves it. */
   jitsudo: JitsudoRecord[];
 }
 
 /** Client options that authenticate against the simulator. */
 export interface SimulatorCredentials {
+  /** For `createPylonClient`. */
   pylon: { apiToken: string };
+  /** For `createZendeskClient` (subdomain `acme`). */
   zendesk: { subdomain: string; auth: { email: string; apiToken: string } };
+  /** For `createCortexClient`. */
   cortex: { apiToken: string };
+  /** For `createDatafoldClient`. */
   datafold: { apiKey: string };
+  /** For `createJitsudoClient` (self-hosted, so `baseUrl` is always set). */
   jitsudo: { baseUrl: string; apiKey: string; tenantId: string };
 }
 
+/** What the simulator has served, per vendor (`sim.stats`). */
 export interface SimulatorStats {
   /** Every request routed to the vendor, faulted or not. */
   requests: Record<VendorId, number>;
@@ -83,6 +95,7 @@ export interface SimulatorStats {
   rateLimited: Record<VendorId, number>;
 }
 
+/** A simulator of the five vendors, from `createSimulator()`. Serve it with `listen()` or msw's `setupServer(...sim.handlers)`. */
 export interface Simulator {
   /** msw request handlers for the vendors' real hosts (msw is an optional peer dependency, loaded on first read). */
   readonly handlers: RequestHandler[];
@@ -98,6 +111,7 @@ export interface Simulator {
   addEvents<V extends VendorId>(vendor: V, count: number, options?: { occurredAt?: Date | string }): SimulatorRecords[V];
   /** Live counters. */
   readonly stats: SimulatorStats;
+  /** Sets every counter in `stats` back to 0. */
   resetStats(): void;
 }
 
@@ -116,6 +130,12 @@ const DOCUMENTED_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, ze
 
 const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { pylon, zendesk, cortex, datafold, jitsudo };
 
+/**
+ * A deterministic fake of the five vendors' audit-log APIs: their auth, pagination, filters,
+ * page-size limits, rate limits and error bodies, with faults on request. Nothing is served until
+ * `listen()` or msw's `setupServer(...sim.handlers)`. A bad option throws a `TypeError` or
+ * `RangeError` naming it.
+ */
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
