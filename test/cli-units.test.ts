@@ -137,7 +137,8 @@ describe("checkpoint file", () => {
     const sub = mkdtempSync(join(dir, "leftovers-"));
     const path = join(sub, "state.json");
     writeFileSync(path, JSON.stringify({ n: 1 }));
-    for (const name of [".state.json.tmp", ".state.json.4242.tmp", ".other.json.tmp", "state.json.bak"]) writeFileSync(join(sub, name), "{");
+    // The atomic writer's temp of a process that is gone, an older CLI's per-pid temp, and files that are not temps of ours.
+    for (const name of [".state.json.999999999.0123456789ab.tmp", ".state.json.4242.tmp", ".other.json.tmp", "state.json.bak"]) writeFileSync(join(sub, name), "{");
     expect(await new CheckpointFile(path).load()).toEqual({ checkpoint: { n: 1 }, out: undefined });
     expect(readdirSync(sub).sort()).toEqual([".other.json.tmp", "state.json", "state.json.bak"]);
   });

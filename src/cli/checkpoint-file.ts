@@ -1,11 +1,13 @@
 /**
  * `--checkpoint FILE`: the library's checkpoint, plus (with `--out`) how much of the output file
- * it covers, saved atomically after every page. The output record is what makes a rerun after
- * `kill -9` exactly once: whatever the file holds beyond it was written after the last commit,
- * and is cut before the page is read again.
+ * it covers, saved after every page with the package's one atomic writer (the one under
+ * `fileCheckpointStore`: temp file, fsync, rename, directory fsync). The output record is what
+ * makes a rerun after `kill -9` exactly once: whatever the file holds beyond it was written after
+ * the last commit, and is cut before the page is read again.
  */
-import { open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { removeStaleTemps, writeFileAtomic } from "../internal/atomic-file.js";
 import { UsageError } from "./args.js";
 import { CannotWriteError, describeFsError, type OutputRecord } from "./output.js";
 
@@ -18,19 +20,17 @@ export interface SavedState {
 }
 
 /**
- * One checkpoint file, saved one state at a time: each save writes a temp file beside it, syncs
- * it and renames it over the file, so a crash leaves the old state or the new one, never half.
+ * One checkpoint file, saved one state at a time and atomically, so a crash leaves the old state
+ * or the new one, never half of one. (`fileCheckpointStore` names its files after keys, as
+ * `<dir>/<key>.json`; `--checkpoint` takes any file name, so the CLI uses the writer beneath it.)
  */
 export class CheckpointFile {
   readonly path: string;
-  readonly #temp: string;
   #queue: Promise<void> = Promise.resolve();
   #saved = 0;
 
   constructor(path: string) {
     this.path = path;
-    // One fixed name: a run killed between writing and renaming leaves it for the next save to reuse.
-    this.#temp = join(dirname(resolve(path)), `.${basename(path)}.tmp`);
   }
 
   /** How many saves completed. */
@@ -68,11 +68,9 @@ export class CheckpointFile {
     const text = JSON.stringify(state.out === undefined ? state.checkpoint : { ...(state.checkpoint as object), out: state.out }) + "\n";
     const run = this.#queue.then(async () => {
       try {
-        await writeDurably(this.#temp, text);
-        await rename(this.#temp, this.path);
+        await writeFileAtomic(this.path, text);
         this.#saved += 1;
       } catch (error) {
-        await rm(this.#temp, { force: true }).catch(() => undefined);
         throw new CannotWriteError(`cannot save checkpoint ${this.path}: ${describeFsError(error)}`);
       }
     });
@@ -89,26 +87,20 @@ export class CheckpointFile {
     return { file: record.file, bytes, tail: record.tail };
   }
 
-  /** This file's temp (`.<name>.tmp`) and the per-process ones earlier versions used (`.<name>.<pid>.tmp`). */
+  /**
+   * The temp files of killed runs beside the file: the atomic writer's (of any process no longer
+   * running), and the `.<name>.<pid>.tmp` ones of CLI versions before it.
+   */
   async #removeLeftovers(): Promise<void> {
-    const dir = dirname(this.#temp);
-    const name = basename(this.path);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const entry of names) {
-      if (entry === `.${name}.tmp` || (entry.startsWith(`.${name}.`) && /^\.\d+\.tmp$/.test(entry.slice(name.length + 1)))) {
-        await rm(join(dir, entry), { force: true }).catch(() => undefined);
-      }
+    const dir = dirname(resolve(this.path));
+    await removeStaleTemps(dir);
+    const legacy = new RegExp(`^\\.${escapeRegExp(basename(this.path))}\\.\\d+\\.tmp$`);
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      if (legacy.test(entry)) await rm(join(dir, entry), { force: true }).catch(() => undefined);
     }
   }
 }
 
-/** Writes `text` to `path` and syncs it, so the rename that follows never points at an empty file. */
-async function writeDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, "w", 0o600);
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
