@@ -40,7 +40,8 @@ Options:
                         ocsf: OCSF 1.3 API Activity objects (class_uid 6003)
   --checkpoint FILE     resume from FILE if it exists; save it after every page and on Ctrl-C.
                         Rerun the same command to pick up where the last run ended: only new
-                        events are written. --since is ignored once FILE exists
+                        events are written, each exactly once in --out even after a kill -9.
+                        --since is ignored once FILE exists
   --page-size N         records per request (default: the vendor's maximum: pylon 999, zendesk 100,
                         cortex 1000, jitsudo 1000; Datafold has no pages)
   --max-events N        stop after N events (with --checkpoint, the next run continues after them)
@@ -55,7 +56,9 @@ Credentials (environment variables; <VENDOR>_BASE_URL overrides any vendor's hos
   jitsudo    JITSUDO_BASE_URL, JITSUDO_API_KEY, JITSUDO_TENANT_ID
 
 Data goes to stdout or --out only; progress (on a terminal) and errors go to stderr.
-Exit codes: 0 done, 1 API or runtime error, 2 bad usage or configuration, 130 interrupted.
+--out and --checkpoint are checked before any request is sent.
+Exit codes: 0 done, 1 API or runtime error (or a file that cannot be written), 2 bad usage or
+configuration, 130 interrupted (the checkpoint saved).
 
 Examples:
   PYLON_API_TOKEN=... auditlogs export pylon --since 7d --out pylon.ndjson
