@@ -20,7 +20,7 @@ import { intFlag, noMorePositionals, parseCommand, timeFlag, UsageError, vendorA
 import { clientOptionsFromEnv, configErrorParts, envConfigError } from "../env.js";
 import { CheckpointFile, type SavedState } from "../checkpoint-file.js";
 import { Commits } from "../commit.js";
-import { checkWritableFile, FileLines, StreamLines } from "../output.js";
+import { checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
 import { MAX_PAGE_SIZE } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
@@ -303,7 +303,11 @@ async function finishExport(plan: ExportPlan, commits: Commits, outcome: ExportO
   const checkpoints = commits.checkpoints;
   if (outcome.failure !== undefined) {
     if (checkpoints && checkpoints.saves > 0) {
-      process.stderr.write(`auditlogs: ${summary} before the error; checkpoint saved in ${checkpoints.path}: rerun to continue\n`);
+      // `| head` closing the pipe is a quiet stop (exit 0), not an error.
+      const why = outcome.failure instanceof OutputClosedError ? "stopped when the reader closed the output" : "before the error";
+      if (!(plan.quiet && outcome.failure instanceof OutputClosedError)) {
+        process.stderr.write(`auditlogs: ${summary} ${why}; checkpoint saved in ${checkpoints.path}: rerun to continue\n`);
+      }
     }
     throw outcome.failure;
   }
