@@ -2,6 +2,7 @@ import { systemClock, type Clock } from "../internal/clock.js";
 import { ConfigError } from "./errors.js";
 import type { InvalidRecordHandler } from "./records.js";
 
+/** The least severe level passed to `logger`; `"off"` passes nothing. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
 
 /** Any object with some of these methods (console, pino, winston). Auth headers are masked. */
@@ -35,6 +36,7 @@ export interface CommonOptions {
   prefetch?: number;
   /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows). Default 4. */
   concurrency?: number;
+  /** Where requests (debug), retries (info) and warnings go: console, pino, winston, or your own. Nothing is logged without it. */
   logger?: Logger;
   /** Least severe level passed to `logger`. Default "warn". */
   logLevel?: LogLevel;
@@ -48,6 +50,8 @@ export interface CommonOptions {
    * counted in `client.stats.invalidRecords`, and the run goes on. Default: the error is thrown.
    */
   onInvalidRecord?: InvalidRecordHandler;
+  /** Default size of the time windows, in ms, for vendors read in time windows (Datafold). Default one day. */
+  windowMs?: number;
 }
 
 export interface ResolvedCommon {

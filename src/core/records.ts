@@ -7,7 +7,6 @@
 import { ResponseValidationError } from "./errors.js";
 import { MAX_RECORD_DEPTH, NestingTooDeepError, tooDeepField } from "./event.js";
 import type { HttpStats } from "./http.js";
-import type { VendorId } from "./vendor-id.js";
 
 /** `client.stats`: requests, retries, and records skipped through `onInvalidRecord`. */
 export interface ClientStats extends HttpStats {
@@ -19,7 +18,7 @@ export interface ClientStats extends HttpStats {
 export type InvalidRecordHandler = (record: unknown, error: ResponseValidationError) => void;
 
 /** The error for record `index` of a page: `records[3].timestamp`. */
-export function invalidRecord(vendor: VendorId, index: number, field: string, requestId: string | undefined, message: string): ResponseValidationError {
+export function invalidRecord(vendor: string, index: number, field: string, requestId: string | undefined, message: string): ResponseValidationError {
   return new ResponseValidationError({ vendor, path: field ? `records[${index}].${field}` : `records[${index}]`, requestId, message });
 }
 
@@ -28,13 +27,13 @@ export function invalidRecord(vendor: VendorId, index: number, field: string, re
  * redaction, `JSON.stringify` of the event would overflow the stack). Checked before anything
  * else looks at the record.
  */
-export function checkRecordDepth(vendor: VendorId, record: unknown, index: number, requestId: string | undefined): void {
+export function checkRecordDepth(vendor: string, record: unknown, index: number, requestId: string | undefined): void {
   const field = tooDeepField(record);
   if (field !== undefined) throw invalidRecord(vendor, index, field, requestId, `nests deeper than ${MAX_RECORD_DEPTH} levels`);
 }
 
 /** A `NestingTooDeepError` from a walk (the content hash) as the record's validation error. */
-export function asInvalidRecord(error: unknown, vendor: VendorId, index: number, requestId: string | undefined): unknown {
+export function asInvalidRecord(error: unknown, vendor: string, index: number, requestId: string | undefined): unknown {
   if (error instanceof NestingTooDeepError) return invalidRecord(vendor, index, error.field, requestId, error.message);
   return error;
 }
