@@ -12,7 +12,7 @@ import { ConfigError, ResponseValidationError } from "./errors.js";
 import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { paginate, type RawPage } from "./paginate.js";
+import { LoopGuard, paginate, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
@@ -257,6 +257,8 @@ class Run<Raw, V extends string> {
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
     let carry = 0;
+    // Server-driven chains only: parallel pages (numbers, windows) are planned by the SDK.
+    const guard = this.#def.pagination.parallel ? undefined : new LoopGuard(this.#def.id);
     for await (const page of pages) {
       const skip = page.skip + carry;
       const records = page.records;
@@ -267,6 +269,7 @@ class Run<Raw, V extends string> {
       for (let i = skip; i < records.length; i++) {
         const event = this.#normalize(records[i], i, page.requestId);
         if (event === undefined) continue;
+        guard?.note(event.id);
         const at = Date.parse(event.occurredAt);
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
         if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
@@ -274,6 +277,7 @@ class Run<Raw, V extends string> {
         times.push(at);
         skips.push(i + 1);
       }
+      guard?.endPage();
       yield { page, events, times, skips, endSkip: Math.max(skip, records.length) };
     }
   }

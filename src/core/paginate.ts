@@ -5,6 +5,7 @@
  * records. The builders at the end cover the common shapes (cursor, next link, page number,
  * time window); a definition may also write its `pagination` by hand.
  */
+import { createHash } from "node:crypto";
 import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -114,6 +115,76 @@ const PAGE_PLAN_CHUNK = 500;
 /** Consecutive empty pages that still claim more before the engine calls it a loop. */
 const MAX_EMPTY_PAGES = 10;
 
+/** States remembered for loop detection; a cycle longer than this is caught by `LoopGuard`'s ids or not at all. */
+const MAX_REMEMBERED_STATES = 10_000;
+
+/** Record ids remembered by `LoopGuard`. */
+const MAX_REMEMBERED_IDS = 50_000;
+
+/** Keys longer than this are remembered by their hash: memory per key stays small whatever a server sends. */
+const MAX_PLAIN_KEY = 64;
+
+/**
+ * A set of the last `capacity` keys added (oldest forgotten first), each long key kept as its
+ * SHA-256: the loop guards' memory is bounded however long a chain runs.
+ */
+export class RecentKeys {
+  readonly #keys = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Adds `key`; true when it was not there yet. */
+  add(key: string): boolean {
+    const k = key.length > MAX_PLAIN_KEY ? `#${createHash("sha256").update(key).digest("base64")}` : key;
+    if (this.#keys.has(k)) return false;
+    this.#keys.add(k);
+    if (this.#keys.size > this.#capacity) this.#keys.delete(this.#keys.values().next().value!);
+    return true;
+  }
+
+  has(key: string): boolean {
+    return this.#keys.has(key.length > MAX_PLAIN_KEY ? `#${createHash("sha256").update(key).digest("base64")}` : key);
+  }
+
+  get size(): number {
+    return this.#keys.size;
+  }
+}
+
+/**
+ * Repeating pages (DESIGN §14): a server-driven chain (cursor, link) whose pages bring no new
+ * record, only ids seen on the run's earlier pages, for MAX_EMPTY_PAGES pages in a row is a
+ * loop, however new its cursors look. The run notes every record id it normalizes; memory is
+ * the last MAX_REMEMBERED_IDS ids.
+ */
+export class LoopGuard {
+  readonly #ids = new RecentKeys(MAX_REMEMBERED_IDS);
+  readonly #vendor: string;
+  #fresh = false;
+  #staleRun = 0;
+
+  constructor(vendor: string) {
+    this.#vendor = vendor;
+  }
+
+  /** A record of the current page, by id. */
+  note(id: string): void {
+    if (this.#ids.add(id)) this.#fresh = true;
+  }
+
+  /** The current page is over: throws PaginationLoopError on the 10th page in a row with nothing new. */
+  endPage(): void {
+    this.#staleRun = this.#fresh ? 0 : this.#staleRun + 1;
+    this.#fresh = false;
+    if (this.#staleRun >= MAX_EMPTY_PAGES) {
+      throw new PaginationLoopError(this.#vendor, `${MAX_EMPTY_PAGES} pages in a row brought no record not already seen on an earlier page; stopping instead of looping`);
+    }
+  }
+}
+
 /** The URL for a page request on `origin`. */
 export function requestUrl(request: PageRequest, origin: string): URL {
   const url = new URL(request.url ?? request.path ?? "/", origin);
@@ -163,8 +234,10 @@ export async function* paginate<S, Body>(
     : { states: pagination.start ? pagination.start(ctx) : [null as S], skip: 0 };
   const slots: Slot[] = states.map((state, i) => ({ state, skip: i === 0 ? skip : 0 }));
   const ahead = parallel ? Math.max(options.concurrency, 1 + options.prefetch) : 1 + options.prefetch;
-  // Every state read or planned: a server pointing back at one of them is a loop.
-  const seenStates = new Set<string>(slots.map((slot) => JSON.stringify(slot.state)));
+  // The states read or planned lately: a server pointing back at one of them is a loop. Bounded
+  // (hashes, oldest forgotten), so a chain of ever-new 4 KB cursors does not grow the heap.
+  const seenStates = new RecentKeys(MAX_REMEMBERED_STATES);
+  for (const slot of slots) seenStates.add(JSON.stringify(slot.state));
   let emptyRun = 0;
 
   const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError }> => {

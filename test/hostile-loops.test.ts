@@ -1,0 +1,71 @@
+// DESIGN §14 endless pagination: 10 pages in a row with no record, or whose records all repeat
+// ids seen on the run's earlier pages, are a PaginationLoopError, however new the cursors look;
+// the memory kept to detect loops is bounded however long the chain. Loopback servers that give
+// up after 300 pages, so a client without the guard ends (and fails the test) instead of looping.
+import { afterAll, describe, expect, test } from "vitest";
+import { PaginationLoopError } from "../src/index.js";
+import { RecentKeys } from "../src/core/paginate.js";
+import type { VendorId } from "../src/core/vendor-id.js";
+import { clientOf, closeAll, drain, hostile, json, page, record, RUN } from "./hostile-fixtures.js";
+
+afterAll(closeAll);
+
+const GIVE_UP = 300;
+
+/** A chain of ever-new cursors (or links) whose page n holds `records(n)`; the last page says no more. */
+async function chain(vendor: VendorId, records: (n: number) => unknown[]) {
+  const server = await hostile((_req, res, n) => {
+    const more = n < GIVE_UP;
+    const next = vendor === "zendesk" ? `/api/v2/audit_logs?page%5Bafter%5D=c${n}-${"x".repeat(100)}` : `cursor-${n}-${"y".repeat(4_000)}`;
+    json(res, page(vendor, records(n), more ? next : undefined));
+  });
+  return server;
+}
+
+describe.each<VendorId>(["pylon", "zendesk", "jitsudo"])("%s: a chain of ever-new cursors", (vendor) => {
+  test("whose pages hold one old record is a PaginationLoopError after 10 pages with nothing new", async () => {
+    const server = await chain(vendor, () => [record(vendor, 1)]);
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(PaginationLoopError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain("10 pages in a row brought no record not already seen");
+    // The old record comes once per page (dedupe spans the lag zone only) until the guard stops it.
+    expect(items.length).toBeLessThanOrEqual(11);
+    // The first page, then 10 with nothing new (and at most the one page fetched ahead).
+    expect(server.requests.length).toBeLessThanOrEqual(12);
+  });
+
+  test("repeating the same ids in a cycle of pages is a PaginationLoopError", async () => {
+    const server = await chain(vendor, (n) => [record(vendor, 2 * (n % 3)), record(vendor, 2 * (n % 3) + 1)]);
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(PaginationLoopError.isInstance(error)).toBe(true);
+    expect(items.length).toBeLessThanOrEqual(2 * 14);
+    expect(server.requests.length).toBeLessThanOrEqual(3 + 10 + 1);
+  });
+
+  test("empty pages and pages of old records mixed still count as one run", async () => {
+    const server = await chain(vendor, (n) => (n === 1 ? [record(vendor, 1)] : n % 2 ? [] : [record(vendor, 1)]));
+    const { error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(PaginationLoopError.isInstance(error)).toBe(true);
+    expect(server.requests.length).toBeLessThanOrEqual(12);
+  });
+
+  test("a long chain that keeps bringing new records is read to its end", async () => {
+    const server = await chain(vendor, (n) => (n % 5 === 0 ? [record(vendor, n), record(vendor, n - 1)] : [record(vendor, n)]));
+    const { items, error } = await drain(clientOf(vendor, server, { prefetch: 0 }).events(RUN));
+    expect(error).toBeUndefined();
+    expect(items).toHaveLength(GIVE_UP + GIVE_UP / 5);
+    expect(server.requests).toHaveLength(GIVE_UP);
+  });
+});
+
+describe("bounded memory", () => {
+  test("the loop guard remembers at most its capacity, however many 4 KB keys pass", () => {
+    const keys = new RecentKeys(1_000);
+    for (let i = 0; i < 5_000; i++) expect(keys.add(`${i}-${"k".repeat(4_096)}`)).toBe(true);
+    expect(keys.size).toBe(1_000);
+    // The newest are remembered, the oldest forgotten.
+    expect(keys.has(`4999-${"k".repeat(4_096)}`)).toBe(true);
+    expect(keys.has(`0-${"k".repeat(4_096)}`)).toBe(false);
+    expect(keys.add(`4999-${"k".repeat(4_096)}`)).toBe(false);
+  });
+});
