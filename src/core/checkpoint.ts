@@ -49,8 +49,42 @@ const CheckpointSchema = z.object({
   watermark: z.string(),
   position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
   complete: z.boolean(),
-  seen: z.record(z.string(), z.string()),
+  // Checked by hand (checkSeen): 100,000 entries in milliseconds, and a `__proto__` id kept.
+  seen: z.custom<Record<string, string>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), "Expected an object"),
 });
+
+/** The most ids a checkpoint's `seen` holds (DESIGN §14); a run saving more keeps the newest. */
+export const MAX_SEEN = 100_000;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A checkpoint time (RFC 3339 with a zone, years 0000–9999) as epoch ms; ConfigError naming
+ * `resumeFrom.<field>` otherwise, never an `Invalid time value` later.
+ */
+export function checkpointTime(value: string, field: string): number {
+  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
+  const iso = Number.isFinite(ms) ? new Date(ms).toISOString() : "";
+  // Date.parse rolls 2026-02-30 over to March: a UTC date must read back as written.
+  if (!/^\d{4}-/.test(iso) || (/z$/i.test(value) && iso.slice(0, 10) !== value.slice(0, 10))) {
+    throw new ConfigError(`must be an RFC 3339 UTC time such as "2026-01-01T00:00:00.000Z" (got ${JSON.stringify(value.slice(0, 40))})`, `resumeFrom.${field}`);
+  }
+  return ms;
+}
+
+/** `seen` checked in full: at most MAX_SEEN ids, each dated validly and before `until` (an event yielded by the run). */
+function checkSeen(seen: Record<string, unknown>, until: number): void {
+  let count = 0;
+  for (const id in seen) {
+    if (!Object.prototype.hasOwnProperty.call(seen, id)) continue;
+    if (++count > MAX_SEEN) throw new ConfigError(`holds more than ${MAX_SEEN} ids`, "resumeFrom.seen");
+    const at = seen[id];
+    const field = `seen[${JSON.stringify(id.slice(0, 60))}]`;
+    if (typeof at !== "string") throw new ConfigError("must be an RFC 3339 time string", `resumeFrom.${field}`);
+    // A future-dated id could never have been yielded: the checkpoint was edited or corrupted.
+    if (checkpointTime(at, field) >= until) throw new ConfigError("is dated at or after the checkpoint's until; no event of the run can have it", `resumeFrom.${field}`);
+  }
+}
 
 /** The scope a checkpoint belongs to: vendor-level identity (tenant, subdomain) plus the filter. */
 export function scopeOf(vendorScope: unknown, filter: unknown): string {
@@ -80,8 +114,16 @@ export function readCheckpoint(value: unknown, vendor: string, scope: string): C
     throw new ConfigError(`is not an auditlogs checkpoint${where}: ${issue?.message ?? "wrong shape"}`, "resumeFrom");
   }
   const checkpoint = parsed.data as Checkpoint;
-  // zod copies the objects it knows, not `position.state` (unknown): the run gets its own.
+  // zod copies the objects it knows, not `position.state` (unknown) or `seen`: the run gets its own.
   if (checkpoint.position) checkpoint.position = { state: structuredClone(checkpoint.position.state), skip: checkpoint.position.skip };
+  // Every time is checked now, not when a request is built: a bad one names its field.
+  const since = checkpoint.since === null ? undefined : checkpointTime(checkpoint.since, "since");
+  const until = checkpointTime(checkpoint.until, "until");
+  const watermark = checkpointTime(checkpoint.watermark, "watermark");
+  if (since !== undefined && since >= until) throw new ConfigError("must be earlier than resumeFrom.until", "resumeFrom.since");
+  if (watermark > until || (since !== undefined && watermark < since)) throw new ConfigError("must be within [since, until]", "resumeFrom.watermark");
+  checkSeen(checkpoint.seen, until);
+  checkpoint.seen = copyRecord(checkpoint.seen);
   if (checkpoint.vendor !== vendor) {
     throw new ConfigError(`belongs to vendor "${checkpoint.vendor}", not "${vendor}"`, "resumeFrom");
   }
@@ -89,6 +131,19 @@ export function readCheckpoint(value: unknown, vendor: string, scope: string): C
     throw new ConfigError("was made with another filter (or another tenant/subdomain); start a new run without resumeFrom, or pass the same filter", "resumeFrom");
   }
   return checkpoint;
+}
+
+/** A copy of a string record; a `__proto__` key stays a key (assigned, it would set the prototype). */
+export function copyRecord(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record)) setKey(out, key, record[key]!);
+  return out;
+}
+
+/** `record[key] = value`, for any key, `__proto__` included. */
+export function setKey<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === "__proto__") Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 /** A checkpoint of a run at its current point. A complete run's keeps only the ids not older than its watermark. */

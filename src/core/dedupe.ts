@@ -1,3 +1,5 @@
+import { MAX_SEEN, setKey } from "./checkpoint.js";
+
 /**
  * The ids a run has yielded at or after its watermark (the lag zone), so a re-read of that zone
  * (the next run, a late event's page) yields none of them twice. Kept as id → occurredAt: a
@@ -19,10 +21,16 @@ export class SeenIds {
     if (time >= watermark) this.#seen.set(id, occurredAt);
   }
 
-  /** The ids at or after `floor`, for a checkpoint. */
+  /**
+   * The ids at or after `floor`, for a checkpoint: at most MAX_SEEN, the newest kept (the
+   * oldest are the least likely to be read again). An id `__proto__` stays an id.
+   */
   toJSON(floor: number): Record<string, string> {
+    let kept: Array<[string, string]> = [];
+    for (const entry of this.#seen) if (Date.parse(entry[1]) >= floor) kept.push(entry);
+    if (kept.length > MAX_SEEN) kept = kept.sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0)).slice(0, MAX_SEEN);
     const out: Record<string, string> = {};
-    for (const [id, at] of this.#seen) if (Date.parse(at) >= floor) out[id] = at;
+    for (const [id, at] of kept) setKey(out, id, at);
     return out;
   }
 }

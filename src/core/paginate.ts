@@ -92,6 +92,25 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
    * read side by side. Declared for the time-filtering vendors; read as one range for now.
    */
   timeSlices?: boolean;
+  /**
+   * Checks a checkpoint's position before a run resumes from it (DESIGN §14): what is wrong and
+   * the field under `position` it is about, or undefined. `maxPageSize` is the vendor's bound.
+   */
+  checkPosition?(position: Position<unknown>, ctx: PageContext<Filter>, maxPageSize: number | undefined): PositionIssue | undefined;
+}
+
+/** What is wrong with a checkpoint's position: `field` under `position` (`state.page`, `skip`). */
+export interface PositionIssue {
+  field: string;
+  message: string;
+}
+
+const isWhole = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+
+/** A skip no page can hold: at most one page of records is consumed. */
+function skipIssue(skip: number, most: number | undefined): PositionIssue | undefined {
+  return most !== undefined && skip > most ? { field: "skip", message: `${skip} is past the end of any page (at most ${most} records)` } : undefined;
 }
 
 /** A page as the engine hands it on. */
@@ -357,6 +376,10 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
   return {
     kind: "cursor",
     maxRecords: (_cursor, ctx) => ctx.pageSize ?? spec.defaultPageSize,
+    checkPosition: ({ state, skip }, _ctx, maxPageSize) => {
+      if (state !== null && typeof state !== "string") return { field: "state", message: "must be a cursor (a string) or null" };
+      return skipIssue(skip, maxPageSize);
+    },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
     request: (cursor, ctx) => ({ path: spec.path, query: spec.query(ctx, cursor) }),
@@ -392,6 +415,17 @@ export function linkPagination<Body, Filter = unknown>(spec: {
   return {
     kind: "link",
     maxRecords: (_href, ctx) => ctx.pageSize ?? spec.defaultPageSize,
+    checkPosition: ({ state, skip }, ctx, maxPageSize) => {
+      let url: URL | undefined;
+      try {
+        url = typeof state === "string" ? new URL(state) : undefined;
+      } catch {
+        url = undefined;
+      }
+      if (!url) return { field: "state", message: "must be the URL of a page" };
+      if (url.origin !== ctx.origin) return { field: "state", message: `is on ${url.origin}, not this client's origin ${ctx.origin}` };
+      return skipIssue(skip, maxPageSize);
+    },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
     start: (ctx) => [requestUrl(spec.first(ctx), ctx.origin).href].map(canonicalHref),
@@ -465,6 +499,14 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
     },
     request: (state, ctx) => ({ path: spec.path, query: spec.query(ctx, state.page, state.pageSize) }),
     maxRecords: (state) => state.pageSize,
+    checkPosition: ({ state, skip }, _ctx, maxPageSize) => {
+      if (state === null || typeof state !== "object" || Array.isArray(state)) return { field: "state", message: "must be { page, pageSize }" };
+      const { page, pageSize, head } = state as Record<string, unknown>;
+      if (!isWhole(page, first, 1e9)) return { field: "state.page", message: `must be a whole number from ${first}, got ${JSON.stringify(page)}` };
+      if (!isWhole(pageSize, 1, maxPageSize ?? 1e6)) return { field: "state.pageSize", message: `must be a whole number from 1 to ${maxPageSize ?? 1e6}, got ${JSON.stringify(pageSize)}` };
+      if (head !== undefined && head !== true) return { field: "state.head", message: "must be true or absent" };
+      return skipIssue(skip, pageSize);
+    },
     read: (body, state, ctx) => {
       const records = spec.records(body);
       const totalPages = spec.totalPages(body);
@@ -520,6 +562,14 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     parallel: true,
     // No page size: a window's answer is split in two at `splitAt`, and bounded by maxResponseBytes.
     maxRecords: () => undefined,
+    checkPosition: ({ state, skip }, ctx) => {
+      if (state === null || typeof state !== "object" || Array.isArray(state)) return { field: "state", message: "must be a time window { start, end }" };
+      const { start, end } = state as Record<string, unknown>;
+      const since = ctx.since ?? -8.64e15;
+      if (!isWhole(start, since, ctx.until - 1)) return { field: "state.start", message: "must be a time (epoch ms) inside the checkpoint's [since, until)" };
+      if (!isWhole(end, start + 1, ctx.until)) return { field: "state.end", message: "must be a time (epoch ms) after start, at most the checkpoint's until" };
+      return skipIssue(skip, spec.splitAt);
+    },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     start: (ctx) => windows(startOf(ctx), ctx.until, ctx.windowMs),
     resume: (resume, ctx) => ({ states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),

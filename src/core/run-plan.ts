@@ -6,7 +6,7 @@ import { readCheckpoint, scopeOf } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
 import { wholeNumber } from "./options.js";
-import type { PageContext, Position } from "./paginate.js";
+import type { PageContext, Pagination, Position } from "./paginate.js";
 
 const DEFAULT_LAG_MS = 5 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
@@ -35,6 +35,8 @@ export interface RunVendor {
   filter?: Schema | undefined;
   maxUntil?(now: number): number;
   defaultSince?(until: number): number;
+  /** Its pagination's check of a checkpoint's position. */
+  pagination?: Pick<Pagination<any, any, any>, "checkPosition">;
 }
 
 /** Per-client values a run starts from. */
@@ -96,8 +98,12 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
     watermark = Math.max(since ?? -Infinity, Math.min(until, now - lagMs));
   }
   if (since === undefined && vendor.defaultSince) since = vendor.defaultSince(until);
+  const ctx: PageContext = { vendor: vendor.id, origin, since, until, pageSize, filter, windowMs };
+  // The position is checked against the vendor's pagination: never page=NaN, nor a skip past a page.
+  const issue = resume && vendor.pagination?.checkPosition?.(resume, ctx, vendor.pageSize?.max);
+  if (issue) throw new ConfigError(issue.message, `resumeFrom.position.${issue.field}`);
   return {
-    ctx: { vendor: vendor.id, origin, since, until, pageSize, filter, windowMs },
+    ctx,
     scope,
     watermark,
     signal: params.signal,
