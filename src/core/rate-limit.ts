@@ -28,7 +28,9 @@ export interface RateLimiter {
  * covers any such lag shorter than one refill interval (60 s / requestsPerMinute).
  */
 export class TokenBucket implements RateLimiter {
+  /** The rate the bucket refills at. */
   readonly requestsPerMinute: number;
+  /** Tokens it holds when full: one less than a minute's worth, at least one. */
   readonly capacity: number;
   private tokens: number;
   private updatedAt: number;
