@@ -112,14 +112,19 @@ export async function collect<C extends CollectClient>(options: CollectOptions<C
   if (signal?.aborted) throw abortReason(signal);
   const before = statsOf(client);
 
+  const open = (resumeFrom: unknown): ReturnType<CollectClient["pages"]> => {
+    try {
+      return client.pages({ ...(params as EventParams<never>), ...(signal ? { signal } : {}), resumeFrom });
+    } catch (error) {
+      throw paramsError(error, key);
+    }
+  };
+  // Bad params fail before the store is asked: pages() checks them synchronously, and a stream
+  // sends nothing until it is iterated.
+  open(undefined);
   const saved = await store.load(key);
   if (signal?.aborted) throw abortReason(signal);
-  let pages: ReturnType<CollectClient["pages"]>;
-  try {
-    pages = client.pages({ ...(params as EventParams<never>), ...(signal ? { signal } : {}), resumeFrom: saved });
-  } catch (error) {
-    throw paramsError(error, key);
-  }
+  const pages = open(saved);
 
   const commit: (events: AuditEvent[], checkpoint: Checkpoint) => Promise<void> = sink.writeWithCheckpoint
     ? (events, checkpoint) => sink.writeWithCheckpoint!(events, key, checkpoint)
