@@ -1,12 +1,13 @@
 // auditlogs/collector (DESIGN §11) in one process, on a real PostgreSQL (test/postgres.ts) and the
 // simulator on 127.0.0.1: configuration checked before the database, runs that write each event
 // once with its checkpoint, status(), rotated secrets, and nothing secret in any table.
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfigError } from "../src/core/errors.js";
 import { createCollector, type Collector, type CollectorSource } from "../src/collector/index.js";
 import { createSimulator } from "../src/testing/index.js";
+import { forward } from "./collector-fixtures.js";
 import { usePostgres } from "./postgres.js";
 
 const database = usePostgres("collector_test");
@@ -100,8 +101,8 @@ describe("runs", () => {
     // Late arrivals inside the lag zone (the last lagMs) are caught by the next run.
     sim.addEvents("jitsudo", 3, { occurredAt: new Date(Date.now() - 30_000) });
     expect(await c.run("acme-jitsudo")).toMatchObject({ status: "succeeded", events: 3 });
-    const [{ count }] = await sql<{ count: string }>("SELECT count(*) FROM runs.events");
-    expect(Number(count)).toBe(123);
+    const [total] = await sql<{ count: string }>("SELECT count(*) FROM runs.events");
+    expect(Number(total!.count)).toBe(123);
 
     const [status] = await c.status();
     expect(status).toMatchObject({ sourceId: "acme-jitsudo", vendor: "jitsudo", lastError: null, events: 123 });
@@ -181,13 +182,3 @@ describe("options as a function, called at every run", () => {
     }
   });
 });
-
-function forward(req: IncomingMessage, res: import("node:http").ServerResponse, target: string, headers: Record<string, string>): void {
-  const url = new URL(req.url ?? "/", target);
-  const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host, ...headers } }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-  });
-  upstream.on("error", () => res.destroy());
-  req.pipe(upstream);
-}
