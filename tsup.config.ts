@@ -10,6 +10,7 @@ const library = {
   datafold: "src/vendors/datafold.ts",
   jitsudo: "src/vendors/jitsudo.ts",
   testing: "src/testing/index.ts",
+  collector: "src/collector/index.ts",
 };
 
 export default defineConfig({
@@ -24,5 +25,6 @@ export default defineConfig({
   clean: true,
   target: "node20",
   platform: "node",
-  external: ["msw"],
+  // Optional peers, loaded on first use by auditlogs/testing (msw) and auditlogs/collector.
+  external: ["msw", "pg", "pg-boss", "@electric-sql/pglite"],
 });
