@@ -112,7 +112,7 @@ export class SourceState {
     const s = this.#schema;
     return db.transaction(async (tx) => {
       const held = await tx.query(`SELECT 1 FROM ${s}.sources WHERE source_id = $1 AND run_token = $2 FOR UPDATE`, [sourceId, token]);
-      if (held.rowCount === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
+      if (held.rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
       if (eventsJson === undefined) {
         await tx.query(
           `UPDATE ${s}.sources SET checkpoint = $2, events = events + $3, run_events = run_events + $3, run_pages = run_pages + 1,
