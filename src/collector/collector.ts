@@ -7,9 +7,11 @@
  * the duplicates the other processes send).
  */
 import { randomUUID } from "node:crypto";
+import { collect, type CollectOptions } from "../collect/collect.js";
+import type { Checkpoint } from "../core/checkpoint.js";
 import { AuditLogsError, ConfigError } from "../core/errors.js";
+import type { AuditEvent } from "../core/event.js";
 import type { Logger } from "../core/options.js";
-import type { VendorId } from "../core/vendor-id.js";
 import { resolveCollectorOptions, underPath, type CollectorOptions, type ResolvedCollectorOptions, type ResolvedSource } from "./config.js";
 import { loadPgBoss, openDatabase, type Database } from "./database.js";
 import { postgresRateLimiter, type SharedRateLimiter } from "./rate-limiter.js";
@@ -61,8 +63,6 @@ export interface Collector {
 const QUEUE = "collector-run";
 /** The schedule loop's period: how late a due run may be queued. */
 const TICK_MS = 1_000;
-// Vendors' documented limits, for a shared bucket whose sources set no `rateLimit`.
-const DOCUMENTED_REQUESTS_PER_MINUTE: Partial<Record<VendorId, number>> = { pylon: 60, zendesk: 700, cortex: 1_000 };
 
 interface Runtime {
   db: Database;
@@ -274,27 +274,37 @@ class FleetCollector implements Collector {
       if (resolved === null || typeof resolved !== "object") throw new ConfigError("must return the vendor's client options (an object)", `source ${sourceId} options()`);
       secrets = secretsOf(resolved);
       const client = source.createClient(this.#withSharedLimit(source, resolved, db));
-      const { filter, lagMs, pageSize, since } = source.params;
-      const pages = client.pages({
-        ...(filter !== undefined ? { filter } : {}),
-        ...(lagMs !== undefined ? { lagMs } : {}),
-        ...(pageSize !== undefined ? { pageSize } : {}),
-        ...(lease.checkpoint !== undefined ? { resumeFrom: lease.checkpoint } : since !== undefined ? { since } : {}),
+      const custom = this.#options.sink;
+      // Events a custom sink wrote since the last commit, counted into the source's total there.
+      let written = 0;
+      const commit = (events: AuditEvent[] | undefined, checkpoint: Checkpoint) =>
+        state.commitPage(db, sourceId, token, source.vendorId, events && events.length > 0 ? redact(eventsJson(events), secrets) : undefined, checkpoint, 0);
+      const result = await collect({
+        client,
+        key: sourceId,
+        store: {
+          load: async () => lease.checkpoint,
+          save: async (_key, checkpoint) => {
+            await state.commitPage(db, sourceId, token, source.vendorId, undefined, checkpoint, written);
+            written = 0;
+          },
+        },
+        // The default sink commits a page's events and its checkpoint in one transaction (exactly
+        // once); a custom sink writes first and the checkpoint follows (at least once).
+        sink: custom
+          ? {
+              write: async (events, context) => {
+                await custom.write(events, context);
+                written += events.length;
+              },
+            }
+          : { writeWithCheckpoint: (events, _key, checkpoint) => commit(events, checkpoint).then(() => undefined) },
+        params: source.params as CollectOptions["params"],
         signal: abort.signal,
       });
-      const sink = this.#options.sink;
-      for await (const page of pages) {
-        const events = page.events;
-        if (sink) {
-          // A custom sink: the page is written before its checkpoint commits (at least once).
-          await sink.write(events, { key: sourceId, checkpoint: page.checkpoint });
-          await state.commitPage(db, sourceId, token, source.vendorId, undefined, page.checkpoint, events.length);
-        } else {
-          const json = events.length > 0 ? redact(eventsJson(events), secrets) : undefined;
-          await state.commitPage(db, sourceId, token, source.vendorId, json, page.checkpoint, 0);
-        }
-      }
-      const totals = await state.succeed(db, sourceId, token, pages.checkpoint());
+      await state.release(db, sourceId, token);
+      // A run taken over after a crash counts the pages its predecessor committed too.
+      const totals = { events: lease.events + result.events, pages: lease.pages + result.pages };
       this.#logger?.info?.(`auditlogs collector: run of ${sourceId} succeeded: ${totals.events} events, ${totals.pages} pages`);
       return { sourceId, status: "succeeded", ...totals };
     } catch (error) {
@@ -302,7 +312,7 @@ class FleetCollector implements Collector {
       if (lost) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
       if (jobSignal.aborted) {
         // Stopping: hand the run back at once so another process resumes it from the last commit.
-        await db.query(`UPDATE ${this.#options.schema}.sources SET run_token = NULL, run_expires_at = NULL WHERE source_id = $1 AND run_token = $2`, [sourceId, token]).catch(() => undefined);
+        await state.handBack(db, sourceId, token).catch(() => undefined);
         throw new AuditLogsError(`source ${sourceId}: the run was stopped; it resumes from its last committed page`);
       }
       const message = redact(describe(underPath(error, `sources[${this.#options.sources.indexOf(source)}].options`)), secrets);
@@ -322,7 +332,7 @@ class FleetCollector implements Collector {
     const path = `sources[${this.#options.sources.indexOf(source)}]`;
     const own = options.rateLimit as { requestsPerMinute?: unknown } | false | undefined;
     if (own === false) throw new ConfigError("rateLimit: false cannot be combined with a rateLimitKey (the shared limit is the point of the key)", `${path}.options.rateLimit`);
-    const rpm = own?.requestsPerMinute ?? (typeof source.vendor === "string" ? DOCUMENTED_REQUESTS_PER_MINUTE[source.vendor] : (source.vendor as { requestsPerMinute?: number }).requestsPerMinute);
+    const rpm = own?.requestsPerMinute ?? source.requestsPerMinute;
     if (typeof rpm !== "number" || !(rpm > 0)) {
       throw new ConfigError(`${source.vendorId} documents no rate limit: set options.rateLimit.requestsPerMinute for the shared limit`, `${path}.rateLimitKey`);
     }

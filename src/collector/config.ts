@@ -4,17 +4,13 @@
  * is an object builds its client once here, so a missing credential is reported at startup, not
  * at 3 a.m. on the first run.
  */
-import { createClient, type AnyClient, type ClientOptions } from "../create-client.js";
+import type { CollectClient } from "../collect/collect.js";
 import type { Checkpoint } from "../core/checkpoint.js";
 import type { AuditEvent } from "../core/event.js";
 import { ConfigError } from "../core/errors.js";
 import type { Logger } from "../core/options.js";
-import { isVendorId, VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
-import type { CortexOptions } from "../vendors/cortex.js";
-import type { DatafoldOptions } from "../vendors/datafold.js";
-import type { JitsudoOptions } from "../vendors/jitsudo.js";
-import type { PylonOptions } from "../vendors/pylon.js";
-import type { ZendeskOptions } from "../vendors/zendesk.js";
+import { isVendor, type OptionsOf, type Vendor } from "../core/vendor.js";
+import { BUILT_IN_VENDORS, isVendorId, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
 import { parseEvery, type Every } from "./schedule.js";
 
 /** A vendor's client options, or a function returning them, called at every run (rotated secrets). */
@@ -28,12 +24,6 @@ export interface SourceParams {
   pageSize?: number;
   /** Where the first run starts (Date or RFC 3339); default the vendor's retention. */
   since?: Date | string;
-}
-
-/** A vendor of your own (`defineVendor`), which builds its clients itself. */
-export interface DefinedVendorLike {
-  readonly id: string;
-  createClient(options: any): unknown;
 }
 
 interface SourceBase {
@@ -51,12 +41,8 @@ interface SourceBase {
 
 /** One vendor account the collector reads on a schedule. */
 export type CollectorSource =
-  | (SourceBase & { vendor: "pylon"; options: SourceOptions<PylonOptions> })
-  | (SourceBase & { vendor: "zendesk"; options: SourceOptions<ZendeskOptions> })
-  | (SourceBase & { vendor: "cortex"; options: SourceOptions<CortexOptions> })
-  | (SourceBase & { vendor: "datafold"; options: SourceOptions<DatafoldOptions> })
-  | (SourceBase & { vendor: "jitsudo"; options: SourceOptions<JitsudoOptions> })
-  | (SourceBase & { vendor: DefinedVendorLike; options: SourceOptions<Record<string, unknown>> });
+  | { [V in VendorId]: SourceBase & { vendor: V; options: SourceOptions<OptionsOf<(typeof BUILT_IN_VENDORS)[V]>> } }[VendorId]
+  | (SourceBase & { vendor: Vendor; options: SourceOptions<Record<string, unknown>> });
 
 /**
  * Where a custom sink gets each page's events. The collector awaits `write` before it commits the
@@ -88,18 +74,15 @@ export interface CollectorOptions {
 export interface ResolvedSource {
   id: string;
   vendorId: string;
-  vendor: VendorId | DefinedVendorLike;
+  vendor: Vendor;
+  /** The vendor's documented limit: the shared bucket's rate unless `options.rateLimit` sets one. */
+  requestsPerMinute: number | undefined;
   options: SourceOptions<Record<string, unknown>>;
   params: SourceParams;
   every: Every;
   rateLimitKey: string | undefined;
   /** Builds the client for one run from resolved options (a ConfigError names `sources[i].options.…`). */
-  createClient(options: Record<string, unknown>): RunClient;
-}
-
-/** The part of a client a run uses, whatever the vendor. */
-export interface RunClient {
-  pages(params: Record<string, unknown>): AsyncIterable<{ events: AuditEvent[]; checkpoint: Checkpoint }> & { checkpoint(): Checkpoint };
+  createClient(options: Record<string, unknown>): CollectClient;
 }
 
 export interface ResolvedCollectorOptions {
@@ -156,9 +139,9 @@ function resolveSource(source: CollectorSource, path: string): ResolvedSource {
   if (typeof id !== "string" || !SOURCE_ID.test(id)) {
     throw new ConfigError(`must be a non-empty string of letters, digits and ._:- (got ${JSON.stringify(id)})`, `${path}.id`);
   }
-  let vendorId: string;
-  if (isVendorId(vendor)) vendorId = vendor;
-  else if (vendor !== null && typeof vendor === "object" && typeof vendor.id === "string" && typeof vendor.createClient === "function") vendorId = vendor.id;
+  let resolvedVendor: Vendor;
+  if (isVendorId(vendor)) resolvedVendor = BUILT_IN_VENDORS[vendor] as Vendor;
+  else if (isVendor(vendor)) resolvedVendor = vendor;
   else {
     throw new ConfigError(`must be one of ${VENDOR_IDS.join(", ")} or a defineVendor() vendor (got ${typeof vendor === "string" ? JSON.stringify(vendor) : typeof vendor})`, `${path}.vendor`);
   }
@@ -171,10 +154,9 @@ function resolveSource(source: CollectorSource, path: string): ResolvedSource {
     throw new ConfigError("must be a non-empty string of at most 200 characters", `${path}.rateLimitKey`);
   }
   checkParams(params, `${path}.params`);
-  const build = (resolvedOptions: Record<string, unknown>): RunClient => {
+  const build = (resolvedOptions: Record<string, unknown>): CollectClient => {
     try {
-      if (typeof vendor === "string") return createClient({ ...resolvedOptions, vendor } as ClientOptions) as AnyClient as unknown as RunClient;
-      return vendor.createClient(resolvedOptions) as RunClient;
+      return resolvedVendor.createClient(resolvedOptions) as CollectClient;
     } catch (error) {
       throw underPath(error, `${path}.options`);
     }
@@ -183,8 +165,9 @@ function resolveSource(source: CollectorSource, path: string): ResolvedSource {
   if (typeof options === "object") build(options as Record<string, unknown>);
   return {
     id,
-    vendorId,
-    vendor,
+    vendorId: resolvedVendor.id,
+    vendor: resolvedVendor,
+    requestsPerMinute: resolvedVendor.definition.requestsPerMinute,
     options: options as SourceOptions<Record<string, unknown>>,
     params,
     every: schedule,

@@ -8,4 +8,4 @@
  * dependencies, loaded on first use; the root `auditlogs` import never loads them.
  */
 export { createCollector, type Collector, type RunSummary, type SourceStatus } from "./collector.js";
-export type { CollectorOptions, CollectorSink, CollectorSource, DefinedVendorLike, SourceOptions, SourceParams } from "./config.js";
+export type { CollectorOptions, CollectorSink, CollectorSource, SourceOptions, SourceParams } from "./config.js";

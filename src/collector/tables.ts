@@ -105,50 +105,46 @@ export class SourceState {
   }
 
   /**
-   * Commits one page: its events into `events` (default sink) and its checkpoint, in one
-   * transaction that first checks the lease. Returns how many events were new.
+   * Commits one page: its events into `events` (default sink; `eventsJson` undefined for a custom
+   * sink, which wrote `written` events itself) and its checkpoint, in one transaction that first
+   * checks the lease. The run's last commit, a complete checkpoint, also records the watermark
+   * and the success. Returns how many events were new.
    */
   async commitPage(db: Database, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number): Promise<number> {
     const s = this.#schema;
+    const done = checkpoint.complete === true;
     return db.transaction(async (tx) => {
       const held = await tx.query(`SELECT 1 FROM ${s}.sources WHERE source_id = $1 AND run_token = $2 FOR UPDATE`, [sourceId, token]);
       if (held.rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
+      const update = (count: string) => `UPDATE ${s}.sources SET checkpoint = $2, events = events + ${count}, run_events = run_events + ${count}, run_pages = run_pages + 1,
+          run_expires_at = clock_timestamp() + $3 * interval '1 millisecond',
+          watermark = CASE WHEN $4 THEN $5::timestamptz ELSE watermark END,
+          last_success_at = CASE WHEN $4 THEN clock_timestamp() ELSE last_success_at END,
+          last_error = CASE WHEN $4 THEN NULL ELSE last_error END`;
+      const values = [sourceId, checkpoint, this.#staleAfterMs, done, checkpoint.watermark];
       if (eventsJson === undefined) {
-        await tx.query(
-          `UPDATE ${s}.sources SET checkpoint = $2, events = events + $3, run_events = run_events + $3, run_pages = run_pages + 1,
-             run_expires_at = clock_timestamp() + $4 * interval '1 millisecond' WHERE source_id = $1`,
-          [sourceId, checkpoint, written, this.#staleAfterMs],
-        );
+        await tx.query(`${update("$6::bigint")} WHERE source_id = $1`, [...values, written]);
         return written;
       }
       const { rows } = await tx.query<{ inserted: string }>(
         `WITH inserted AS (
            INSERT INTO ${s}.events (source_id, id, vendor, occurred_at, event)
-           SELECT $1, e->>'id', $2, (e->>'occurredAt')::timestamptz, e FROM jsonb_array_elements($3::jsonb) e
+           SELECT $1, e->>'id', $7, (e->>'occurredAt')::timestamptz, e FROM jsonb_array_elements($6::jsonb) e
            ON CONFLICT (source_id, id) DO NOTHING
            RETURNING 1
          ), n AS (SELECT count(*) AS inserted FROM inserted)
-         UPDATE ${s}.sources SET checkpoint = $4, events = events + n.inserted, run_events = run_events + n.inserted, run_pages = run_pages + 1,
-           run_expires_at = clock_timestamp() + $5 * interval '1 millisecond'
+         ${update("n.inserted")}
          FROM n WHERE source_id = $1
          RETURNING n.inserted`,
-        [sourceId, vendor, eventsJson, checkpoint, this.#staleAfterMs],
+        [...values, eventsJson, vendor],
       );
       return Number(rows[0]?.inserted ?? 0);
     });
   }
 
-  /** Ends a run that read to its end: its final checkpoint (the watermark) and success. */
-  async succeed(db: Sql, sourceId: string, token: string, checkpoint: Checkpoint): Promise<{ events: number; pages: number }> {
-    const { rows } = await db.query<{ run_events: string; run_pages: number }>(
-      `UPDATE ${this.#schema}.sources SET checkpoint = $3, watermark = $4, last_success_at = clock_timestamp(), last_error = NULL,
-         run_token = NULL, run_expires_at = NULL
-       WHERE source_id = $1 AND run_token = $2 RETURNING run_events, run_pages`,
-      [sourceId, token, checkpoint, checkpoint.watermark],
-    );
-    const row = rows[0];
-    if (row === undefined) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
-    return { events: Number(row.run_events), pages: row.run_pages };
+  /** Ends a run that read to its end (its last commit recorded the watermark): the lease goes. */
+  async release(db: Sql, sourceId: string, token: string): Promise<void> {
+    await db.query(`UPDATE ${this.#schema}.sources SET run_token = NULL, run_expires_at = NULL WHERE source_id = $1 AND run_token = $2`, [sourceId, token]);
   }
 
   /** Ends a failed run: the error is recorded, the committed checkpoint stays for the next run. */
@@ -160,6 +156,11 @@ export class SourceState {
     );
     const row = rows[0];
     return { events: Number(row?.run_events ?? 0), pages: row?.run_pages ?? 0 };
+  }
+
+  /** Hands a run back at once (a graceful stop): another worker resumes it from the last commit. */
+  async handBack(db: Sql, sourceId: string, token: string): Promise<void> {
+    await this.release(db, sourceId, token);
   }
 
   /** Every source the database knows, for status(). */
