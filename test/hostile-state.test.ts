@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { ConfigError, toOCSF, type AuditEvent, type Checkpoint } from "../src/index.js";
 import { MAX_SEEN } from "../src/core/checkpoint.js";
 import type { VendorId } from "../src/core/vendor-id.js";
-import { clientOf, closeAll, drain, hostile, json, page, record, RUN } from "./hostile-fixtures.js";
+import { clientOf, closeAll, deep, drain, hostile, json, page, record, RUN } from "./hostile-fixtures.js";
 
 afterAll(closeAll);
 
@@ -53,12 +53,13 @@ describe("checkpoints validated in full", () => {
     ["a watermark outside [since, until]", "pylon", (c) => (c.watermark = "2027-01-01T00:00:00.000Z"), "resumeFrom.watermark"],
     ["a seen id dated after until", "pylon", (c) => (c.seen = { x: "2030-01-01T00:00:00.000Z" }), 'resumeFrom.seen["x"]'],
     ["a seen id with no time", "pylon", (c) => (c.seen = { x: "soon" }), 'resumeFrom.seen["x"]'],
+    ["a cursor state nested 5,000 deep (structuredClone would overflow)", "pylon", (c) => (c.position!.state = deep(5_000)), "resumeFrom.position.state"],
   ])("%s is a ConfigError naming the field, before any request", async (_name, vendor, spoil, option) => {
     const { checkpoint, server } = await midRun(vendor);
     await server.close();
     expect(checkpoint.position).not.toBeNull();
     spoil(checkpoint);
-    const { error, requests } = await resumeError(vendor, JSON.parse(JSON.stringify(checkpoint)));
+    const { error, requests } = await resumeError(vendor, checkpoint);
     expect(ConfigError.isInstance(error)).toBe(true);
     expect(error.option).toBe(option);
     expect(requests).toBe(0);

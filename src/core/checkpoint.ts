@@ -9,7 +9,7 @@
  *   were already yielded). Late events in the lag zone are caught; boundary events not repeated.
  */
 import { z } from "zod";
-import { canonicalJson } from "./event.js";
+import { canonicalJson, tooDeepField } from "./event.js";
 import { ConfigError } from "./errors.js";
 import { createHash } from "node:crypto";
 
@@ -114,6 +114,10 @@ export function readCheckpoint(value: unknown, vendor: string, scope: string): C
     throw new ConfigError(`is not an auditlogs checkpoint${where}: ${issue?.message ?? "wrong shape"}`, "resumeFrom");
   }
   const checkpoint = parsed.data as Checkpoint;
+  // A state is a cursor, a URL or a small object: a deep one would overflow structuredClone.
+  if (checkpoint.position && tooDeepField(checkpoint.position.state, 100) !== undefined) {
+    throw new ConfigError("nests too deep to be a page position", "resumeFrom.position.state");
+  }
   // zod copies the objects it knows, not `position.state` (unknown) or `seen`: the run gets its own.
   if (checkpoint.position) checkpoint.position = { state: structuredClone(checkpoint.position.state), skip: checkpoint.position.skip };
   // Every time is checked now, not when a request is built: a bad one names its field.

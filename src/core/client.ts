@@ -75,7 +75,7 @@ export function createVendorClient<V extends string, Options extends object, Raw
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
     maxResponseBytes: common.maxResponseBytes,
-    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined,
+    rateLimiter: common.rateLimiter ?? (common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined),
     logger: common.logger,
     logLevel: common.logLevel,
     userAgent: common.userAgent,
