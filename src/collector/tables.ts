@@ -78,15 +78,17 @@ export class SourceState {
    */
   async acquire(db: Sql, sourceId: string, vendor: string, token: string): Promise<Lease | undefined> {
     const s = this.#schema;
-    await db.query(`INSERT INTO ${s}.sources (source_id, vendor) VALUES ($1, $2) ON CONFLICT (source_id) DO NOTHING`, [sourceId, vendor]);
-    const fresh = `(checkpoint IS NULL OR (checkpoint->>'complete')::boolean)`;
+    const fresh = `(t.checkpoint IS NULL OR (t.checkpoint->>'complete')::boolean)`;
+    // One round trip: a new source's row, or the lease on an existing one unless a live run holds it.
     const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number }>(
-      `UPDATE ${s}.sources SET
+      `INSERT INTO ${s}.sources AS t (source_id, vendor, run_token, run_expires_at, last_run_at)
+       VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())
+       ON CONFLICT (source_id) DO UPDATE SET
          vendor = $2, run_token = $3, run_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
-         last_run_at = CASE WHEN ${fresh} OR last_run_at IS NULL THEN clock_timestamp() ELSE last_run_at END,
-         run_events = CASE WHEN ${fresh} THEN 0 ELSE run_events END,
-         run_pages = CASE WHEN ${fresh} THEN 0 ELSE run_pages END
-       WHERE source_id = $1 AND (run_token IS NULL OR run_expires_at < clock_timestamp())
+         last_run_at = CASE WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
+         run_events = CASE WHEN ${fresh} THEN 0 ELSE t.run_events END,
+         run_pages = CASE WHEN ${fresh} THEN 0 ELSE t.run_pages END
+       WHERE t.run_token IS NULL OR t.run_expires_at < clock_timestamp()
        RETURNING checkpoint, run_events, run_pages`,
       [sourceId, vendor, token, this.#staleAfterMs],
     );
