@@ -127,6 +127,31 @@ describe("runs", () => {
   });
 });
 
+describe("a custom sink", () => {
+  test("gets every page's events before its checkpoint commits; the events table stays empty", async () => {
+    const written: string[] = [];
+    let committedBeforeWrite = -1;
+    const c = collector("custom", [{ id: "j", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 40 } }], {
+      sink: {
+        async write(events: { id: string }[], context: { key: string }) {
+          expect(context.key).toBe("j");
+          // The source's committed count has not moved past what this sink already wrote.
+          const [row] = await sql<{ events: string }>("SELECT events FROM custom.sources WHERE source_id = 'j'");
+          committedBeforeWrite = Math.max(committedBeforeWrite, Number(row?.events ?? 0) - written.length);
+          written.push(...events.map((e) => e.id));
+        },
+      },
+    });
+    await c.start();
+    const summary = await c.run("j");
+    expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    expect(new Set(written).size).toBe(sim.events.jitsudo.length);
+    expect(committedBeforeWrite).toBe(0);
+    expect(await sql("SELECT * FROM custom.events")).toEqual([]);
+    expect((await c.status())[0]!.events).toBe(sim.events.jitsudo.length);
+  });
+});
+
 describe("options as a function, called at every run", () => {
   // A vendor whose key rotates: the proxy accepts only the current key and forwards with the
   // simulator's own. A collector that kept the first run's options would be refused after rotation.
