@@ -14,6 +14,7 @@ import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { paginate, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
 import { TokenBucket } from "./rate-limit.js";
+import { paginateSlices } from "./slices.js";
 import { EventStream } from "./stream.js";
 import type { VendorId } from "./vendor-id.js";
 
@@ -333,11 +334,22 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   async *#read(cancel: AbortSignal): AsyncGenerator<NormalizedPage<Raw>, void, undefined> {
     const { since, until } = this.#ctx;
     const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
-    const pages = paginate(this.#http, this.#def.strategy, this.#ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, this.#resume);
+    const engine = { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal };
+    const strategy = this.#def.strategy;
+    const pages: AsyncIterable<RawPage<unknown>> = strategy.timeSlices
+      ? paginateSlices(this.#http, strategy, this.#ctx, { ...engine, timeOf: strategy.time ?? ((record) => this.#timeOf(record)) }, this.#resume)
+      : paginate(this.#http, strategy, this.#ctx, engine, this.#resume);
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
     let carry = 0;
+    let carrySlice: number | undefined;
     for await (const page of pages) {
+      // A time slice keeps its own part of the range (slices meet on whole seconds).
+      const lower = page.bounds ? page.bounds.since : since;
+      const upper = page.bounds ? page.bounds.until : until;
+      // What is carried belongs to the same chain: another slice's page starts from its own skip.
+      if (page.bounds && page.bounds.since !== carrySlice) carry = 0;
+      carrySlice = page.bounds?.since;
       const skip = page.skip + carry;
       const records = page.records;
       carry = Math.max(0, skip - records.length);
@@ -348,12 +360,21 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
         const event = this.#normalize(records[i], i, page.requestId);
         const at = Date.parse(event.occurredAt);
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
-        if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
+        if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id)) continue;
         events.push(event);
         times.push(at);
         skips.push(i + 1);
       }
       yield { page, events, times, skips, end: { state: page.state, skip: Math.max(skip, records.length) } };
+    }
+  }
+
+  /** A record's time for a strategy that gives no cheaper way: its normalized `occurredAt`. */
+  #timeOf(record: unknown): number | undefined {
+    try {
+      return Date.parse(this.#def.normalize(record as Raw, this.#normalizeContext).occurredAt);
+    } catch {
+      return undefined;
     }
   }
 

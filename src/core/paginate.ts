@@ -44,6 +44,13 @@ export interface Strategy<S, E = unknown> {
   kind: "cursor" | "link" | "page-number" | "time-window";
   /** Pages known ahead may be fetched `concurrency` at a time; otherwise `prefetch` ahead. */
   parallel: boolean;
+  /**
+   * `request` honours `ctx.since`/`ctx.until`, so the core may read the range as parallel time
+   * slices, one chain each (slices.ts).
+   */
+  timeSlices?: boolean;
+  /** A record's time (epoch ms), cheaper than normalizing it; used by time slices. */
+  time?(record: unknown): number | undefined;
   /** The page envelope, validated strictly (records are validated one by one, leniently). */
   envelope: z.ZodType<E>;
   /** The states to read first: one first page, or a resumed position's state, or every window. */
@@ -58,6 +65,8 @@ export interface RawPage<S> {
   requestId: string | undefined;
   /** Records at the start of this page already consumed by an earlier run (resume). */
   skip: number;
+  /** The time slice this page belongs to: only its records in `[since, until)` are its own. */
+  bounds?: { since: number | undefined; until: number };
 }
 
 export interface EngineOptions {
@@ -213,10 +222,13 @@ export function cursorStrategy<E>(spec: {
   records(envelope: E): unknown[];
   /** The cursor of the next page, or undefined at the end of the list. */
   next(envelope: E): string | undefined;
+  /** The query honours `ctx.since`/`ctx.until`: the range may be read as parallel time slices. */
+  timeSlices?: { time(record: unknown): number | undefined };
 }): Strategy<string | null, E> {
   return {
     kind: "cursor",
     parallel: false,
+    ...(spec.timeSlices ? { timeSlices: true, time: spec.timeSlices.time } : {}),
     envelope: spec.envelope,
     start: (_ctx, resume) => ({ states: [resume ? resume.state : null], skip: resume?.skip ?? 0 }),
     request: (cursor, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, cursor)) }),
@@ -239,10 +251,13 @@ export function linkStrategy<E>(spec: {
   next(envelope: E, current: URL): string | undefined;
   /** Applied to every URL, stored ones included (e.g. the page size of this run). */
   adjust?(url: URL, ctx: RunContext): void;
+  /** `firstUrl` honours `ctx.since`/`ctx.until`: the range may be read as parallel time slices. */
+  timeSlices?: { time(record: unknown): number | undefined };
 }): Strategy<string, E> {
   return {
     kind: "link",
     parallel: false,
+    ...(spec.timeSlices ? { timeSlices: true, time: spec.timeSlices.time } : {}),
     envelope: spec.envelope,
     start: (ctx, resume) => ({ states: [resume ? resume.state : canonicalHref(spec.firstUrl(ctx))], skip: resume?.skip ?? 0 }),
     request: (href, ctx) => {
@@ -334,11 +349,21 @@ export function pageNumberStrategy<E>(spec: {
   };
 }
 
+/** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
+const WINDOW_BATCH = 4;
+/** Records a planned window aims at: well under the split point, so a few in flight stay small. */
+const WINDOW_TARGET_SHARE = 1 / 4;
+/** A window whose answer reaches the split point is cut into this many. */
+const WINDOW_SPLIT_WAYS = 4;
+
 /**
- * Time windows (Datafold, which has no pagination): `[since, until)` cut into `windowMs` slices
- * with no gap and no overlap, read in parallel and yielded in time order. A window whose answer
- * reaches `splitAt` records may have been cut short by the server, so it is split in two and
- * read again (down to one second).
+ * Time windows (Datafold, which has no pagination): `[since, until)` cut into windows with no
+ * gap and no overlap, read in parallel and yielded in time order. The windows adapt as they go
+ * (DESIGN §13): they are planned a batch at a time, starting at `windowMs`; the last window of a
+ * batch sizes the next batch from its own density: an empty one makes the next windows four
+ * times larger, a dense one smaller, aiming at a quarter of `splitAt` records each, so memory
+ * stays bounded however dense the data. A window whose answer reaches `splitAt` records may have
+ * been cut short by the server, so it is split in four and read again (down to one second).
  */
 export function timeWindowStrategy<E>(spec: {
   envelope: z.ZodType<E>;
@@ -348,13 +373,17 @@ export function timeWindowStrategy<E>(spec: {
   /** A record's time (epoch ms), or undefined when it has none (left for validation to report). */
   time(record: unknown): number | undefined;
   splitAt: number;
-}): Strategy<{ start: number; end: number }, E> {
-  type W = { start: number; end: number };
-  const windows = (from: number, to: number, size: number): W[] => {
+}): Strategy<{ start: number; end: number; head?: true }, E> {
+  type W = { start: number; end: number; head?: true };
+  /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
+  const batch = (from: number, to: number, size: number): W[] => {
     const out: W[] = [];
-    for (let start = from; start < to; start += size) out.push({ start, end: Math.min(start + size, to) });
+    for (let start = from; start < to && out.length < WINDOW_BATCH; start += size) out.push({ start, end: Math.min(start + size, to) });
+    const last = out[out.length - 1];
+    if (last && last.end < to) last.head = true;
     return out;
   };
+  const target = Math.max(1, Math.floor(spec.splitAt * WINDOW_TARGET_SHARE));
   return {
     kind: "time-window",
     parallel: true,
@@ -362,15 +391,21 @@ export function timeWindowStrategy<E>(spec: {
     start: (ctx, resume) => {
       const since = ctx.since;
       if (since === undefined) throw new Error("time windows need a start (the vendor definition gives defaultSince)");
-      if (!resume) return { states: windows(since, ctx.until, ctx.windowMs), skip: 0 };
-      return { states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip };
+      if (!resume) return { states: batch(since, ctx.until, ctx.windowMs), skip: 0 };
+      const { start, end } = resume.state;
+      return { states: [{ start, end }, ...batch(end, ctx.until, ctx.windowMs)], skip: resume.skip };
     },
-    request: (window, ctx) => ({ url: buildUrl(ctx.origin, spec.path, []), body: spec.body(window, ctx) }),
-    read: (envelope, window) => {
+    request: (window, ctx) => ({ url: buildUrl(ctx.origin, spec.path, []), body: spec.body({ start: window.start, end: window.end }, ctx) }),
+    read: (envelope, window, ctx) => {
       const records = spec.records(envelope);
-      if (records.length >= spec.splitAt && window.end - window.start > 1_000) {
-        const mid = window.start + Math.floor((window.end - window.start) / 2);
-        return { records: [], next: [{ start: window.start, end: mid }, { start: mid, end: window.end }] };
+      const span = window.end - window.start;
+      if (records.length >= spec.splitAt && span > 1_000) {
+        const parts: W[] = [];
+        const step = Math.max(1_000, Math.ceil(span / WINDOW_SPLIT_WAYS));
+        for (let start = window.start; start < window.end; start += step) parts.push({ start, end: Math.min(start + step, window.end) });
+        // The split window's duty to plan what follows passes to its last part.
+        if (window.head) parts[parts.length - 1]!.head = true;
+        return { records: [], next: parts };
       }
       // Each window keeps [start, end) only: vendors often include both bounds, and an event on
       // a boundary must come once.
@@ -378,8 +413,10 @@ export function timeWindowStrategy<E>(spec: {
         const at = spec.time(record);
         return at === undefined || (at >= window.start && at < window.end);
       });
-      return { records: inWindow, next: [] };
+      if (!window.head) return { records: inWindow, next: [] };
+      // Empty: grow fourfold; otherwise size the next windows for `target` records each.
+      const size = inWindow.length === 0 ? span * 4 : Math.min(span * 4, (span * target) / inWindow.length);
+      return { records: inWindow, next: batch(window.end, ctx.until, Math.max(1_000, Math.floor(size))) };
     },
   };
 }
-

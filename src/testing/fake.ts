@@ -20,6 +20,8 @@ export interface FakeConfig {
   readonly zendeskEnterprise: boolean;
   /** Datafold cuts every answer to this many logs, silently. */
   readonly datafoldMaxLogs: number | undefined;
+  /** The order Pylon serves (its API documents none): as ingested (oldest first) or newest first. */
+  readonly pylonOrder: "ingestion" | "newest-first";
 }
 
 /** What a fake sees of one request besides the Request itself. */

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
 import { VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
 import { cortex, type CortexRecord } from "./cortex.js";
-import { instants, Random, roundDown } from "./data.js";
+import { instants, Random, roundDown, type Skew } from "./data.js";
 import { datafold, type DatafoldRecord } from "./datafold.js";
 import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
 import { connectionReset, delay, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
@@ -23,7 +23,7 @@ import { pylon, type PylonRecord } from "./pylon.js";
 import { listen, type SimulatorServer } from "./server.js";
 import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
-export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
+export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, Skew, VendorId, ZendeskRecord };
 
 export interface SimulatorOptions {
   /** The vendors served. Default all five. */
@@ -36,6 +36,11 @@ export interface SimulatorOptions {
   endAt?: Date | string;
   /** Default 7. */
   spanDays?: number;
+  /**
+   * Skewed data: `share` of the events in the last `last` of the span (`{ share: 0.8, last: 0.1 }`:
+   * 80 % of them in the last 10 %, the rest spread over the other 90 %). Default uniform.
+   */
+  skew?: Skew;
   /** Faults injected per request. Default none. */
   faults?: FaultOptions;
   /** Added before every response, ms. */
@@ -46,6 +51,11 @@ export interface SimulatorOptions {
   zendeskEnterprise?: boolean;
   /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
+  /**
+   * The order Pylon serves its audit log in, which its API does not document: `"ingestion"`
+   * (oldest first, the default) or `"newest-first"`.
+   */
+  pylonOrder?: "ingestion" | "newest-first";
 }
 
 /** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
@@ -116,9 +126,15 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
+  const skew = options.skew;
+  if (skew !== undefined && !(skew && skew.share >= 0 && skew.share <= 1 && skew.last > 0 && skew.last <= 1)) {
+    throw new RangeError("createSimulator: skew must be { share, last } with share in [0, 1] and last in (0, 1]");
+  }
   // A copy per simulator: a test that edits sim.credentials changes nobody else's.
   const { zendeskOauthToken, ...credentials } = structuredClone(SIMULATOR_CREDENTIALS);
-  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
+  const pylonOrder = options.pylonOrder ?? "ingestion";
+  if (pylonOrder !== "ingestion" && pylonOrder !== "newest-first") throw new TypeError('createSimulator: pylonOrder must be "ingestion" or "newest-first"');
+  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs, pylonOrder };
 
   const faults = new FaultInjector(options.faults, seed);
   const buckets = new Map<VendorId, TokenBucket>();
@@ -144,7 +160,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   VENDOR_IDS.forEach((vendor, index) => {
     const count = counts.get(vendor);
     if (count === undefined) return;
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, skew }));
   });
   const routes = new Map<string, SimulatedVendor<unknown>>();
   for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
@@ -214,7 +230,7 @@ interface SimulatedVendor<R> {
   answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
 }
 
-type InitialData = { count: number; endAt: number; spanMs: number };
+type InitialData = { count: number; endAt: number; spanMs: number; skew: Skew | undefined };
 
 /** The vendor's fake with its record type, as one SimulatedVendor. */
 function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
@@ -228,7 +244,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     log.add(at, record);
     return record;
   };
-  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs)) add(at);
+  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs, initial.skew)) add(at);
 
   return {
     vendor: fake.vendor,

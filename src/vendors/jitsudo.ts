@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { components, paths } from "../../generated/jitsudo.js";
 import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { compact, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
+import { compact, operationOf, str, timeOfField, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
 import { filterParser } from "../core/filter.js";
 import { requireSecret, type CommonOptions } from "../core/options.js";
 import { cursorStrategy } from "../core/paginate.js";
@@ -105,6 +105,8 @@ const strategy = cursorStrategy({
       ["action", filter.action],
     ];
   },
+  // from/to bound every request: the range is read as parallel slices.
+  timeSlices: { time: timeOfField("created_at") },
   records: (page) => page.data,
   next: (page) => {
     if (!page.has_more) return undefined;
