@@ -8,7 +8,7 @@ import { abortReason } from "../internal/clock.js";
 import createFetchClient, { type Client } from "openapi-fetch";
 import type { z } from "zod";
 import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
-import { ConfigError, ResponseValidationError } from "./errors.js";
+import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
 import type { AuditEvent } from "./event.js";
 import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
@@ -222,6 +222,18 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   #positionState: unknown = null;
   #positionSkip = 0;
   #complete = false;
+  /**
+   * Incremental runs of a strategy without a time filter (`Strategy.incremental`): the order
+   * the previous run saw, whether this run started from its last page (and may fall back to a
+   * full read if that state is refused), and where a newest-first run may stop.
+   */
+  #priorOrder: "oldest-first" | "newest-first" | undefined;
+  #fromTail = false;
+  #stopOlderThan: number | undefined;
+  /** The order records came in so far: every time not below / not above the one before. */
+  #lastAt: number | undefined;
+  #ascending = true;
+  #descending = true;
 
   constructor(def: VendorDefinition<VendorId, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, defaults: RunDefaults, params: EventParams<Filter>) {
     if (params === null || typeof params !== "object") throw new ConfigError("params must be an object");
@@ -266,6 +278,17 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       // Never past now − lagMs (late events), never before the range asked for.
       this.#watermark = Math.max(since ?? -Infinity, Math.min(until, now - lagMs));
     }
+    if (checkpoint?.complete && checkpoint.tail && def.strategy.incremental) {
+      // The previous run ended at this page: oldest first, what is new comes after it; newest
+      // first, what is new comes before anything older than the watermark.
+      this.#priorOrder = checkpoint.tail.order;
+      if (checkpoint.tail.order === "oldest-first") {
+        this.#resume = { state: structuredClone(checkpoint.tail.state) as S, skip: 0 };
+        this.#fromTail = true;
+      } else {
+        this.#stopOlderThan = this.#watermark;
+      }
+    }
     if (since === undefined && def.defaultSince) since = def.defaultSince(until);
     this.#seen = new Map(Object.entries(checkpoint?.seen ?? {}));
     this.#ctx = { vendor: def.id, origin: common.origin, since, until, pageSize, filter: filter as Record<string, unknown> | undefined, windowMs };
@@ -292,7 +315,15 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       position: this.#complete || !this.#hasPosition ? null : { state: structuredClone(this.#positionState), skip: this.#positionSkip },
       complete: this.#complete,
       seen,
+      ...(this.#tail() ?? {}),
     };
+  }
+
+  /** For an incremental strategy's finished run: its last page's state and the order it saw. */
+  #tail(): { tail: NonNullable<Checkpoint["tail"]> } | undefined {
+    if (!this.#complete || !this.#def.strategy.incremental || !this.#hasPosition) return undefined;
+    const order = this.#ascending !== this.#descending ? (this.#ascending ? "oldest-first" : "newest-first") : this.#priorOrder;
+    return order ? { tail: { state: structuredClone(this.#positionState), order } } : undefined;
   }
 
   async *pages(cancel: AbortSignal): AsyncGenerator<Page<Raw>, void, undefined> {
@@ -334,11 +365,34 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
   async *#read(cancel: AbortSignal): AsyncGenerator<NormalizedPage<Raw>, void, undefined> {
     const { since, until } = this.#ctx;
     const signal = this.#signal ? AbortSignal.any([this.#signal, cancel]) : cancel;
-    const engine = { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal };
+    // Newest first, any page may be the last one needed: none is fetched ahead of it.
+    const prefetch = this.#stopOlderThan === undefined ? this.#common.prefetch : 0;
+    const engine = { prefetch, concurrency: this.#common.concurrency, signal };
     const strategy = this.#def.strategy;
-    const pages: AsyncIterable<RawPage<unknown>> = strategy.timeSlices
-      ? paginateSlices(this.#http, strategy, this.#ctx, { ...engine, timeOf: strategy.time ?? ((record) => this.#timeOf(record)) }, this.#resume)
-      : paginate(this.#http, strategy, this.#ctx, engine, this.#resume);
+    const open = (resume: Position<S> | undefined): AsyncIterable<RawPage<unknown>> =>
+      strategy.timeSlices
+        ? paginateSlices(this.#http, strategy, this.#ctx, { ...engine, timeOf: strategy.time ?? ((record) => this.#timeOf(record)) }, resume)
+        : paginate(this.#http, strategy, this.#ctx, engine, resume);
+    if (!this.#fromTail) {
+      yield* this.#normalizePages(open(this.#resume), since, until);
+      return;
+    }
+    // Read on from the previous run's last page; a server that refuses that state (an expired
+    // cursor) gets a full read instead, which `since` and `seen` trim to what is new.
+    let started = false;
+    try {
+      for await (const read of this.#normalizePages(open(this.#resume), since, until)) {
+        started = true;
+        yield read;
+      }
+    } catch (error) {
+      if (started || !(ApiError.isInstance(error) && [400, 404, 410, 422].includes(error.status))) throw error;
+      this.#fromTail = false;
+      yield* this.#normalizePages(open(undefined), since, until);
+    }
+  }
+
+  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>, since: number | undefined, until: number): AsyncGenerator<NormalizedPage<Raw>, void, undefined> {
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
     let carry = 0;
@@ -356,9 +410,16 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
       const events: AuditEvent<Raw>[] = [];
       const times: number[] = [];
       const skips: number[] = [];
+      let older = false;
       for (let i = skip; i < records.length; i++) {
         const event = this.#normalize(records[i], i, page.requestId);
         const at = Date.parse(event.occurredAt);
+        if (this.#lastAt !== undefined) {
+          if (at < this.#lastAt) this.#ascending = false;
+          if (at > this.#lastAt) this.#descending = false;
+        }
+        this.#lastAt = at;
+        if (this.#stopOlderThan !== undefined && at < this.#stopOlderThan) older = true;
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
         if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id)) continue;
         events.push(event);
@@ -366,6 +427,8 @@ class Run<Options extends CommonOptions, Raw, Filter, S, E> {
         skips.push(i + 1);
       }
       yield { page, events, times, skips, end: { state: page.state, skip: Math.max(skip, records.length) } };
+      // Newest first: past this page everything is older than the watermark, already read.
+      if (older) return;
     }
   }
 

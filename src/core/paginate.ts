@@ -49,6 +49,13 @@ export interface Strategy<S, E = unknown> {
    * slices, one chain each (slices.ts).
    */
   timeSlices?: boolean;
+  /**
+   * The list has no time filter but a stable order (Pylon): a finished run keeps its last
+   * page's state and the order its records showed, and the next run reads on from that state
+   * (oldest first) or stops at the first page older than the watermark (newest first). A state
+   * the server refuses (an expired cursor) falls back to a full read.
+   */
+  incremental?: boolean;
   /** A record's time (epoch ms), cheaper than normalizing it; used by time slices. */
   time?(record: unknown): number | undefined;
   /** The page envelope, validated strictly (records are validated one by one, leniently). */
@@ -224,11 +231,14 @@ export function cursorStrategy<E>(spec: {
   next(envelope: E): string | undefined;
   /** The query honours `ctx.since`/`ctx.until`: the range may be read as parallel time slices. */
   timeSlices?: { time(record: unknown): number | undefined };
+  /** No time filter: next runs read on from the last page (see `Strategy.incremental`). */
+  incremental?: boolean;
 }): Strategy<string | null, E> {
   return {
     kind: "cursor",
     parallel: false,
     ...(spec.timeSlices ? { timeSlices: true, time: spec.timeSlices.time } : {}),
+    ...(spec.incremental ? { incremental: true } : {}),
     envelope: spec.envelope,
     start: (_ctx, resume) => ({ states: [resume ? resume.state : null], skip: resume?.skip ?? 0 }),
     request: (cursor, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, cursor)) }),

@@ -83,6 +83,8 @@ const strategy = cursorStrategy({
   ],
   records: (page) => page.data,
   next: (page) => (page.pagination.has_next_page ? page.pagination.cursor : undefined),
+  // No time filter: a next run reads on from the last page instead of the whole history.
+  incremental: true,
 });
 
 // --- factory -----------------------------------------------------------------------------------
