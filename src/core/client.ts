@@ -62,6 +62,8 @@ export interface VendorDefinition<V extends VendorId, Options extends CommonOpti
   explainError?(status: number, body: unknown): string | undefined;
   /** The raw client must send a JSON body on GET (Datafold). */
   getWithBody?: boolean;
+  /** Response headers that tell the account's real limit (see `HttpConfig.rateLimitHeaders`). */
+  rateLimitHeaders?: { limit?: readonly string[]; remaining?: readonly string[] };
   /** A client-level default for `windowMs` (Datafold). */
   windowMs?(options: Options): number | undefined;
 }
@@ -118,7 +120,9 @@ export function createVendorClient<V extends VendorId, Options extends CommonOpt
     maxRetries: common.maxRetries,
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
-    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined,
+    // The documented default may be widened by the vendor's own headers; a limit the caller set is not.
+    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock, { widens: options.rateLimit === undefined }) : undefined,
+    rateLimitHeaders: def.rateLimitHeaders,
     logger: common.logger,
     logLevel: common.logLevel,
     userAgent: common.userAgent,

@@ -36,6 +36,12 @@ export interface HttpConfig {
   maxRetryDelayMs: number;
   timeoutMs: number;
   rateLimiter: TokenBucket | undefined;
+  /**
+   * Response headers that tell the account's rate limit (DESIGN §13), lower-case names tried in
+   * order: `limit` in requests per minute, `remaining` in the vendor's window. Given to the
+   * rate limiter after every response.
+   */
+  rateLimitHeaders?: { limit?: readonly string[]; remaining?: readonly string[] } | undefined;
   logger: Logger | undefined;
   logLevel: LogLevel;
   userAgent: string | undefined;
@@ -116,6 +122,10 @@ export class HttpClient {
         failure = error;
       }
 
+      if (result && config.rateLimiter && config.rateLimitHeaders) {
+        const { limit, remaining } = config.rateLimitHeaders;
+        config.rateLimiter.observe({ limit: headerNumber(result.headers, limit), remaining: headerNumber(result.headers, remaining) });
+      }
       const retriesLeft = attempt <= config.maxRetries;
       if (result && !RETRYABLE_STATUS.has(result.status)) {
         if (result.status >= 300 && throwOnError) throw this.#errorFor(result);
@@ -331,6 +341,15 @@ export function retryAfterOf(result: Pick<HttpResult, "headers" | "body">, now: 
 function backoffMs(attempt: number): number {
   const base = Math.min(500 * 2 ** (attempt - 1), 8_000);
   return Math.round(base * (1 - Math.random() * 0.25));
+}
+
+/** The first of `names` present in `headers` as a whole number, or undefined. */
+function headerNumber(headers: Headers, names: readonly string[] | undefined): number | undefined {
+  for (const name of names ?? []) {
+    const value = headers.get(name);
+    if (value !== null && /^\s*\d+\s*$/.test(value)) return Number(value);
+  }
+  return undefined;
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -45,6 +45,8 @@ export interface VendorFake<R> {
   authenticate(request: Request, context: FakeContext<R>): Response | undefined;
   /** Serves the list (auth and rate limit already passed). `body` is the request body, if any. */
   list(request: Request, body: string | undefined, context: FakeContext<R>): Response;
+  /** The headers the vendor reports its rate limit in on every answer, when it does (Zendesk, Pylon). */
+  rateLimitHeaders?(perMinute: number, remaining: number): Record<string, string>;
   /** The vendor's own 429. */
   rateLimited(context: FakeContext<R>, retryAfterSeconds: number): Response;
   /** The vendor's 5xx. */

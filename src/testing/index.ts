@@ -218,6 +218,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return bucket.retryAfterSeconds();
     };
     const response = target.answer(request, body, fault, admit);
+    // The vendor's rate-limit headers, on every answer a limited vendor gives.
+    if (bucket && response.type !== "error") for (const [name, value] of Object.entries(target.rateLimitHeaders(bucket.perMinute, bucket.remaining()))) response.headers.set(name, value);
     return fault === "truncate" ? truncate(response) : response;
   }
 
@@ -255,6 +257,8 @@ interface SimulatedVendor<R> {
   newestAt(): number | undefined;
   /** Generates and stores one record at `at` (rounded to the vendor's precision). */
   add(at: number): R;
+  /** The vendor's rate-limit headers for a limit and what is left of it (none for most vendors). */
+  rateLimitHeaders(perMinute: number, remaining: number): Record<string, string>;
   /** Fault, auth, rate limit (`admit` gives the seconds to wait when none is left), list; every answer with `X-Request-Id`. */
   answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
 }
@@ -281,6 +285,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     records: log.records,
     newestAt: () => log.newestAt,
     add: (at) => add(roundDown(at, fake.precisionMs)),
+    rateLimitHeaders: (perMinute, remaining) => fake.rateLimitHeaders?.(perMinute, remaining) ?? {},
     answer(request, body, fault, admit) {
       if (fault === "reset") return connectionReset();
       const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: initial.clock.now() };

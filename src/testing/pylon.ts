@@ -79,6 +79,7 @@ export const pylon: VendorFake<PylonRecord> = {
     });
   },
 
+  rateLimitHeaders: (_perMinute, remaining) => ({ "X-Rate-Limit-Remaining": String(remaining) }),
   rateLimited: (context, seconds) => errors(context, 429, "rate limit exceeded", { "X-Retry-After": String(seconds), "X-Rate-Limit-Remaining": "0" }),
   serverError: (context, status) => errors(context, status, status === 500 ? "internal server error" : "service unavailable, try again"),
   record,

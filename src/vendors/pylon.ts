@@ -94,6 +94,7 @@ const pylon: VendorDefinition<"pylon", PylonOptions, PylonAuditLog, PylonFilter,
   defaultBaseUrl: () => "https://api.usepylon.com",
   // 60/min documented for this endpoint (a newer page says 30/120/300 by tier: `rateLimit` overrides).
   requestsPerMinute: 60,
+  rateLimitHeaders: { remaining: ["x-rate-limit-remaining"] },
   auth: (options) => ({ headers: { Authorization: `Bearer ${requireSecret(options.apiToken, "apiToken")}` } }),
   record: record as z.ZodType<PylonAuditLog>,
   normalize: normalizePylon,

@@ -177,6 +177,8 @@ function zendesk(subdomain: string): VendorDefinition<"zendesk", ZendeskOptions,
     defaultBaseUrl: () => `https://${subdomain}.zendesk.com`,
     // Audit logs are Enterprise-only; Enterprise allows 700/min (2,500 with High Volume: `rateLimit`).
     requestsPerMinute: 700,
+    // The account's real plan: X-Rate-Limit (per minute) and what is left of it.
+    rateLimitHeaders: { limit: ["x-rate-limit", "ratelimit-limit"], remaining: ["x-rate-limit-remaining", "ratelimit-remaining"] },
     auth: (options) => ({ headers: authHeaders(options), tenant: subdomain }),
     record: record as z.ZodType<ZendeskAuditLog>,
     normalize: (raw, ctx) => normalizeZendesk(raw, ctx.tenant),
