@@ -1,6 +1,6 @@
 /**
  * Parallel time slices (DESIGN §13), for a vendor whose requests honour `ctx.since`/`ctx.until`
- * (the strategy says `timeSlices`). `[since, until)` is read as up to `concurrency` cursor
+ * (its pagination says `timeSlices`). `[since, until)` is read as up to `concurrency` cursor
  * chains over sub-ranges at once, each chain the one pagination engine (`paginate`) over its
  * slice, and the pages are yielded in time order: slice after slice, each in the vendor's order.
  *
@@ -21,7 +21,7 @@
  */
 import { abortReason } from "../internal/clock.js";
 import type { HttpClient } from "./http.js";
-import { paginate, type EngineOptions, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
+import { paginate, type EngineOptions, type PageContext, type Pagination, type Position, type RawPage } from "./paginate.js";
 
 /** The state of a page read by a sliced run: its slice and the state of the chain within it. */
 export interface SliceState<S> {
@@ -60,7 +60,7 @@ interface Chain<S> {
   /** The engine over this slice; undefined until the chain starts. */
   pages: AsyncGenerator<RawPage<S>, void, undefined> | undefined;
   /** The context its requests read, fixed for the chain's life. */
-  ctx: RunContext;
+  ctx: PageContext<any>;
   resume: Position<S> | undefined;
   /** Pages fetched, not yet yielded (the first may be in the caller's hands). */
   buffer: Array<RawPage<SliceState<S>>>;
@@ -79,10 +79,10 @@ interface Chain<S> {
 
 const secondFloor = (ms: number) => Math.floor(ms / 1000) * 1000;
 
-export async function* paginateSlices<S, E>(
+export async function* paginateSlices<S, Body>(
   http: HttpClient,
-  strategy: Strategy<S, E>,
-  ctx: RunContext,
+  pagination: Pagination<S, Body, any>,
+  ctx: PageContext<any>,
   options: EngineOptions & { timeOf: TimeOf },
   resume?: Position<SliceState<S> | S>,
 ): AsyncGenerator<RawPage<SliceState<S>>, void, undefined> {
@@ -144,7 +144,7 @@ export async function* paginateSlices<S, E>(
 
   const pull = (c: Chain<S>) => {
     c.pulling = true;
-    c.pages ??= paginate(http, strategy, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal }, c.resume);
+    c.pages ??= paginate(http, pagination, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal }, c.resume);
     c.pages.next().then(
       (result) => {
         c.pulling = false;
