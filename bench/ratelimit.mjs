@@ -5,10 +5,11 @@
  * rate-limit headers, while each client uses its default (documented) limit. Small pages (10
  * records) so no export ends first.
  *
- * Both buckets start full, so the first minute's worth of requests goes out at once (the burst).
- * The figure is measured after it: from the moment the client has sent its burst (its bucket's
- * capacity), requests answered (not 429) ÷ requests the limit allows in the time left
- * (rate × seconds). The headline is the lowest of the three; 429s are summed.
+ * Both buckets start full, so the first minute's worth of requests goes out at once (the burst),
+ * while the buckets also refill. The figure is the steady state after it: over a run of T
+ * seconds the client may send its capacity (a minute's worth less one) plus rate × T, so
+ * utilization = (requests answered, not 429, − capacity) ÷ (rate × T). Each run lasts until the
+ * burst is spent plus `steadySeconds`. The headline is the lowest of the three; 429s are summed.
  */
 import { progress, simulatorProcess } from "./lib.mjs";
 
@@ -16,7 +17,7 @@ const LIMITS = { zendesk: 700, cortex: 1000, pylon: 60 };
 const PAGE_SIZE = 10;
 
 export const UTILIZATION_DEFINITION =
-  "after the client's starting burst (its bucket's capacity, a minute's worth less one), requests answered (not 429) ÷ (documented rate × seconds), per vendor; the figure is the lowest of Zendesk 700/min, Cortex 1,000/min, Pylon 60/min";
+  "(requests answered, not 429, − the client bucket's starting capacity, a minute's worth less one) ÷ (documented rate × seconds of the run), per vendor: the steady state after the burst; the figure is the lowest of Zendesk 700/min, Cortex 1,000/min, Pylon 60/min";
 
 export async function benchRateLimit({ createClient, steadySeconds = 20 }) {
   const endAt = new Date(Math.floor((Date.now() - 3_600_000) / 1000) * 1000);
@@ -51,13 +52,13 @@ export async function benchRateLimit({ createClient, steadySeconds = 20 }) {
       } finally {
         clearInterval(timer);
       }
-      const endedAt = performance.now();
-      const from = burstEndedAt ?? started;
-      const steady = answers.filter((t) => t > from).length;
-      const seconds = (endedAt - from) / 1000;
-      const utilization = steady / ((rpm / 60) * seconds);
-      progress(`  ${vendor} (${rpm}/min): burst of ${capacity} in ${((from - started) / 1000).toFixed(1)} s, then ${steady} answered in ${seconds.toFixed(1)} s of ${((rpm / 60) * seconds).toFixed(0)} allowed (${utilization.toFixed(3)}); ${limited} × 429, client retries ${client.stats.retries} (${stoppedBy})`);
-      return [vendor, { utilization, rateLimited: limited, steadyAnswered: steady, steadySeconds: seconds, burstSeconds: (from - started) / 1000, requestsPerMinute: rpm, clientRetries: client.stats.retries, stoppedBy }];
+      const seconds = (performance.now() - started) / 1000;
+      const steady = answers.length - capacity;
+      const allowed = (rpm / 60) * seconds;
+      const utilization = steady / allowed;
+      const burstSeconds = ((burstEndedAt ?? started) - started) / 1000;
+      progress(`  ${vendor} (${rpm}/min): ${answers.length} answered in ${seconds.toFixed(1)} s (the burst of ${capacity} spent after ${burstSeconds.toFixed(1)} s): ${steady} beyond it of ${allowed.toFixed(0)} allowed (${utilization.toFixed(3)}); ${limited} × 429, client retries ${client.stats.retries} (${stoppedBy})`);
+      return [vendor, { utilization, rateLimited: limited, answered: answers.length, capacity, seconds, burstSeconds, requestsPerMinute: rpm, clientRetries: client.stats.retries, stoppedBy }];
     });
     const byVendor = Object.fromEntries(await Promise.all(runs));
     const values = Object.values(byVendor);

@@ -432,7 +432,7 @@ type Window = { start: number; end: number; head?: true };
 /** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
 const WINDOW_BATCH = 4;
 /** Records a planned window aims at: well under the split point, so a few in flight stay small. */
-const WINDOW_TARGET_SHARE = 1 / 4;
+const WINDOW_TARGET_SHARE = 1 / 8;
 /** A window whose answer reaches the split point is cut into this many. */
 const WINDOW_SPLIT_WAYS = 4;
 
@@ -441,7 +441,7 @@ const WINDOW_SPLIT_WAYS = 4;
  * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
  * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
  * window of a batch sizes the next batch from its own density: an empty one makes the next
- * windows four times larger, a dense one smaller, aiming at a quarter of `splitAt` records
+ * windows four times larger, a dense one smaller, aiming at an eighth of `splitAt` records
  * each, so memory stays bounded however dense the data. A window whose answer reaches
  * `splitAt` records may have been cut short by the server, so it is split in four and read
  * again (down to one second). The definition gives `defaultSince`: windows need a start.

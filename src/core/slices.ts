@@ -19,6 +19,7 @@
  * reads that slice on from the inner state and cuts `[until, ctx.until)` into slices afresh:
  * every open slice is read again, exactly once.
  */
+import { setMaxListeners } from "node:events";
 import { abortReason } from "../internal/clock.js";
 import type { HttpClient } from "./http.js";
 import { paginate, type EngineOptions, type PageContext, type Pagination, type Position, type RawPage } from "./paginate.js";
@@ -34,7 +35,7 @@ export interface SliceState<S> {
 }
 
 /** Records fetched ahead and not yet yielded, beyond which chains further on wait. */
-export const BUFFERED_RECORDS = 10_000;
+export const BUFFERED_RECORDS = 4_000;
 
 /** Slices are not cut smaller than this (whole seconds: Zendesk's precision). */
 const MIN_SLICE_MS = 2_000;
@@ -90,6 +91,8 @@ export async function* paginateSlices<S, Body>(
   const { concurrency, prefetch, timeOf } = options;
   // One abort for every chain: breaking out stops them all, requests in flight included.
   const abort = new AbortController();
+  // Every chain's engine listens on it; splits can make more than Node's default ten.
+  setMaxListeners(0, abort.signal);
   const onOuterAbort = () => abort.abort(options.signal!.reason);
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const chain = (since: number | undefined, until: number, at?: Position<S>, requested = until): Chain<S> => ({
