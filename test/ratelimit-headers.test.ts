@@ -77,7 +77,7 @@ test("TokenBucket.observe: limit and remaining, with an injected clock", async (
   bucket.observe({ limit: 60, remaining: 1 });
   expect(bucket.requestsPerMinute).toBe(60);
   expect(bucket.capacity).toBe(59);
-  await bucket.take();
-  await bucket.take();
+  await bucket.acquire();
+  await bucket.acquire();
   expect(clock.sleeps).toEqual([1000]);
 });

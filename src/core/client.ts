@@ -74,8 +74,9 @@ export function createVendorClient<V extends string, Options extends object, Raw
     maxRetries: common.maxRetries,
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
-    // The documented default may be widened by the vendor's own headers; a limit the caller set is not.
-    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock, { widens: options.rateLimit === undefined }) : undefined,
+    // A limiter the caller gave is theirs; the documented default may be widened by the vendor's
+    // own headers, a rate the caller set is not.
+    rateLimiter: common.rateLimiter ?? (common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock, { widens: options.rateLimit === undefined }) : undefined),
     rateLimitHeaders: def.rateLimitHeaders,
     logger: common.logger,
     logLevel: common.logLevel,
