@@ -12,11 +12,12 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
 import { VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
+import { systemClock, type Clock } from "../internal/clock.js";
 import { cortex, type CortexRecord } from "./cortex.js";
 import { instants, Random, roundDown } from "./data.js";
 import { datafold, type DatafoldRecord } from "./datafold.js";
 import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
-import { connectionReset, delay, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
+import { connectionReset, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
 import { jitsudo, type JitsudoRecord } from "./jitsudo.js";
 import { mswHandlers } from "./msw.js";
 import { pylon, type PylonRecord } from "./pylon.js";
@@ -47,6 +48,13 @@ export interface SimulatorOptions {
   zendeskEnterprise?: boolean;
   /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
+  /**
+   * The simulator's time: `now()` for its rate limits, time filters, the default `endAt` and
+   * `addEvents`; `sleep(ms)` for `latencyMs` and slow faults. The client's `clock` option has the
+   * same shape, so a test can drive both from one fake clock instead of waiting. Default: the
+   * system clock.
+   */
+  clock?: Clock;
 }
 
 /** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
@@ -132,7 +140,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError("createSimulator: seed must be a number");
-  const endAt = options.endAt === undefined ? Date.now() - 5 * 60_000 : checkDate(options.endAt, "createSimulator: endAt");
+  const clock = checkClock(options.clock);
+  const endAt = options.endAt === undefined ? clock.now() - 5 * 60_000 : checkDate(options.endAt, "createSimulator: endAt");
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
@@ -148,7 +157,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DOCUMENTED_RATE_LIMITS[vendor]);
     if (limit !== false) {
       if (!(limit > 0)) throw new RangeError(`createSimulator: rateLimit.${vendor} must be more than 0, or false`);
-      buckets.set(vendor, new TokenBucket(limit));
+      buckets.set(vendor, new TokenBucket(limit, clock));
     }
     const ms = perVendor(options.latencyMs, vendor, 0, "latencyMs");
     if (!(ms >= 0)) throw new RangeError("createSimulator: latencyMs must be 0 or more");
@@ -164,7 +173,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   VENDOR_IDS.forEach((vendor, index) => {
     const count = counts.get(vendor);
     if (count === undefined) return;
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, clock }));
   });
   const routes = new Map<string, SimulatedVendor<unknown>>();
   for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
@@ -181,11 +190,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const vendor = target.vendor;
     stats.requests[vendor] += 1;
     const ms = latency.get(vendor) ?? 0;
-    if (ms > 0) await delay(ms);
+    if (ms > 0) await clock.sleep(ms);
     // A faulted request serves nothing and changes nothing, so a client that retries gets every event once.
     const fault = faults.draw(vendor);
     if (fault) stats.faults[vendor] += 1;
-    if (fault === "slow") await delay(faults.slowMs);
+    if (fault === "slow") await clock.sleep(faults.slowMs);
     const bucket = buckets.get(vendor);
     const admit = () => {
       if (!bucket || bucket.take()) return undefined;
@@ -212,7 +221,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       if (!target) throw new TypeError(`addEvents: ${JSON.stringify(vendor)} is not simulated here (vendors: ${vendors.join(", ")})`);
       checkCount(count, "addEvents: count");
       // Appended events come last even when endAt is in the future.
-      const at = addOptions.occurredAt === undefined ? Math.max(Date.now(), target.newestAt() ?? 0) : checkDate(addOptions.occurredAt, "addEvents: occurredAt");
+      const at = addOptions.occurredAt === undefined ? Math.max(clock.now(), target.newestAt() ?? 0) : checkDate(addOptions.occurredAt, "addEvents: occurredAt");
       return Array.from({ length: count }, () => target.add(at)) as SimulatorRecords[V];
     },
     stats,
@@ -234,7 +243,7 @@ interface SimulatedVendor<R> {
   answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
 }
 
-type InitialData = { count: number; endAt: number; spanMs: number };
+type InitialData = { count: number; endAt: number; spanMs: number; clock: Clock };
 
 /** The vendor's fake with its record type, as one SimulatedVendor. */
 function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
@@ -258,7 +267,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     add: (at) => add(roundDown(at, fake.precisionMs)),
     answer(request, body, fault, admit) {
       if (fault === "reset") return connectionReset();
-      const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: Date.now() };
+      const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: initial.clock.now() };
       const respond = (): Response => {
         // Injected 429s say Retry-After 0, so clients' retries stay fast.
         if (fault === "429") return fake.rateLimited(context, 0);
@@ -289,6 +298,14 @@ function perVendor(value: number | Partial<Record<VendorId, number>> | undefined
   if (typeof value === "number") return value;
   if (typeof value !== "object" || value === null) throw new TypeError(`createSimulator: ${name} must be a number or an object of numbers by vendor`);
   return value[vendor] ?? fallback;
+}
+
+function checkClock(clock: Clock | undefined): Clock {
+  if (clock === undefined) return systemClock;
+  if (typeof clock !== "object" || clock === null || typeof clock.now !== "function" || typeof clock.sleep !== "function") {
+    throw new TypeError("createSimulator: clock must be an object with now() and sleep(ms) methods");
+  }
+  return clock;
 }
 
 /** `what`: the option, as the error message names it. */
