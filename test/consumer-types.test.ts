@@ -73,8 +73,10 @@ const zendesk = createZendeskClient(sim.credentials.zendesk);
 export const handlers = sim.handlers;
 export async function read(): Promise<AuditEvent[]> {
   const events = await pylon.events({ since: new Date(0) }).toArray({ limit: 10 });
+  // the openapi-fetch idiom narrows: data is defined after it
   const { data, error } = await zendesk.raw.GET("/api/v2/audit_logs", { params: { query: { "page[size]": 10 } } });
-  void data; void error;
+  if (error) throw error;
+  void data.audit_logs.length;
   return [...events, ...(await createClient({ vendor: "cortex", ...sim.credentials.cortex }).events().toArray({ limit: 1 }))];
 }
 export const isConfig = (e: unknown) => ConfigError.isInstance(e) && e.option;

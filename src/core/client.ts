@@ -5,12 +5,12 @@
  */
 import { inspect } from "node:util";
 import { abortReason } from "../internal/clock.js";
-import createFetchClient, { type Client } from "openapi-fetch";
 import type { z } from "zod";
 import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
 import { ConfigError, ResponseValidationError } from "./errors.js";
 import type { AuditEvent } from "./event.js";
-import { BodyCarryingRequest, HttpClient, type HttpStats } from "./http.js";
+import { HttpClient, type HttpStats } from "./http.js";
+import { createRawClient, type RawClient } from "./raw.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { paginate, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -96,8 +96,11 @@ export interface AuditLogClient<V extends VendorId, Raw, Filter, Paths extends {
   readonly vendor: V;
   events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw>, Checkpoint>;
   pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint };
-  /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
-  readonly raw: Client<Paths>;
+  /**
+   * Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit.
+   * A failed call always sets `error`, so `if (error) throw error;` leaves `data` defined.
+   */
+  readonly raw: RawClient<Paths>;
   /** Requests sent and retries made by this client so far. */
   readonly stats: Readonly<HttpStats>;
 }
@@ -124,11 +127,7 @@ export function createVendorClient<V extends VendorId, Options extends CommonOpt
     clock: common.clock,
     explainError: def.explainError,
   });
-  const raw = createFetchClient<Paths>({
-    baseUrl: common.origin,
-    fetch: http.fetch,
-    ...(def.getWithBody ? { Request: BodyCarryingRequest } : {}),
-  });
+  const raw = createRawClient<Paths>(http, { getWithBody: def.getWithBody });
   const windowMs = def.windowMs?.(options);
   if (windowMs !== undefined) wholeNumber(windowMs, "windowMs");
   return new VendorClient<V, Options, Raw, Filter, S, E, Paths>(def, common, http, raw, { tenant: auth.tenant, windowMs });
@@ -138,13 +137,13 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
   implements AuditLogClient<V, Raw, Filter, Paths>
 {
   readonly vendor: V;
-  readonly raw: Client<Paths>;
+  readonly raw: RawClient<Paths>;
   readonly #def: VendorDefinition<V, Options, Raw, Filter, S, E>;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
   readonly #defaults: RunDefaults;
 
-  constructor(def: VendorDefinition<V, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, defaults: RunDefaults) {
+  constructor(def: VendorDefinition<V, Options, Raw, Filter, S, E>, common: ResolvedCommon, http: HttpClient, raw: RawClient<Paths>, defaults: RunDefaults) {
     this.vendor = def.id;
     this.#def = def;
     this.#common = common;
