@@ -14,7 +14,7 @@ import { createRawClient, type RawClient } from "./raw.js";
 import { resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { paginate, type Position, type RawPage, type RunContext, type Strategy } from "./paginate.js";
 import { TokenBucket } from "./rate-limit.js";
-import { EventStream } from "./stream.js";
+import { eventStream, type EventStream } from "./stream.js";
 import type { VendorId } from "./vendor-id.js";
 
 const DEFAULT_LAG_MS = 5 * 60_000;
@@ -158,12 +158,12 @@ class VendorClient<V extends VendorId, Options extends CommonOptions, Raw, Filte
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw>, Checkpoint> {
     const run = new Run(this.#def, this.#common, this.#http, this.#defaults, params);
-    return new EventStream((cancel) => run.events(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.events(cancel), () => run.checkpoint());
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw>> & { checkpoint(): Checkpoint } {
     const run = new Run(this.#def, this.#common, this.#http, this.#defaults, params);
-    return new EventStream((cancel) => run.pages(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.pages(cancel), () => run.checkpoint());
   }
 
   toString(): string {
