@@ -9,9 +9,9 @@
  * from `events()` (status, request id, the text in `body`), so `error` is set whenever the call
  * failed and the idiom narrows for every vendor.
  */
-import createFetchClient, { type FetchResponse, type MaybeOptionalInit, type Middleware } from "openapi-fetch";
+import type { Client, FetchResponse, MaybeOptionalInit, Middleware } from "openapi-fetch";
 import { apiErrorFor, type ApiError } from "./errors.js";
-import { BodyCarryingRequest, errorOfRawResponse, type HttpClient } from "./http.js";
+import { errorOfRawResponse, type HttpClient } from "./http.js";
 
 type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
 type MediaType = `${string}/${string}`;
@@ -75,13 +75,11 @@ export interface RawClient<Paths extends {}> {
 
 const METHODS = ["GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"] as const;
 
-/** `client.raw` for a vendor: openapi-fetch on `http`'s transport. */
-export function createRawClient<Paths extends {}>(http: HttpClient, options: { getWithBody?: boolean | undefined } = {}): RawClient<Paths> {
-  const client = createFetchClient<Paths>({
-    baseUrl: http.origin,
-    fetch: http.fetch,
-    ...(options.getWithBody ? { Request: BodyCarryingRequest } : {}),
-  });
+/**
+ * `client.raw` for a vendor: `client` (openapi-fetch, on `http.fetch`) with `error` set whenever
+ * a call failed.
+ */
+export function rawClient<Paths extends {}>(client: Client<Paths>, http: HttpClient): RawClient<Paths> {
   type Result = { data?: unknown; error?: unknown; response: Response };
   const settle = async (pending: Promise<Result>): Promise<Result> => {
     const result = await pending;

@@ -2,20 +2,22 @@ import { AuditLogsError } from "./errors.js";
 import { positiveWhole } from "./options.js";
 import type { AuditEvent } from "./event.js";
 
+const STREAM = Symbol.for("auditlogs.EventStream");
+const CANCEL = Symbol.for("auditlogs.EventStream.cancel");
+
 /** Reads until `signal` aborts (see `cancelStream`). */
 type Source<T> = (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
 
 let construct: <T, C>(source: Source<T>, checkpoint: () => C) => EventStream<T, C>;
-let cancel: (stream: EventStream<any, any>) => void;
 
 /** A stream over `source`, whose `checkpoint()` is `checkpoint`'s value. */
 export function eventStream<T, C>(source: Source<T>, checkpoint: () => C): EventStream<T, C> {
   return construct(source, checkpoint);
 }
 
-/** Aborts the stream's requests in flight now, even while a `next()` is pending. */
+/** Aborts the stream's requests in flight now, even while a `next()` is pending; any copy's stream. */
 export function cancelStream(stream: EventStream<any, any>): void {
-  cancel(stream);
+  (stream as unknown as Record<symbol, (() => void) | undefined>)[CANCEL]?.();
 }
 
 /**
@@ -32,11 +34,19 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
   private constructor(source: Source<T>, checkpoint: () => C) {
     this.#source = source;
     this.#checkpoint = checkpoint;
+    Object.defineProperty(this, STREAM, { value: true });
+    // Symbol-keyed, not a private field: a stream from another copy of the package (ESM and CJS
+    // side by side, two versions in one tree) can be cancelled too.
+    Object.defineProperty(this, CANCEL, { value: () => this.#cancel.abort(new Error("stream cancelled")) });
+  }
+
+  /** True for a stream from `events()` of any copy of the package (a brand, not `instanceof`). */
+  static isInstance(value: unknown): value is EventStream<unknown, unknown> {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[STREAM] === true;
   }
 
   static {
     construct = (source, checkpoint) => new EventStream(source, checkpoint);
-    cancel = (stream) => stream.#cancel.abort(new Error("stream cancelled"));
   }
 
   /** Iterates the events once; a second iteration throws (call `events()` again, with `resumeFrom` to continue). */
