@@ -61,3 +61,62 @@ describe("raw calls narrow after if (error) throw error, for every vendor", () =
     }
   });
 });
+
+describe("pageSize is typed by each vendor's maximum", () => {
+  test("a literal over the maximum, below 1 or fractional does not compile; a computed number does", async () => {
+    const { createCortexClient, createDatafoldClient, createJitsudoClient, createZendeskClient, createClient } = await import("../src/index.js");
+    const pylon = createPylonClient({ apiToken: "t" });
+    const zendesk = createZendeskClient({ subdomain: "acme", auth: { oauthToken: "t" } });
+    const cortex = createCortexClient({ apiToken: "t" });
+    const datafold = createDatafoldClient({ apiKey: "k" });
+    const jitsudo = createJitsudoClient({ baseUrl: "https://j.example.com", apiKey: "k", tenantId: "2489e9ad-2ee2-8e00-8ec9-32d5f69181c0" });
+    const computed = Number(process.env.PAGE_SIZE);
+
+    pylon.events({ pageSize: 999 });
+    // @ts-expect-error Pylon's maximum is 999
+    pylon.events({ pageSize: 1000 });
+    zendesk.pages({ pageSize: 100 });
+    zendesk.pages({ pageSize: 1 });
+    // @ts-expect-error Zendesk's maximum is 100 (the README's old pages() example)
+    zendesk.pages({ pageSize: 500 });
+    // @ts-expect-error Zendesk's maximum is 100
+    zendesk.events({ pageSize: 101 });
+    cortex.events({ pageSize: 1000 });
+    // @ts-expect-error Cortex's maximum is 1000
+    cortex.events({ pageSize: 1001 });
+    // @ts-expect-error at least 1
+    cortex.events({ pageSize: 0 });
+    // @ts-expect-error a whole number
+    cortex.events({ pageSize: 2.5 });
+    // @ts-expect-error not negative
+    cortex.events({ pageSize: -5 });
+    jitsudo.events({ pageSize: 1000 });
+    // @ts-expect-error JITSudo's maximum is 1000
+    jitsudo.events({ pageSize: 1001 });
+    // @ts-expect-error Datafold has no pages
+    datafold.pages({ pageSize: 100 });
+    datafold.pages({ windowMs: 3_600_000 });
+
+    // Numbers known only at run time are checked at run time (ConfigError).
+    for (const client of [pylon, zendesk, cortex, datafold, jitsudo]) client.events({ pageSize: computed });
+    const any = createClient({ vendor: process.env.VENDOR as "zendesk", subdomain: "acme", auth: { oauthToken: "t" } });
+    any.events({ pageSize: computed });
+    // Other params still checked as before
+    // @ts-expect-error unknown param
+    zendesk.events({ pageSize: 10, pageSise: 10 });
+    // @ts-expect-error unknown filter key
+    zendesk.events({ pageSize: 10, filter: { actor: "x" } });
+  });
+
+  test("a defineVendor vendor: pageSize.max types its clients, no pageSize means no pages", async () => {
+    const { defineVendor } = await import("../src/define.js");
+    const base = { auth: () => ({}), normalize: () => ({ id: "1", occurredAt: "2026-01-01T00:00:00Z", action: "x" }), pagination: {} as never };
+    const paged = defineVendor({ id: "paged", baseUrl: "https://x.example.com", pageSize: { max: 50 }, ...base });
+    const unpaged = defineVendor({ id: "unpaged", baseUrl: "https://x.example.com", ...base });
+    paged.createClient({}).events({ pageSize: 50 });
+    // @ts-expect-error over the definition's max
+    paged.createClient({}).events({ pageSize: 51 });
+    // @ts-expect-error no pageSize in the definition: no pages
+    unpaged.createClient({}).events({ pageSize: 1 });
+  });
+});

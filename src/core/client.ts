@@ -18,6 +18,7 @@ import { TokenBucket } from "./rate-limit.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { check } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
+import type { PageSize } from "./page-size.js";
 import { rawClient, type RawClient } from "./raw.js";
 import type { VendorDefinition } from "./vendor.js";
 
@@ -34,11 +35,25 @@ export interface Page<Raw, V extends string = string> {
   checkpoint: Checkpoint;
 }
 
-/** A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. */
-export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}> {
+/**
+ * A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. `MaxPageSize`
+ * is the vendor's largest page (`never` for a vendor without pages), so a `pageSize` literal it
+ * would refuse does not compile; `number` when it is not known at compile time.
+ */
+export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}, MaxPageSize extends number = number> {
+  /** The vendor's id. */
   readonly vendor: V;
-  events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw, V>, Checkpoint>;
-  pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
+  /**
+   * Every event in `[since, until)` (or after `resumeFrom`), page after page, normalized and
+   * deduplicated. Iterate it once with `for await`; `checkpoint()` resumes right after the last
+   * event yielded. Bad params throw `ConfigError` at once, before any request.
+   */
+  events<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): EventStream<AuditEvent<Raw, V>, Checkpoint>;
+  /**
+   * The same run as `events()`, a page at a time: each page's records as received, its new
+   * in-range events, its request id and the checkpoint that resumes after it (for batch writers).
+   */
+  pages<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
   /**
    * Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit.
    * A failed call always sets `error`, so `if (error) throw error;` leaves `data` defined.
@@ -51,10 +66,10 @@ export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}>
 type AnyDefinition = VendorDefinition<string, any, any, any, any, any, any>;
 
 /** Checks `options` against the definition (ConfigError naming the option) and builds the client. */
-export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}>(
-  def: VendorDefinition<V, Options, Raw, any, any, any, Paths>,
+export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}, MaxPageSize extends number>(
+  def: VendorDefinition<V, Options, Raw, any, any, any, Paths, MaxPageSize>,
   options: Options & CommonOptions,
-): AuditLogClient<V, Raw, Filter, Paths> {
+): AuditLogClient<V, Raw, Filter, Paths, MaxPageSize> {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
   const secrets = checkSecrets(def.secrets ?? [], options);
   const tenant = def.tenant?.(options);
