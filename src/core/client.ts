@@ -4,7 +4,7 @@
  * checkpoints, half-open time ranges and dedupe.
  */
 import { inspect } from "node:util";
-import createFetchClient, { type Client } from "openapi-fetch";
+import createFetchClient from "openapi-fetch";
 import { abortReason } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
@@ -18,7 +18,9 @@ import { TokenBucket } from "./rate-limit.js";
 import { paginateSlices } from "./slices.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { check } from "./schema.js";
-import { EventStream } from "./stream.js";
+import { eventStream, type EventStream } from "./stream.js";
+import type { PageSize } from "./page-size.js";
+import { rawClient, type RawClient } from "./raw.js";
 import type { VendorDefinition } from "./vendor.js";
 
 export type { EventParams } from "./run-plan.js";
@@ -34,13 +36,30 @@ export interface Page<Raw, V extends string = string> {
   checkpoint: Checkpoint;
 }
 
-/** A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. */
-export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}> {
+/**
+ * A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. `MaxPageSize`
+ * is the vendor's largest page (`never` for a vendor without pages), so a `pageSize` literal it
+ * would refuse does not compile; `number` when it is not known at compile time.
+ */
+export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}, MaxPageSize extends number = number> {
+  /** The vendor's id. */
   readonly vendor: V;
-  events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw, V>, Checkpoint>;
-  pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
-  /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
-  readonly raw: Client<Paths>;
+  /**
+   * Every event in `[since, until)` (or after `resumeFrom`), page after page, normalized and
+   * deduplicated. Iterate it once with `for await`; `checkpoint()` resumes right after the last
+   * event yielded. Bad params throw `ConfigError` at once, before any request.
+   */
+  events<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): EventStream<AuditEvent<Raw, V>, Checkpoint>;
+  /**
+   * The same run as `events()`, a page at a time: each page's records as received, its new
+   * in-range events, its request id and the checkpoint that resumes after it (for batch writers).
+   */
+  pages<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
+  /**
+   * Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit.
+   * A failed call always sets `error`, so `if (error) throw error;` leaves `data` defined.
+   */
+  readonly raw: RawClient<Paths>;
   /** Requests sent and retries made by this client so far. */
   readonly stats: Readonly<HttpStats>;
 }
@@ -48,10 +67,10 @@ export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}>
 type AnyDefinition = VendorDefinition<string, any, any, any, any, any, any>;
 
 /** Checks `options` against the definition (ConfigError naming the option) and builds the client. */
-export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}>(
-  def: VendorDefinition<V, Options, Raw, any, any, any, Paths>,
+export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}, MaxPageSize extends number>(
+  def: VendorDefinition<V, Options, Raw, any, any, any, Paths, MaxPageSize>,
   options: Options & CommonOptions,
-): AuditLogClient<V, Raw, Filter, Paths> {
+): AuditLogClient<V, Raw, Filter, Paths, MaxPageSize> {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
   const secrets = checkSecrets(def.secrets ?? [], options);
   const tenant = def.tenant?.(options);
@@ -87,7 +106,7 @@ export function createVendorClient<V extends string, Options extends object, Raw
   });
   // A GET with a body goes over node:http (fetch refuses it), for `raw` as for pages.
   const init = { baseUrl: common.origin, fetch: http.fetch, Request: BodyCarryingRequest };
-  const raw = def.raw ? def.raw(init) : createFetchClient<Paths>(init);
+  const raw = rawClient<Paths>(def.raw ? def.raw(init) : createFetchClient<Paths>(init), http);
   return new VendorClient<V, Raw, Filter, Paths>(def, common, http, raw, { tenant, windowMs });
 }
 
@@ -112,13 +131,13 @@ interface ClientDefaults {
 
 class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements AuditLogClient<V, Raw, Filter, Paths> {
   readonly vendor: V;
-  readonly raw: Client<Paths>;
+  readonly raw: RawClient<Paths>;
   readonly #def: AnyDefinition;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
   readonly #defaults: ClientDefaults;
 
-  constructor(def: AnyDefinition & { id: V }, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, defaults: ClientDefaults) {
+  constructor(def: AnyDefinition & { id: V }, common: ResolvedCommon, http: HttpClient, raw: RawClient<Paths>, defaults: ClientDefaults) {
     this.vendor = def.id;
     this.#def = def;
     this.#common = common;
@@ -133,12 +152,12 @@ class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements A
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw, V>, Checkpoint> {
     const run = this.#run(params);
-    return new EventStream((cancel) => run.events(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.events(cancel), () => run.checkpoint());
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint } {
     const run = this.#run(params);
-    return new EventStream((cancel) => run.pages(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.pages(cancel), () => run.checkpoint());
   }
 
   #run(params: EventParams<Filter>): Run<Raw, V> {

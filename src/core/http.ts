@@ -176,7 +176,10 @@ export class HttpClient {
       headers[key] = value;
     });
     const result = await this.request({ method: input.method, url, headers, body, signal: input.signal }, { throwOnError: false });
-    return new Response(nullBodyStatus(result.status) ? null : result.text, { status: result.status, headers: result.headers });
+    const response = new Response(nullBodyStatus(result.status) ? null : result.text, { status: result.status, headers: result.headers });
+    // The error events() would throw for this answer, for client.raw to return (see raw.ts).
+    if (!response.ok) RAW_ERRORS.set(response, this.#errorFor(result));
+    return response;
   };
 
   async #attempt(req: HttpRequest, attempt: number): Promise<HttpResult> {
@@ -254,6 +257,13 @@ export class HttpClient {
 }
 
 // --- GET with a body ---------------------------------------------------------------------------
+
+const RAW_ERRORS = new WeakMap<Response, ApiError>();
+
+/** The `ApiError` for an error Response that `HttpClient.fetch` returned, if it was one. */
+export function errorOfRawResponse(response: Response): ApiError | undefined {
+  return RAW_ERRORS.get(response);
+}
 
 const GET_BODY = Symbol.for("auditlogs.getBody");
 type RequestWithBody = Request & { [GET_BODY]?: string };
