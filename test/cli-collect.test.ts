@@ -125,7 +125,8 @@ describe("examples/fleet.mjs", () => {
     const { spawn } = await import("node:child_process");
     const child = spawn(process.execPath, [join(ROOT, "examples/fleet.mjs")], {
       cwd: work,
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: database.connectionString },
+      // A database of its own: the tests above leave sources with these ids in the default schema.
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: await database.cluster.createDatabase("fleet_example") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
