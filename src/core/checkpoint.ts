@@ -8,7 +8,8 @@
  *   passes `now − lagMs`, and skips the ids in `seen` (events at or after the watermark that
  *   were already yielded). Late events in the lag zone are caught; boundary events not repeated.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 import { canonicalJson } from "./event.js";
 import { ConfigError } from "./errors.js";
 import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
@@ -33,14 +34,16 @@ export interface Checkpoint {
   seen: Record<string, string>;
 }
 
+englishMessages();
+
 const CheckpointSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
   vendor: z.enum(VENDOR_IDS),
   scope: z.string(),
-  since: z.string().nullable(),
+  since: z.nullable(z.string()),
   until: z.string(),
   watermark: z.string(),
-  position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
+  position: z.nullable(z.object({ state: z.unknown(), skip: z.int().check(z.minimum(0)) })),
   complete: z.boolean(),
   seen: z.record(z.string(), z.string()),
 });

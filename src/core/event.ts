@@ -1,5 +1,6 @@
 import * as nodeCrypto from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
 
 export const OPERATIONS = ["create", "read", "update", "delete", "login", "other"] as const;
@@ -29,18 +30,21 @@ export interface AuditEvent<Raw = unknown> {
   raw: Raw;
 }
 
-const optionalString = z.string().optional();
+englishMessages();
 
+const optionalString = z.optional(z.string());
+
+/** The normalized event as a zod/mini schema (`AuditEventSchema.parse(value)`, `z.infer`). */
 export const AuditEventSchema = z.object({
   vendor: z.enum(VENDOR_IDS),
-  id: z.string().min(1),
-  occurredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds"),
-  action: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  occurredAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds")),
+  action: z.string().check(z.minLength(1)),
   operation: z.enum(OPERATIONS),
-  outcome: z.enum(["success", "failure"]).optional(),
+  outcome: z.optional(z.enum(["success", "failure"])),
   actor: z.object({ id: optionalString, type: optionalString, name: optionalString, email: optionalString }),
   source: z.object({ ip: optionalString, userAgent: optionalString }),
-  target: z.object({ type: optionalString, id: optionalString, name: optionalString }).optional(),
+  target: z.optional(z.object({ type: optionalString, id: optionalString, name: optionalString })),
   message: optionalString,
   tenant: optionalString,
   unmapped: z.record(z.string(), z.unknown()),

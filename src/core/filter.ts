@@ -1,12 +1,15 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 import { ConfigError } from "./errors.js";
 import type { VendorId } from "./vendor-id.js";
+
+englishMessages();
 
 /**
  * A validator for a vendor's typed `filter`: unknown keys and wrong types are a ConfigError
  * naming `filter.<key>`, before any request.
  */
-export function filterParser<Shape extends z.ZodRawShape>(vendor: VendorId, shape: Shape): (value: unknown) => z.infer<z.ZodObject<Shape>> | undefined {
+export function filterParser<Shape extends z.core.$ZodLooseShape>(vendor: VendorId, shape: Shape): (value: unknown) => z.infer<z.ZodMiniObject<Shape>> | undefined {
   const schema = z.strictObject(shape);
   return (value) => {
     if (value === undefined) return undefined;
@@ -27,7 +30,7 @@ export function filterParser<Shape extends z.ZodRawShape>(vendor: VendorId, shap
 }
 
 /** One value or several: `"login"` or `["login", "update"]`. */
-export const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+export const oneOrMany = <T extends z.core.$ZodType>(item: T) => z.union([item, z.array(item).check(z.minLength(1))]);
 
 /** A filter value as the list of strings a query repeats. */
 export function asList(value: string | number | Array<string | number> | undefined): string[] {

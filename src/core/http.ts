@@ -19,6 +19,7 @@ import {
 } from "./errors.js";
 import type { Logger, LogLevel } from "./options.js";
 import type { TokenBucket } from "./rate-limit.js";
+import { telemetry } from "./telemetry.js";
 import type { VendorId } from "./vendor-id.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -107,7 +108,12 @@ export class HttpClient {
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;
-      await config.rateLimiter?.take(req.signal);
+      const otel = telemetry();
+      if (config.rateLimiter) {
+        const waitFrom = config.clock.now();
+        await config.rateLimiter.take(req.signal);
+        otel?.rateLimitWait(config.vendor, config.clock.now() - waitFrom);
+      }
       this.stats.requests += 1;
       try {
         result = await this.#attempt(req, attempt);
@@ -115,6 +121,7 @@ export class HttpClient {
         if (!ConnectionError.isInstance(error)) throw error;
         failure = error;
       }
+      otel?.request(config.vendor, result?.status);
 
       const retriesLeft = attempt <= config.maxRetries;
       if (result && !RETRYABLE_STATUS.has(result.status)) {
@@ -137,6 +144,7 @@ export class HttpClient {
       // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
       const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
       this.stats.retries += 1;
+      otel?.retry(config.vendor);
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
       await sleepOrAbort(config.clock, delay, req.signal);
     }

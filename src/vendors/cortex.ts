@@ -113,7 +113,7 @@ const cortex: VendorDefinition<"cortex", CortexOptions, CortexAuditLog, CortexFi
   normalize: normalizeCortex,
   strategy,
   pageSize: { max: 1000 },
-  filter: filterParser("cortex", Object.fromEntries(FILTER_KEYS.map((key) => [key, oneOrMany(z.string().min(1).regex(/^[^,]*$/, "must not contain a comma")).optional()]))),
+  filter: filterParser("cortex", Object.fromEntries(FILTER_KEYS.map((key) => [key, z.optional(oneOrMany(z.string().min(1).regex(/^[^,]*$/, "must not contain a comma")))]))),
 };
 
 /** A client for Cortex's audit log. After page 0, the remaining pages are fetched in parallel. */

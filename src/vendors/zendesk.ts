@@ -162,11 +162,11 @@ const strategy = linkStrategy({
 // --- factory -----------------------------------------------------------------------------------
 
 const filter = filterParser("zendesk", {
-  action: oneOrMany(z.string().min(1)).optional(),
-  actorId: oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)])).optional(),
-  sourceType: oneOrMany(z.string().min(1)).optional(),
-  sourceId: oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)])).optional(),
-  ipAddress: oneOrMany(z.string().min(1)).optional(),
+  action: z.optional(oneOrMany(z.string().min(1))),
+  actorId: z.optional(oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)]))),
+  sourceType: z.optional(oneOrMany(z.string().min(1))),
+  sourceId: z.optional(oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)]))),
+  ipAddress: z.optional(oneOrMany(z.string().min(1))),
 });
 
 function zendesk(subdomain: string): VendorDefinition<"zendesk", ZendeskOptions, ZendeskAuditLog, ZendeskFilter, string, z.infer<typeof envelope>> {
