@@ -17,6 +17,7 @@ export type { CommonOptions, Logger, LogLevel } from "./core/options.js";
 export type { Clock } from "./internal/clock.js";
 export { mergeEvents, type MergedCheckpoint } from "./core/merge.js";
 export { toOCSF, type OcsfApiActivity } from "./core/ocsf.js";
+export { collect, type CollectClient, type CollectEvent, type CollectParams, type CollectOptions, type CollectResult, type CollectSink, type SinkContext } from "./collect/collect.js";
 export { fileCheckpointStore, memoryCheckpointStore, type CheckpointStore } from "./collect/checkpoint-store.js";
 export { VENDOR_IDS, type VendorId } from "./core/vendor-id.js";
 export {

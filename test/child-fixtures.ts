@@ -16,8 +16,7 @@ export function bundle(entry: string, outfile: string): string {
     format: "esm",
     platform: "node",
     target: "node20",
-    // Dependencies load from the repository's node_modules, as a user's install would.
-    packages: "external",
+    // Dependencies bundled too: the bundle lives in a temp directory, out of node_modules' reach.
     logLevel: "error",
   });
   return pathToFileURL(outfile).href;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createClient, TimeoutError, type ClientOptions } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { VENDOR_IDS } from "../src/core/vendor-id.js";
+import { heldClock } from "./simulator-fixtures.js";
 
 const COUNT = 300;
 const PAGE = { pylon: { pageSize: 20 }, zendesk: { pageSize: 20 }, cortex: { pageSize: 20 }, datafold: { windowMs: 12 * 3600_000 }, jitsudo: { pageSize: 20 } } as const;
@@ -31,14 +32,19 @@ describe.each(VENDOR_IDS)("%s under 10 %% faults", (vendor) => {
 });
 
 test("a response slower than timeoutMs is retried, then fails with TimeoutError", async () => {
-  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 5, faults: { rate: 1, kinds: ["slow"], slowMs: 400 } });
+  // The simulator's slow responses wait on a clock that only this test moves: they cannot answer
+  // before the client's timeout, however loaded the machine (no race between two real timers).
+  const clock = heldClock();
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 5, faults: { rate: 1, kinds: ["slow"], slowMs: 400 }, clock });
   const server = await sim.listen();
   try {
     const client = createClient({ vendor: "jitsudo", ...server.credentials.jitsudo, timeoutMs: 100, maxRetries: 1 });
     const error = await client.events().toArray({ limit: 1 }).catch((e: unknown) => e);
     expect(TimeoutError.isInstance(error)).toBe(true);
     expect(sim.stats.requests.jitsudo).toBe(2);
+    expect(clock.sleeps).toEqual([400, 400]);
   } finally {
+    clock.release();
     await server.close();
   }
 });

@@ -64,13 +64,14 @@ function watchNodeRequests(): ClientRequest[] {
 }
 
 describe.each(VENDORS)("%s: timeouts and aborts", (vendor) => {
-  test("timeoutMs: a slow answer is a TimeoutError after maxRetries + 1 attempts", async () => {
+  test("timeoutMs: an answer that never comes is a TimeoutError after maxRetries + 1 attempts", async () => {
+    // The server never answers, so only the client's timeout can end an attempt: no second timer
+    // to race with, and without the timeout this test hangs instead of passing.
     const seen = serve(server, vendor, async () => {
-      await delay(500);
+      await delay("infinite");
       return HttpResponse.json(okPage(vendor));
     });
     const clock = fakeClock();
-    const started = Date.now();
     const error = await rejectionOf(readAll(client(vendor, { rateLimit: false, timeoutMs: 25, maxRetries: 2, clock })));
     expect(TimeoutError.isInstance(error)).toBe(true);
     expect(ConnectionError.isInstance(error)).toBe(true);
@@ -78,8 +79,6 @@ describe.each(VENDORS)("%s: timeouts and aborts", (vendor) => {
     expect(error.message).toBe(`${vendor}: request timed out after 25 ms`);
     expect(seen).toHaveLength(3);
     expect(clock.sleeps).toHaveLength(2);
-    // Three 25 ms attempts, not three 500 ms answers.
-    expect(Date.now() - started).toBeLessThan(450);
   });
 
   test("a signal aborted before the run sends nothing: UserAbortError", async () => {

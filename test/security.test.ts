@@ -1,7 +1,7 @@
 // DESIGN §5 security and HTTP behaviour: no secret leaks anywhere a user could see it, credentials
 // never leave the configured origin, retries honour every vendor's signal, the limiter paces.
 import { inspect } from "node:util";
-import { http, HttpResponse } from "msw";
+import { delay, http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { ConfigError, createClient, RateLimitError, ResponseValidationError, type ClientOptions, type Clock } from "../src/index.js";
@@ -263,14 +263,20 @@ describe("client-side rate limiter", () => {
 
 describe("cancellation", () => {
   test("signal aborts with UserAbortError; timeoutMs gives TimeoutError", async () => {
+    // The server never answers: the abort (after the request arrived) and the timeout are each
+    // the only thing that can end the request, so no two timers race.
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
     server.use(http.get("https://api.getcortexapp.com/api/v1/audit-logs", async () => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      arrived();
+      await delay("infinite");
       return HttpResponse.json({ logs: [], page: 0, total: 0, totalPages: 0 });
     }));
     const controller = new AbortController();
     const client = createClient({ vendor: "cortex", apiToken: "t", rateLimit: false });
     const pending = client.events({ signal: controller.signal }).toArray({ limit: 1 });
-    setTimeout(() => controller.abort(), 20);
+    await inFlight;
+    controller.abort();
     await expect(pending).rejects.toMatchObject({ name: "UserAbortError" });
     const slow = createClient({ vendor: "cortex", apiToken: "t", rateLimit: false, timeoutMs: 50, maxRetries: 0 });
     await expect(slow.events().toArray({ limit: 1 })).rejects.toMatchObject({ name: "TimeoutError" });

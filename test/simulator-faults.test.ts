@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator, type FaultKind, type Simulator, type SimulatorServer } from "../src/testing/index.js";
 import { VENDOR_IDS, type VendorId } from "../src/core/vendor-id.js";
-import { authHeaders, distinct, get, PATHS, readAll, type Reply } from "./simulator-fixtures.js";
+import { authHeaders, distinct, flush, get, heldClock, PATHS, readAll, settles, type Reply } from "./simulator-fixtures.js";
 
 const ORIGIN = "https://example.test";
 const send = (s: Simulator, vendor: VendorId, query = "") => s.handle(new Request(`${ORIGIN}${PATHS[vendor]}${query}`, { headers: authHeaders(vendor, s.credentials) }));
@@ -83,13 +83,18 @@ describe("faults on loopback", () => {
     expect(received.got).toBe(Math.floor(received.length / 2));
   });
 
-  test("slow: the response waits slowMs", async () => {
-    const s = faulty("slow", { slowMs: 120 });
-    const server = await serve(s);
-    const started = performance.now();
-    const reply = await get(`${server.url}${PATHS.cortex}`, authHeaders("cortex", s.credentials));
+  test("slow: the response waits slowMs on the simulator's clock, then is a normal answer", async () => {
+    const clock = heldClock();
+    const s = createSimulator({ eventsPerVendor: 5, endAt: END_AT, rateLimit: false, faults: { rate: 1, kinds: ["slow"], slowMs: 120 }, clock });
+    const answered = settles(send(s, "cortex"));
+    await flush();
+    expect(clock.sleeps).toEqual([120]);
+    expect(answered.done).toBe(false);
+    clock.release();
+    const reply = await answered.promise;
     expect(reply.status).toBe(200);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    expect(((await reply.json()) as { logs: unknown[] }).logs).toHaveLength(5);
+    expect(s.stats.faults.cortex).toBe(1);
   });
 
   test("faults serve nothing and change nothing: a client that retries reads every event of every vendor exactly once", async () => {
@@ -174,15 +179,16 @@ describe("addEvents", () => {
     expect(fresh.data).toContainEqual(late);
   });
 
-  test("without occurredAt, events are appended now, after everything, even when endAt is in the future", () => {
-    const s = createSimulator({ vendors: ["cortex"], eventsPerVendor: 10, endAt: new Date(Date.now() + 86_400_000) });
+  test("without occurredAt, events are appended at the clock's now, after everything, even when endAt is in the future", () => {
+    const clock = heldClock();
+    const s = createSimulator({ vendors: ["cortex"], eventsPerVendor: 10, endAt: new Date(clock.t + 86_400_000), clock });
     const [appended] = s.addEvents("cortex", 1);
     expect(s.events.cortex.at(-1)).toBe(appended);
-    const past = createSimulator({ vendors: ["datafold"], eventsPerVendor: 10 });
-    const before = Date.now();
+    const past = createSimulator({ vendors: ["datafold"], eventsPerVendor: 10, clock });
+    clock.t += 3_600_000;
     const [now] = past.addEvents("datafold", 1);
     expect(past.events.datafold.at(-1)).toBe(now);
-    expect(Date.parse(now!.timestamp)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(now!.timestamp)).toBe(clock.t);
     expect(past.addEvents("datafold", 0)).toEqual([]);
   });
 

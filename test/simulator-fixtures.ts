@@ -11,6 +11,7 @@ import { Ajv } from "ajv";
 import formats from "ajv-formats";
 import { expect } from "vitest";
 import { parse as parseYaml } from "yaml";
+import type { Clock } from "../src/index.js";
 import type { SimulatorCredentials } from "../src/testing/index.js";
 import type { VendorId } from "../src/core/vendor-id.js";
 
@@ -173,4 +174,48 @@ export async function readAll(vendor: VendorId, origin: string, fetchPage: PageF
 /** Distinct whole records (Cortex has no id: its records must differ as objects). */
 export function distinct(records: unknown[]): number {
   return new Set(records.map((record) => JSON.stringify(record))).size;
+}
+
+/**
+ * A clock for the simulator that no test has to wait for: `now()` is `t` (moved by hand), and
+ * every sleep (latency, slow faults) is recorded and held until `release()`, so a test decides
+ * when a delayed answer comes instead of measuring how long it took.
+ */
+export interface HeldClock extends Clock {
+  t: number;
+  readonly sleeps: number[];
+  /** Ends every sleep in progress. */
+  release(): void;
+}
+
+export function heldClock(start = Date.parse("2026-06-01T00:00:00Z")): HeldClock {
+  const waiting: Array<() => void> = [];
+  const clock: HeldClock = {
+    t: start,
+    sleeps: [],
+    now: () => clock.t,
+    sleep: (ms) => {
+      clock.sleeps.push(ms);
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release: () => {
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
+  return clock;
+}
+
+/** A promise with a flag that says whether it has settled yet. */
+export function settles<T>(promise: Promise<T>): { promise: Promise<T>; readonly done: boolean } {
+  const watched = { promise, done: false };
+  promise.then(
+    () => (watched.done = true),
+    () => (watched.done = true),
+  );
+  return watched;
+}
+
+/** Lets every pending promise callback run (one macrotask turn; no time passes on any clock). */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator, type Simulator, type SimulatorServer } from "../src/testing/index.js";
 import { VENDOR_IDS, type VendorId } from "../src/core/vendor-id.js";
-import { authHeaders, distinct, get, PATHS, readAll, SPECS, specValidator } from "./simulator-fixtures.js";
+import { authHeaders, distinct, flush, get, heldClock, PATHS, readAll, settles, SPECS, specValidator } from "./simulator-fixtures.js";
 
 const COUNT = 120;
 const sim = createSimulator({ eventsPerVendor: COUNT, seed: 3, rateLimit: false });
@@ -76,7 +76,7 @@ describe.each(VENDOR_IDS)("%s", (vendor) => {
   });
 
   test("the vendor's 429 once its rate limit is spent", async () => {
-    const limited = createSimulator({ vendors: [vendor], eventsPerVendor: 3, rateLimit: { [vendor]: 2 } });
+    const limited = createSimulator({ vendors: [vendor], eventsPerVendor: 3, rateLimit: { [vendor]: 2 }, clock: heldClock() });
     const s = await limited.listen();
     try {
       const send = () => get(`${s.url}${PATHS[vendor]}`, authHeaders(vendor, limited.credentials), vendor === "datafold" ? "{}" : undefined);
@@ -84,8 +84,8 @@ describe.each(VENDOR_IDS)("%s", (vendor) => {
       expect(replies.map((r) => r.status)).toEqual([200, 200, 429]);
       const last = replies[2]!;
       const wait = Number(last.headers[vendor === "pylon" ? "x-retry-after" : "retry-after"]);
-      expect(wait).toBeGreaterThanOrEqual(1);
-      expect(wait).toBeLessThanOrEqual(30);
+      // Two a minute, the clock standing still: the next token is 30 s away.
+      expect(wait).toBe(30);
       if (vendor === "pylon") expect(body(last.text)).toMatchObject({ errors: [expect.any(String)], request_id: expect.any(String) });
       if (vendor === "zendesk") {
         expect(last.headers["content-type"]).toMatch(/^text\/plain/);
@@ -112,13 +112,16 @@ describe("documented rate limits are the defaults", () => {
     ["zendesk", 700],
     ["cortex", 1000],
   ] as const)("%s allows %i requests a minute, then 429", async (vendor, perMinute) => {
-    const limited = createSimulator({ vendors: [vendor], eventsPerVendor: 1 });
+    // The clock stands still while the requests are answered, so the bucket does not refill.
+    const clock = heldClock();
+    const limited = createSimulator({ vendors: [vendor], eventsPerVendor: 1, clock });
     const statuses = (await Promise.all(Array.from({ length: perMinute + 20 }, () => send(limited, vendor)))).map((r) => r.status);
-    // The bucket refills while the requests are answered: a few more may pass.
-    const passed = statuses.filter((s) => s === 200).length;
-    expect(passed).toBeGreaterThanOrEqual(perMinute);
-    expect(passed).toBeLessThan(perMinute + 20);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(perMinute);
+    expect(statuses.slice(perMinute).every((s) => s === 429)).toBe(true);
+    // It refills continuously: one more request a 60/perMinute seconds later.
+    clock.t += Math.ceil(60_000 / perMinute);
+    expect((await send(limited, vendor)).status).toBe(200);
+    expect((await send(limited, vendor)).status).toBe(429);
   });
 
   test("Datafold and JITSudo have none; rateLimit: false (for all or one vendor) turns it off", async () => {
@@ -203,14 +206,14 @@ describe("options", () => {
     expect(() => createSimulator({ datafoldMaxLogs: -1 })).toThrow(/datafoldMaxLogs/);
   });
 
-  test("defaults: all five vendors, 250 events each, over the 7 days before now − 5 min", () => {
-    const before = Date.now();
-    const s = createSimulator();
+  test("defaults: all five vendors, 250 events each, over the 7 days before the clock's now − 5 min", () => {
+    const clock = heldClock();
+    const s = createSimulator({ clock });
     for (const vendor of VENDOR_IDS) expect(s.events[vendor]).toHaveLength(250);
     const newest = Date.parse(s.events.cortex.at(-1)!.timestamp);
     const oldest = Date.parse(s.events.cortex[0]!.timestamp);
-    expect(newest).toBeLessThan(Date.now() - 5 * 60_000);
-    expect(oldest).toBeGreaterThanOrEqual(before - 5 * 60_000 - 7 * 86_400_000 - 1);
+    expect(newest).toBeLessThan(clock.t - 5 * 60_000);
+    expect(oldest).toBeGreaterThanOrEqual(clock.t - 5 * 60_000 - 7 * 86_400_000);
   });
 
   test("eventsPerVendor per vendor, and only the vendors asked for are served", async () => {
@@ -222,15 +225,18 @@ describe("options", () => {
     expect(() => s.addEvents("zendesk", 1)).toThrow(/not simulated/);
   });
 
-  test("latencyMs delays every response, per vendor when given so", async () => {
-    const s = createSimulator({ vendors: ["pylon", "jitsudo"], eventsPerVendor: 1, rateLimit: false, latencyMs: { jitsudo: 80 } });
-    const timed = async (vendor: VendorId) => {
-      const started = performance.now();
-      await send(s, vendor);
-      return performance.now() - started;
-    };
-    expect(await timed("jitsudo")).toBeGreaterThanOrEqual(75);
-    expect(await timed("pylon")).toBeLessThan(60);
+  test("latencyMs delays every response on the simulator's clock, per vendor when given so", async () => {
+    const clock = heldClock();
+    const s = createSimulator({ vendors: ["pylon", "jitsudo"], eventsPerVendor: 1, rateLimit: false, latencyMs: { jitsudo: 80 }, clock });
+    const answered = settles(send(s, "jitsudo"));
+    await flush();
+    expect(clock.sleeps).toEqual([80]);
+    expect(answered.done).toBe(false);
+    clock.release();
+    expect((await answered.promise).status).toBe(200);
+    // No latency for Pylon: answered without sleeping.
+    expect((await send(s, "pylon")).status).toBe(200);
+    expect(clock.sleeps).toEqual([80]);
   });
 
   test("unknown paths are 404 and other methods 405; listen() takes a port", async () => {

@@ -17,18 +17,26 @@ import { createHash } from "node:crypto";
 
 export const CHECKPOINT_VERSION = 1;
 
+/**
+ * Where a run stands, as a JSON value: store it anywhere (`JSON.stringify`) and pass it back as
+ * `resumeFrom`. Its fields are described for inspection; treat it as opaque otherwise.
+ */
 export interface Checkpoint {
+  /** The checkpoint format; a later format is read by a later version of the library. */
   version: 1;
+  /** The vendor it belongs to: another vendor's client rejects it. */
   vendor: VendorId;
   /** Hash of what the checkpoint is valid for: the vendor's scope (tenant, subdomain) and `filter`. */
   scope: string;
   /** The run's range, RFC 3339: `[since, until)`; since is null for "from the beginning". */
   since: string | null;
+  /** The run's exclusive upper bound, RFC 3339. */
   until: string;
   /** Where the next run starts once this one is complete: min(until, now − lagMs). */
   watermark: string;
   /** The page being read and how many of its records were consumed; null before the first. */
   position: { state: unknown; skip: number } | null;
+  /** True once the run read everything up to `until`: the next run starts at `watermark`. */
   complete: boolean;
   /** id → occurredAt of events yielded at or after a watermark, so a re-read skips them. */
   seen: Record<string, string>;

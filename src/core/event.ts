@@ -3,11 +3,13 @@ import * as z from "zod/mini";
 import { englishMessages } from "./zod.js";
 import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
 
-export const OPERATIONS = ["create", "read", "update", "delete", "login", "other"] as const;
-export type Operation = (typeof OPERATIONS)[number];
+/** What kind of thing an event's action did, derived from the action by keyword (see `AuditEvent.operation`). */
+export type Operation = "create" | "read" | "update" | "delete" | "login" | "other";
+export const OPERATIONS = ["create", "read", "update", "delete", "login", "other"] as const satisfies readonly Operation[];
 
 /** One audit-log record, the same shape for every vendor, with the vendor's record kept in `raw`. */
 export interface AuditEvent<Raw = unknown> {
+  /** The vendor the event was read from. */
   vendor: VendorId;
   /** The vendor's id as a string; Cortex, which has none: `"sha256:" + hex` of the canonical record. */
   id: string;
@@ -15,10 +17,19 @@ export interface AuditEvent<Raw = unknown> {
   occurredAt: string;
   /** The vendor's action, verbatim (`"unknown"` when the record has none). */
   action: string;
+  /**
+   * The action's kind, by keyword, case-insensitively, after splitting CamelCase: create/add/invite
+   * → create; read/view/get/list/export/download → read; update/edit/change/modify/set/enable/disable
+   * → update; delete/destroy/remove/revoke → delete; login/logon/signin/authenticate → login; else other.
+   */
   operation: Operation;
+  /** Set only where the vendor says (Pylon's `…Failed`/`Denied`/`Rejected` actions are failures). */
   outcome?: "success" | "failure";
+  /** Who did it; each field only when the vendor's record has it. */
   actor: { id?: string; type?: string; name?: string; email?: string };
+  /** Where the request came from, when the vendor records it. */
   source: { ip?: string; userAgent?: string };
+  /** What it was done to, when the vendor records it. */
   target?: { type?: string; id?: string; name?: string };
   /** Human description (Zendesk `change_description`, Datafold `log_entry`, JITSudo `reasoning`). */
   message?: string;
@@ -34,7 +45,7 @@ englishMessages();
 
 const optionalString = z.optional(z.string());
 
-/** The normalized event as a zod/mini schema (`AuditEventSchema.parse(value)`, `z.infer`). */
+/** A zod/mini schema of `AuditEvent` (with `raw` unchecked), to validate events you stored or received: `AuditEventSchema.parse(value)`. */
 export const AuditEventSchema = z.object({
   vendor: z.enum(VENDOR_IDS),
   id: z.string().check(z.minLength(1)),

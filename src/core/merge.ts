@@ -6,21 +6,25 @@ import type { Checkpoint } from "./checkpoint.js";
 
 /** The checkpoint of a merged stream: each part's, in the order the streams were given. */
 export interface MergedCheckpoint {
+  /** The format of the merged checkpoint. */
   version: 1;
+  /** Each stream's checkpoint, in the order the streams were given to `mergeEvents`. */
   parts: Checkpoint[];
 }
 
 type Part = EventStream<AuditEvent<any>, Checkpoint>;
-/** The events of a stream type; distributes over a union of streams (several vendors). */
-type EventOf<S> = S extends EventStream<infer T, any> ? T : never;
 
 /**
  * Several streams (typically one per vendor) read at once and yielded as one, in arrival order.
  * Each part's checkpoint moves only when its event is yielded here, so the merged checkpoint
  * resumes every part exactly. Breaking out stops every part.
  */
-export function mergeEvents<S extends Part>(streams: readonly S[], options: { concurrency?: number } = {}): EventStream<EventOf<S>, MergedCheckpoint> {
-  type T = EventOf<S>;
+export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
+  streams: readonly S[],
+  options: { concurrency?: number } = {},
+  // The events of each stream type, distributed over a union of streams (several vendors).
+): EventStream<S extends EventStream<infer T, any> ? T : never, MergedCheckpoint> {
+  type T = S extends EventStream<infer E, any> ? E : never;
   if (!Array.isArray(streams) || streams.some((s) => !(s instanceof EventStream))) {
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }

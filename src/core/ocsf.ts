@@ -25,21 +25,40 @@ const PRODUCT: Record<VendorId, { name: string; vendor_name: string }> = {
 const CLASS_UID = 6003;
 const CATEGORY_UID = 6;
 
+/**
+ * An OCSF 1.3 API Activity event (class 6003), as `toOCSF` builds it. Field names are OCSF's;
+ * see https://schema.ocsf.io/1.3.0/classes/api_activity.
+ */
 export interface OcsfApiActivity {
+  /** OCSF class: API Activity. */
   class_uid: 6003;
+  /** OCSF class name. */
   class_name: "API Activity";
+  /** OCSF category: Application Activity. */
   category_uid: 6;
+  /** OCSF category name. */
   category_name: "Application Activity";
+  /** From `operation`: create 1, read 2, update 3, delete 4, anything else 99 (Other). */
   activity_id: number;
+  /** The activity's OCSF name (`"Create"`, …, `"Other"`). */
   activity_name: string;
+  /** `class_uid * 100 + activity_id`, as OCSF defines it. */
   type_uid: number;
+  /** `"API Activity: <activity_name>"`. */
   type_name: string;
+  /** Always Informational (1): audit logs carry no severity. */
   severity_id: 1;
+  /** The severity's name. */
   severity: "Informational";
+  /** From `outcome`: success 1, failure 2, unknown 0. */
   status_id: 0 | 1 | 2;
+  /** The status's name. */
   status: "Unknown" | "Success" | "Failure";
+  /** `occurredAt` as epoch milliseconds. */
   time: number;
+  /** The event's `message`, when it has one. */
   message?: string;
+  /** OCSF version, event id (`uid`), product, tenant and the original time string. */
   metadata: {
     version: string;
     uid: string;
@@ -48,12 +67,19 @@ export interface OcsfApiActivity {
     original_time: string;
     logged_time?: number;
   };
+  /** The vendor's action, verbatim. */
   api: { operation: string };
+  /** The event's `actor`. */
   actor: { user: { uid?: string; type?: string; name?: string; email_addr?: string } };
+  /** The event's `source.ip`. */
   src_endpoint: { ip?: string; svc_name?: string };
+  /** The event's `source.userAgent`, when it has one. */
   http_request?: { user_agent: string };
+  /** The event's `target`, when it has one; empty otherwise. */
   resources: Array<{ type?: string; uid?: string; name?: string }>;
+  /** The event's `unmapped` fields. */
   unmapped: Record<string, unknown>;
+  /** The vendor's record, as JSON text. */
   raw_data: string;
 }
 

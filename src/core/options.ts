@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { ConfigError } from "./errors.js";
 
+/** The least severe level passed to `logger`; `"off"` passes nothing. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
 
 /** Any object with some of these methods (console, pino, winston). Auth headers are masked. */
@@ -29,6 +30,7 @@ export interface CommonOptions {
   prefetch?: number;
   /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows). Default 4. */
   concurrency?: number;
+  /** Where requests (debug), retries (info) and warnings go: console, pino, winston, or your own. Nothing is logged without it. */
   logger?: Logger;
   /** Least severe level passed to `logger`. Default "warn". */
   logLevel?: LogLevel;

@@ -1,3 +1,4 @@
+/** The vendor ids, in the order the README lists them. */
 export const VENDOR_IDS = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] as const;
 
 /** The five vendors this library reads. */

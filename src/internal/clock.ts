@@ -2,7 +2,9 @@ import { AuditLogsError, UserAbortError } from "../core/errors.js";
 
 /** Time source and timer. Injectable (option `clock`) so tests control retries and rate limits. */
 export interface Clock {
+  /** Milliseconds since the epoch, as `Date.now()`. */
   now(): number;
+  /** Resolves after `ms`; rejects when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 

@@ -5,12 +5,15 @@
  * (server.ts, msw.ts) carry out.
  */
 import type { VendorId } from "../core/vendor-id.js";
+import type { Clock } from "../internal/clock.js";
 import { Random } from "./data.js";
 
+/** A fault the simulator can inject: an HTTP status, a dropped connection, a body cut short, or a slow answer. */
 export type FaultKind = "429" | "500" | "502" | "503" | "reset" | "truncate" | "slow";
 
 const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "502", "503", "reset", "truncate", "slow"];
 
+/** Which faults the simulator injects, and how often. */
 export interface FaultOptions {
   /** Probability (0 to 1) that a request gets a fault, drawn from the seeded PRNG. */
   rate: number;
@@ -66,18 +69,22 @@ function validateFaults(options: FaultOptions): void {
   if (options.burst !== undefined && !(Number.isInteger(options.burst) && options.burst >= 1)) throw new RangeError("createSimulator: faults.burst must be an integer of 1 or more");
 }
 
-/** A vendor's rate limit: `perMinute` tokens, refilled continuously, starting full. */
+/** A vendor's rate limit: `perMinute` tokens, refilled continuously on the simulator's clock, starting full. */
 export class TokenBucket {
   #tokens: number;
-  #at = Date.now();
+  #at: number;
 
-  constructor(readonly perMinute: number) {
+  constructor(
+    readonly perMinute: number,
+    private readonly clock: Clock,
+  ) {
     this.#tokens = perMinute;
+    this.#at = clock.now();
   }
 
   /** Takes a token; false when there is none (the request is rate limited). */
   take(): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     this.#tokens = Math.min(this.perMinute, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000);
     this.#at = now;
     if (this.#tokens < 1) return false;
@@ -114,8 +121,4 @@ export async function truncate(response: Response): Promise<Response> {
 /** The length the body should have had, when `response` was cut by `truncate()`. */
 export function truncatedLength(response: Response): number | undefined {
   return truncatedFrom.get(response);
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -12,11 +12,12 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
 import { VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
+import { systemClock, type Clock } from "../internal/clock.js";
 import { cortex, type CortexRecord } from "./cortex.js";
 import { instants, Random, roundDown } from "./data.js";
 import { datafold, type DatafoldRecord } from "./datafold.js";
 import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
-import { connectionReset, delay, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
+import { connectionReset, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
 import { jitsudo, type JitsudoRecord } from "./jitsudo.js";
 import { mswHandlers } from "./msw.js";
 import { pylon, type PylonRecord } from "./pylon.js";
@@ -25,6 +26,7 @@ import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
 export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
 
+/** Options of `createSimulator`; every one has a default. */
 export interface SimulatorOptions {
   /** The vendors served. Default all five. */
   vendors?: VendorId[];
@@ -34,7 +36,7 @@ export interface SimulatorOptions {
   seed?: number;
   /** Events occur in the `spanDays` before this. Default: creation time minus 5 minutes (Zendesk cannot read the last 60 s). */
   endAt?: Date | string;
-  /** Default 7. */
+  /** How many days before `endAt` the events spread over. Default 7. */
   spanDays?: number;
   /** Faults injected per request. Default none. */
   faults?: FaultOptions;
@@ -46,26 +48,44 @@ export interface SimulatorOptions {
   zendeskEnterprise?: boolean;
   /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
+  /**
+   * The simulator's time: `now()` for its rate limits, time filters, the default `endAt` and
+   * `addEvents`; `sleep(ms)` for `latencyMs` and slow faults. The client's `clock` option has the
+   * same shape, so a test can drive both from one fake clock instead of waiting. Default: the
+   * system clock.
+   */
+  clock?: Clock;
 }
 
 /** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
 export interface SimulatorRecords {
+  /** Pylon's audit logs, as `GET /audit-logs` serves them. */
   pylon: PylonRecord[];
+  /** Zendesk's audit logs, as `GET /api/v2/audit_logs` serves them. */
   zendesk: ZendeskRecord[];
+  /** Cortex's audit logs, as `GET /api/v1/audit-logs` serves them. */
   cortex: CortexRecord[];
+  /** Datafold's audit logs, as `GET /api/v1/audit_logs` serves them. */
   datafold: DatafoldRecord[];
+  /** JITSudo's audit log, as `GET /v1/audit-log` serves it. */
   jitsudo: JitsudoRecord[];
 }
 
 /** Client options that authenticate against the simulator. */
 export interface SimulatorCredentials {
+  /** For `createPylonClient`. */
   pylon: { apiToken: string };
+  /** For `createZendeskClient` (subdomain `acme`). */
   zendesk: { subdomain: string; auth: { email: string; apiToken: string } };
+  /** For `createCortexClient`. */
   cortex: { apiToken: string };
+  /** For `createDatafoldClient`. */
   datafold: { apiKey: string };
+  /** For `createJitsudoClient` (self-hosted, so `baseUrl` is always set). */
   jitsudo: { baseUrl: string; apiKey: string; tenantId: string };
 }
 
+/** What the simulator has served, per vendor (`sim.stats`). */
 export interface SimulatorStats {
   /** Every request routed to the vendor, faulted or not. */
   requests: Record<VendorId, number>;
@@ -75,6 +95,7 @@ export interface SimulatorStats {
   rateLimited: Record<VendorId, number>;
 }
 
+/** A simulator of the five vendors, from `createSimulator()`. Serve it with `listen()` or msw's `setupServer(...sim.handlers)`. */
 export interface Simulator {
   /** msw request handlers for the vendors' real hosts (msw is an optional peer dependency, loaded on first read). */
   readonly handlers: RequestHandler[];
@@ -90,6 +111,7 @@ export interface Simulator {
   addEvents<V extends VendorId>(vendor: V, count: number, options?: { occurredAt?: Date | string }): SimulatorRecords[V];
   /** Live counters. */
   readonly stats: SimulatorStats;
+  /** Sets every counter in `stats` back to 0. */
   resetStats(): void;
 }
 
@@ -108,11 +130,18 @@ const DOCUMENTED_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, ze
 
 const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { pylon, zendesk, cortex, datafold, jitsudo };
 
+/**
+ * A deterministic fake of the five vendors' audit-log APIs: their auth, pagination, filters,
+ * page-size limits, rate limits and error bodies, with faults on request. Nothing is served until
+ * `listen()` or msw's `setupServer(...sim.handlers)`. A bad option throws a `TypeError` or
+ * `RangeError` naming it.
+ */
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError("createSimulator: seed must be a number");
-  const endAt = options.endAt === undefined ? Date.now() - 5 * 60_000 : checkDate(options.endAt, "createSimulator: endAt");
+  const clock = checkClock(options.clock);
+  const endAt = options.endAt === undefined ? clock.now() - 5 * 60_000 : checkDate(options.endAt, "createSimulator: endAt");
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
@@ -128,7 +157,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DOCUMENTED_RATE_LIMITS[vendor]);
     if (limit !== false) {
       if (!(limit > 0)) throw new RangeError(`createSimulator: rateLimit.${vendor} must be more than 0, or false`);
-      buckets.set(vendor, new TokenBucket(limit));
+      buckets.set(vendor, new TokenBucket(limit, clock));
     }
     const ms = perVendor(options.latencyMs, vendor, 0, "latencyMs");
     if (!(ms >= 0)) throw new RangeError("createSimulator: latencyMs must be 0 or more");
@@ -144,7 +173,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   VENDOR_IDS.forEach((vendor, index) => {
     const count = counts.get(vendor);
     if (count === undefined) return;
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000 }));
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, clock }));
   });
   const routes = new Map<string, SimulatedVendor<unknown>>();
   for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
@@ -161,11 +190,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const vendor = target.vendor;
     stats.requests[vendor] += 1;
     const ms = latency.get(vendor) ?? 0;
-    if (ms > 0) await delay(ms);
+    if (ms > 0) await clock.sleep(ms);
     // A faulted request serves nothing and changes nothing, so a client that retries gets every event once.
     const fault = faults.draw(vendor);
     if (fault) stats.faults[vendor] += 1;
-    if (fault === "slow") await delay(faults.slowMs);
+    if (fault === "slow") await clock.sleep(faults.slowMs);
     const bucket = buckets.get(vendor);
     const admit = () => {
       if (!bucket || bucket.take()) return undefined;
@@ -192,7 +221,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       if (!target) throw new TypeError(`addEvents: ${JSON.stringify(vendor)} is not simulated here (vendors: ${vendors.join(", ")})`);
       checkCount(count, "addEvents: count");
       // Appended events come last even when endAt is in the future.
-      const at = addOptions.occurredAt === undefined ? Math.max(Date.now(), target.newestAt() ?? 0) : checkDate(addOptions.occurredAt, "addEvents: occurredAt");
+      const at = addOptions.occurredAt === undefined ? Math.max(clock.now(), target.newestAt() ?? 0) : checkDate(addOptions.occurredAt, "addEvents: occurredAt");
       return Array.from({ length: count }, () => target.add(at)) as SimulatorRecords[V];
     },
     stats,
@@ -214,7 +243,7 @@ interface SimulatedVendor<R> {
   answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
 }
 
-type InitialData = { count: number; endAt: number; spanMs: number };
+type InitialData = { count: number; endAt: number; spanMs: number; clock: Clock };
 
 /** The vendor's fake with its record type, as one SimulatedVendor. */
 function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
@@ -238,7 +267,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     add: (at) => add(roundDown(at, fake.precisionMs)),
     answer(request, body, fault, admit) {
       if (fault === "reset") return connectionReset();
-      const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: Date.now() };
+      const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: initial.clock.now() };
       const respond = (): Response => {
         // Injected 429s say Retry-After 0, so clients' retries stay fast.
         if (fault === "429") return fake.rateLimited(context, 0);
@@ -269,6 +298,14 @@ function perVendor(value: number | Partial<Record<VendorId, number>> | undefined
   if (typeof value === "number") return value;
   if (typeof value !== "object" || value === null) throw new TypeError(`createSimulator: ${name} must be a number or an object of numbers by vendor`);
   return value[vendor] ?? fallback;
+}
+
+function checkClock(clock: Clock | undefined): Clock {
+  if (clock === undefined) return systemClock;
+  if (typeof clock !== "object" || clock === null || typeof clock.now !== "function" || typeof clock.sleep !== "function") {
+    throw new TypeError("createSimulator: clock must be an object with now() and sleep(ms) methods");
+  }
+  return clock;
 }
 
 /** `what`: the option, as the error message names it. */

@@ -7,11 +7,13 @@ import type { AddressInfo } from "node:net";
 import { isConnectionReset, truncatedLength } from "./faults.js";
 import type { SimulatorCredentials } from "./index.js";
 
+/** The simulator as a real HTTP server on 127.0.0.1, from `sim.listen()`. */
 export interface SimulatorServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   /** The credentials, each with `baseUrl` set to this server. */
   credentials: { [V in keyof SimulatorCredentials]: SimulatorCredentials[V] & { baseUrl: string } };
+  /** Stops the server and closes its open connections. */
   close(): Promise<void>;
 }
 
