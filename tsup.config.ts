@@ -11,6 +11,7 @@ const library = {
   datafold: "src/vendors/datafold.ts",
   jitsudo: "src/vendors/jitsudo.ts",
   testing: "src/testing/index.ts",
+  define: "src/define.ts",
 };
 
 const common = {

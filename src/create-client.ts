@@ -1,47 +1,31 @@
+import type { AuditLogClient } from "./core/client.js";
 import { ConfigError } from "./core/errors.js";
-import { VENDOR_IDS } from "./core/vendor-id.js";
-import { createCortexClient, type CortexClient, type CortexOptions } from "./vendors/cortex.js";
-import { createDatafoldClient, type DatafoldClient, type DatafoldOptions } from "./vendors/datafold.js";
-import { createJitsudoClient, type JitsudoClient, type JitsudoOptions } from "./vendors/jitsudo.js";
-import { createPylonClient, type PylonClient, type PylonOptions } from "./vendors/pylon.js";
-import { createZendeskClient, type ZendeskClient, type ZendeskOptions } from "./vendors/zendesk.js";
+import type { CommonOptions } from "./core/options.js";
+import { isVendor, type ClientOf, type OptionsOf, type Vendor } from "./core/vendor.js";
+import { BUILT_IN_VENDORS, VENDOR_IDS, isVendorId } from "./vendors/registry.js";
 
-/** `createClient`'s options: `vendor` picks the factory, the rest are that vendor's options. */
-export type ClientOptions =
-  | ({ vendor: "pylon" } & PylonOptions)
-  | ({ vendor: "zendesk" } & ZendeskOptions)
-  | ({ vendor: "cortex" } & CortexOptions)
-  | ({ vendor: "datafold" } & DatafoldOptions)
-  | ({ vendor: "jitsudo" } & JitsudoOptions);
+type BuiltIns = typeof BUILT_IN_VENDORS;
 
-type ClientFor<O extends ClientOptions> = O extends { vendor: "pylon" }
-  ? PylonClient
-  : O extends { vendor: "zendesk" }
-    ? ZendeskClient
-    : O extends { vendor: "cortex" }
-      ? CortexClient
-      : O extends { vendor: "datafold" }
-        ? DatafoldClient
-        : JitsudoClient;
+/** `createClient`'s options: `vendor` picks the vendor (a built-in id), the rest are that vendor's options. */
+export type ClientOptions = { [V in keyof BuiltIns]: { vendor: V } & OptionsOf<BuiltIns[V]> }[keyof BuiltIns];
 
-export type AnyClient = PylonClient | ZendeskClient | CortexClient | DatafoldClient | JitsudoClient;
+type ClientFor<O> = O extends { vendor: infer V } ? (V extends keyof BuiltIns ? ClientOf<BuiltIns[V]> : V extends Vendor ? ClientOf<V> : never) : never;
 
-/** A client for any vendor, chosen by `vendor` (useful when the vendor comes from configuration). */
-export function createClient<O extends ClientOptions>(options: O): ClientFor<O> {
+/** A client of any built-in vendor. */
+export type AnyClient = { [V in keyof BuiltIns]: ClientOf<BuiltIns[V]> }[keyof BuiltIns];
+
+/**
+ * A client for any vendor, chosen by `vendor` (useful when the vendor comes from configuration):
+ * a built-in id, or a vendor from `defineVendor` (`createClient({ vendor: okta, ...options })`).
+ */
+export function createClient<Id extends string, Options extends object, Raw, Filter, Paths extends {}>(
+  options: { vendor: Vendor<Id, Options, Raw, Filter, Paths> } & Options & CommonOptions,
+): AuditLogClient<Id, Raw, Filter, Paths>;
+export function createClient<O extends ClientOptions>(options: O): ClientFor<O>;
+export function createClient(options: { vendor: unknown }): unknown {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
-  const { vendor, ...rest } = options as ClientOptions;
-  switch (vendor) {
-    case "pylon":
-      return createPylonClient(rest as PylonOptions) as ClientFor<O>;
-    case "zendesk":
-      return createZendeskClient(rest as ZendeskOptions) as ClientFor<O>;
-    case "cortex":
-      return createCortexClient(rest as CortexOptions) as ClientFor<O>;
-    case "datafold":
-      return createDatafoldClient(rest as DatafoldOptions) as ClientFor<O>;
-    case "jitsudo":
-      return createJitsudoClient(rest as JitsudoOptions) as ClientFor<O>;
-    default:
-      throw new ConfigError(`must be one of ${VENDOR_IDS.join(", ")} (got ${JSON.stringify(vendor)})`, "vendor");
-  }
+  const { vendor, ...rest } = options;
+  if (isVendor(vendor)) return vendor.createClient(rest);
+  if (isVendorId(vendor)) return (BUILT_IN_VENDORS[vendor] as Vendor).createClient(rest);
+  throw new ConfigError(`must be one of ${VENDOR_IDS.join(", ")} (got ${JSON.stringify(vendor)})`, "vendor");
 }

@@ -9,17 +9,18 @@ export { createCortexClient, type CortexClient, type CortexOptions, type CortexA
 export { createDatafoldClient, type DatafoldClient, type DatafoldOptions, type DatafoldAuditLog, type DatafoldFilter } from "./vendors/datafold.js";
 export { createJitsudoClient, type JitsudoClient, type JitsudoOptions, type JitsudoAuditLog, type JitsudoFilter } from "./vendors/jitsudo.js";
 
-export { AuditEventSchema, type AuditEvent, type Operation } from "./core/event.js";
+export { AuditEventSchema, type Operation } from "./core/event.js";
+export { VENDOR_IDS, type VendorId, type AuditEvent } from "./vendors/registry.js";
 export { EventStream } from "./core/stream.js";
 export type { Checkpoint } from "./core/checkpoint.js";
 export type { AuditLogClient, EventParams, Page } from "./core/client.js";
+export type { Vendor, VendorDefinition, ClientOf } from "./core/vendor.js";
 export type { CommonOptions, Logger, LogLevel } from "./core/options.js";
 export type { Clock } from "./internal/clock.js";
 export { mergeEvents, type MergedCheckpoint } from "./core/merge.js";
 export { toOCSF, type OcsfApiActivity } from "./core/ocsf.js";
 export { collect, type CollectClient, type CollectEvent, type CollectParams, type CollectOptions, type CollectResult, type CollectSink, type SinkContext } from "./collect/collect.js";
 export { fileCheckpointStore, memoryCheckpointStore, type CheckpointStore } from "./collect/checkpoint-store.js";
-export { VENDOR_IDS, type VendorId } from "./core/vendor-id.js";
 export {
   AuditLogsError,
   ConfigError,

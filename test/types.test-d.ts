@@ -1,6 +1,6 @@
 // Type-level tests: the generated spec types reach users through client.raw and the event types.
 import { describe, expectTypeOf, test } from "vitest";
-import { createClient, createCortexClient, createDatafoldClient, createJitsudoClient, createPylonClient, createZendeskClient, type AuditEvent } from "../src/index.js";
+import { createClient, createCortexClient, createDatafoldClient, createJitsudoClient, createPylonClient, createZendeskClient, mergeEvents, type AuditEvent } from "../src/index.js";
 import type { ZendeskAuditLog } from "../src/vendors/zendesk.js";
 
 const zendesk = createZendeskClient({ subdomain: "acme", auth: { email: "a@example.com", apiToken: "t" } });
@@ -66,5 +66,46 @@ describe("errors", () => {
     const error: unknown = undefined;
     if (ConfigError.isInstance(error)) expectTypeOf(error.option).toEqualTypeOf<string | undefined>();
     if (RateLimitError.isInstance(error)) expectTypeOf(error.retryAfterMs).toEqualTypeOf<number | undefined>();
+  });
+});
+
+describe("a vendor's literal id narrows its raw type", () => {
+  test("in a merged stream, event.vendor === \"zendesk\" narrows event.raw to ZendeskAuditLog", async () => {
+    const { mergeEvents } = await import("../src/index.js");
+    type PylonAuditLog = import("../src/vendors/pylon.js").PylonAuditLog;
+    const merged = mergeEvents([createPylonClient({ apiToken: "t" }).events(), zendesk.events()]);
+    for await (const event of merged) {
+      expectTypeOf(event.vendor).toEqualTypeOf<"pylon" | "zendesk">();
+      if (event.vendor === "zendesk") {
+        expectTypeOf(event.raw).toEqualTypeOf<ZendeskAuditLog>();
+        expectTypeOf(event.raw.id).toEqualTypeOf<number>();
+      } else {
+        expectTypeOf(event.raw).toEqualTypeOf<PylonAuditLog>();
+      }
+    }
+  });
+
+  test("a defineVendor vendor: options, record and id inferred from the definition, no type arguments", async () => {
+    const { defineVendor, cursorPagination } = await import("../src/define.js");
+    interface OktaLog {
+      uuid: string;
+      published: string;
+    }
+    const okta = defineVendor({
+      id: "okta",
+      baseUrl: (options) => `https://${options.domain}`,
+      secrets: ["apiToken"],
+      auth: (options: { domain: string; apiToken: string }) => ({ Authorization: `SSWS ${options.apiToken}` }),
+      pagination: cursorPagination({ path: "/api/v1/logs", query: (_ctx, cursor) => ({ after: cursor }), records: (body: OktaLog[]) => body, next: () => undefined }),
+      normalize: (record: OktaLog) => ({ id: record.uuid, occurredAt: record.published }),
+    });
+    const client = okta.createClient({ domain: "acme.okta.com", apiToken: "t" });
+    expectTypeOf(client.vendor).toEqualTypeOf<"okta">();
+    // @ts-expect-error the options are the definition's
+    okta.createClient({ domain: "acme.okta.com" });
+    const merged = mergeEvents([client.events(), zendesk.events()]);
+    for await (const event of merged) {
+      if (event.vendor === "okta") expectTypeOf(event.raw).toEqualTypeOf<OktaLog>();
+    }
   });
 });

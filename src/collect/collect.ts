@@ -50,7 +50,7 @@ export interface CollectClient {
 }
 
 /** The events a client's pages carry: `AuditEvent<ZendeskAuditLog>` for a Zendesk client. */
-export type CollectEvent<C> = C extends { pages(...args: never[]): AsyncIterable<Page<infer Raw>> } ? AuditEvent<Raw> : AuditEvent;
+export type CollectEvent<C> = C extends { pages(...args: never[]): AsyncIterable<Page<infer Raw, infer V>> } ? AuditEvent<Raw, V> : AuditEvent;
 
 /** The `pages()` params a client takes, its own filter type included. */
 export type CollectParams<C> = Omit<C extends { pages(params?: infer P): unknown } ? NonNullable<P> : EventParams, "resumeFrom">;

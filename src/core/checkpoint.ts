@@ -12,7 +12,6 @@ import * as z from "zod/mini";
 import { englishMessages } from "./zod.js";
 import { canonicalJson } from "./event.js";
 import { ConfigError } from "./errors.js";
-import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
 import { createHash } from "node:crypto";
 
 export const CHECKPOINT_VERSION = 1;
@@ -24,8 +23,8 @@ export const CHECKPOINT_VERSION = 1;
 export interface Checkpoint {
   /** The checkpoint format; a later format is read by a later version of the library. */
   version: 1;
-  /** The vendor it belongs to: another vendor's client rejects it. */
-  vendor: VendorId;
+  /** The vendor it belongs to (a built-in or a defined vendor's id): another vendor's client rejects it. */
+  vendor: string;
   /** Hash of what the checkpoint is valid for: the vendor's scope (tenant, subdomain) and `filter`. */
   scope: string;
   /** The run's range, RFC 3339: `[since, until)`; since is null for "from the beginning". */
@@ -46,7 +45,7 @@ englishMessages();
 
 const CheckpointSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
-  vendor: z.enum(VENDOR_IDS),
+  vendor: z.string(),
   scope: z.string(),
   since: z.nullable(z.string()),
   until: z.string(),
@@ -68,7 +67,7 @@ export function scopeOf(vendorScope: unknown, filter: unknown): string {
  * Checks that `value` is a checkpoint of this vendor and scope. Accepts the object or its JSON
  * text. Anything else is a `ConfigError` naming `resumeFrom`.
  */
-export function readCheckpoint(value: unknown, vendor: VendorId, scope: string): Checkpoint {
+export function readCheckpoint(value: unknown, vendor: string, scope: string): Checkpoint {
   let input = value;
   if (typeof input === "string") {
     try {
@@ -93,4 +92,28 @@ export function readCheckpoint(value: unknown, vendor: VendorId, scope: string):
     throw new ConfigError("was made with another filter (or another tenant/subdomain); start a new run without resumeFrom, or pass the same filter", "resumeFrom");
   }
   return checkpoint;
+}
+
+/** A checkpoint of a run at its current point. A complete run's keeps only the ids not older than its watermark. */
+export function writeCheckpoint(run: {
+  vendor: string;
+  scope: string;
+  since: number | undefined;
+  until: number;
+  watermark: number;
+  position: { state: unknown; skip: number } | null;
+  complete: boolean;
+  seen: { toJSON(floor: number): Record<string, string> };
+}): Checkpoint {
+  return {
+    version: CHECKPOINT_VERSION,
+    vendor: run.vendor,
+    scope: run.scope,
+    since: run.since === undefined ? null : new Date(run.since).toISOString(),
+    until: new Date(run.until).toISOString(),
+    watermark: new Date(run.watermark).toISOString(),
+    position: run.complete ? null : run.position,
+    complete: run.complete,
+    seen: run.seen.toJSON(run.complete ? run.watermark : -Infinity),
+  };
 }

@@ -3,7 +3,8 @@
  * copies of the package (ESM and CJS loaded side by side, two versions in one tree), where
  * `instanceof` cannot.
  */
-import type { VendorId } from "./vendor-id.js";
+/** A vendor id: a built-in one or a `defineVendor` vendor's. */
+type VendorId = string;
 
 const brand = (name: string): symbol => Symbol.for(`auditlogs.${name}`);
 

@@ -1,16 +1,19 @@
 import * as nodeCrypto from "node:crypto";
 import * as z from "zod/mini";
 import { englishMessages } from "./zod.js";
-import { VENDOR_IDS, type VendorId } from "./vendor-id.js";
 
 /** What kind of thing an event's action did, derived from the action by keyword (see `AuditEvent.operation`). */
 export type Operation = "create" | "read" | "update" | "delete" | "login" | "other";
 export const OPERATIONS = ["create", "read", "update", "delete", "login", "other"] as const satisfies readonly Operation[];
 
-/** One audit-log record, the same shape for every vendor, with the vendor's record kept in `raw`. */
-export interface AuditEvent<Raw = unknown> {
-  /** The vendor the event was read from. */
-  vendor: VendorId;
+/**
+ * One audit-log record, the same shape for every vendor, with the vendor's record kept in `raw`.
+ * `V` is the vendor's literal id, so in a stream of several vendors `event.vendor === "zendesk"`
+ * narrows `event.raw`.
+ */
+export interface AuditEvent<Raw = unknown, V extends string = string> {
+  /** A built-in vendor id, or the id of a `defineVendor` vendor. */
+  vendor: V;
   /** The vendor's id as a string; Cortex, which has none: `"sha256:" + hex` of the canonical record. */
   id: string;
   /** RFC 3339, UTC, millisecond precision: `2026-03-01T12:00:00.000Z`. */
@@ -45,9 +48,9 @@ englishMessages();
 
 const optionalString = z.optional(z.string());
 
-/** A zod/mini schema of `AuditEvent` (with `raw` unchecked), to validate events you stored or received: `AuditEventSchema.parse(value)`. */
+/** A zod/mini schema of `AuditEvent` of any vendor, built-in or defined (with `raw` unchecked), to validate events you stored or received: `AuditEventSchema.parse(value)`. */
 export const AuditEventSchema = z.object({
-  vendor: z.enum(VENDOR_IDS),
+  vendor: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, "a vendor id")),
   id: z.string().check(z.minLength(1)),
   occurredAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds")),
   action: z.string().check(z.minLength(1)),
@@ -237,4 +240,151 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
     }
   }
   return obj;
+}
+
+// --- completing what normalize returns ---------------------------------------------------------
+
+/** Thrown for a record the SDK cannot use; the core reports it as `ResponseValidationError` at `records[i].<field>`. */
+export class RecordFieldError extends Error {
+  constructor(
+    /** The record's field, as a dotted path. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What `normalize` is told besides the record. */
+export interface NormalizeContext {
+  /** The definition's `tenant(options)`: a subdomain, a tenant id. */
+  tenant: string | undefined;
+}
+
+/**
+ * What a vendor's `normalize` returns: the mapped fields. The core completes the event: `vendor`
+ * and `raw`; `id` as a string (a content hash when absent); `occurredAt` as RFC 3339 UTC with
+ * milliseconds (missing or unusable: `ResponseValidationError`); `action` (`"unknown"`);
+ * `operation` from the action by keyword; `actor`/`source` (`{}`); `tenant` from the
+ * definition; `unmapped`: every top-level field of the record `normalize` did not read, unless
+ * it returns its own.
+ */
+export interface NormalizedFields {
+  id?: string | number | null | undefined;
+  /** Any RFC 3339 form (a zone-less ISO time is read as UTC). */
+  occurredAt?: string | null | undefined;
+  action?: string | null | undefined;
+  operation?: Operation | undefined;
+  outcome?: "success" | "failure" | undefined;
+  actor?: { id?: string | undefined; type?: string | undefined; name?: string | undefined; email?: string | undefined } | undefined;
+  source?: { ip?: string | undefined; userAgent?: string | undefined } | undefined;
+  target?: { type?: string | undefined; id?: string | undefined; name?: string | undefined } | undefined;
+  message?: string | null | undefined;
+  tenant?: string | undefined;
+  unmapped?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The first usable time among `fields` of `record`, as RFC 3339 UTC with milliseconds. None
+ * usable: an error naming the first field, reported as `ResponseValidationError`.
+ */
+export function recordTime<R>(record: R, ...fields: Array<keyof R & string>): string {
+  for (const field of fields) {
+    const at = toOccurredAt(record[field]);
+    if (at !== undefined) return at;
+  }
+  throw new RecordFieldError(fields[0] ?? "occurredAt", `no usable ${fields.join(" or ")}`);
+}
+
+/** The event of `record`, from the fields `normalize` returned (see `NormalizedFields`). */
+export function completeEvent<Raw, V extends string>(vendor: V, record: Raw, fields: NormalizedFields, tenant: string | undefined, read?: ReadonlySet<string>): AuditEvent<Raw, V> {
+  if (fields === null || typeof fields !== "object") throw new TypeError(`${vendor}: normalize must return an object of mapped fields`);
+  const occurredAt = toOccurredAt(fields.occurredAt);
+  if (occurredAt === undefined) throw new RecordFieldError(fieldHolding(record, fields.occurredAt), `no usable time (${fields.occurredAt === undefined ? "none" : JSON.stringify(fields.occurredAt)})`);
+  const rawId = fields.id;
+  const id = typeof rawId === "number" && Number.isFinite(rawId) ? String(rawId) : typeof rawId === "string" && rawId !== "" ? rawId : contentHashId(record);
+  const action = typeof fields.action === "string" && fields.action !== "" ? fields.action : "unknown";
+  const event: AuditEvent<Raw, V> = {
+    vendor,
+    id,
+    occurredAt,
+    action,
+    operation: fields.operation ?? operationOf(action),
+    actor: fields.actor ? compact(fields.actor) : {},
+    source: fields.source ? compact(fields.source) : {},
+    unmapped: fields.unmapped ?? (isPlainRecord(record) ? unmappedFields(record, read ?? EMPTY) : {}),
+    raw: record,
+  };
+  if (fields.outcome !== undefined) event.outcome = fields.outcome;
+  if (fields.target) {
+    const target = compact(fields.target);
+    if (target.type !== undefined || target.id !== undefined || target.name !== undefined) event.target = target;
+  }
+  const message = fields.message;
+  if (typeof message === "string" && message !== "") event.message = message;
+  const eventTenant = fields.tenant ?? tenant;
+  if (eventTenant) event.tenant = eventTenant;
+  return event;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** The top-level field of `record` holding `value`, for naming it in an error; else `occurredAt`. */
+function fieldHolding(record: unknown, value: unknown): string {
+  if (isPlainRecord(record) && value !== undefined) for (const key in record) if (record[key] === value) return key;
+  return "occurredAt";
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `record` behind a proxy that notes the top-level fields read, for a `normalize` that returns
+ * no `unmapped` of its own. Enumerating the keys (a spread, `Object.keys`) counts as reading all.
+ */
+export function readTracker(record: unknown): { record: unknown; read: Set<string> } {
+  const read = new Set<string>();
+  if (!isPlainRecord(record)) return { record, read };
+  const proxy = new Proxy(record, {
+    get(target, key, receiver) {
+      if (typeof key === "string") read.add(key);
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      if (typeof key === "string") read.add(key);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      for (const key of Object.keys(target)) read.add(key);
+      return Reflect.ownKeys(target);
+    },
+  });
+  return { record: proxy, read };
+}
+
+/**
+ * Runs a vendor's `normalize` and completes the event. A `normalize` that returns its own
+ * `unmapped` is called on the record itself; one that does not is watched through a proxy to
+ * learn which fields it read. Which kind it is is learnt from the first record and re-checked.
+ */
+export class Normalizer<Raw, V extends string> {
+  #ownUnmapped = false;
+
+  constructor(
+    readonly vendor: V,
+    readonly normalize: (record: Raw, ctx: NormalizeContext) => NormalizedFields,
+  ) {}
+
+  event(record: Raw, ctx: NormalizeContext): AuditEvent<Raw, V> {
+    if (this.#ownUnmapped) {
+      const fields = this.normalize(record, ctx);
+      if (fields && fields.unmapped !== undefined) return completeEvent(this.vendor, record, fields, ctx.tenant);
+      this.#ownUnmapped = false;
+    }
+    const { record: watched, read } = readTracker(record);
+    const fields = this.normalize(watched as Raw, ctx);
+    if (fields && fields.unmapped !== undefined) this.#ownUnmapped = true;
+    return completeEvent(this.vendor, record, fields, ctx.tenant, read);
+  }
 }

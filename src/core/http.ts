@@ -20,18 +20,19 @@ import {
 import type { Logger, LogLevel } from "./options.js";
 import type { TokenBucket } from "./rate-limit.js";
 import { telemetry } from "./telemetry.js";
-import type { VendorId } from "./vendor-id.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 const SECRET_HEADERS = new Set(["authorization", "x-api-key", "x-tenant-id", "cookie", "proxy-authorization"]);
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
 
 export interface HttpConfig {
-  vendor: VendorId;
+  vendor: string;
   /** Origin only (`https://api.usepylon.com`); every request must stay on it. */
   origin: string;
   /** Secret: sent on every request, never logged or shown. */
   authHeaders: Record<string, string>;
+  /** Other credential strings (a definition's `secrets`), blanked out wherever the auth headers are. */
+  secrets?: readonly string[] | undefined;
   fetch: typeof fetch | undefined;
   maxRetries: number;
   maxRetryDelayMs: number;
@@ -43,6 +44,8 @@ export interface HttpConfig {
   clock: Clock;
   /** A plainer message for a vendor's error (Zendesk's plan-gated 403), or undefined. */
   explainError?: ((status: number, body: unknown) => string | undefined) | undefined;
+  /** The vendor's own rate-limit signal (ms), consulted before the standard ones. */
+  retryAfter?: ((response: { status: number; headers: Headers; body: unknown }) => number | undefined) | undefined;
 }
 
 export interface HttpRequest {
@@ -77,13 +80,16 @@ export class HttpClient {
   readonly #config: HttpConfig;
   /** The credential strings, to blank out of anything a server echoes back into an error. */
   readonly #secrets: string[];
+  /** Header names never logged: the usual credential headers and this vendor's auth headers. */
+  readonly #maskedHeaders: Set<string>;
 
   constructor(config: HttpConfig) {
     this.#config = config;
-    this.#secrets = secretsOf(config.authHeaders);
+    this.#secrets = secretsOf(config.authHeaders, config.secrets ?? []);
+    this.#maskedHeaders = new Set([...SECRET_HEADERS, ...Object.keys(config.authHeaders).map((key) => key.toLowerCase())]);
   }
 
-  get vendor(): VendorId {
+  get vendor(): string {
     return this.#config.vendor;
   }
 
@@ -130,7 +136,7 @@ export class HttpClient {
       }
 
       // Retryable: a network failure, a truncated body, or a retryable status.
-      const retryAfterMs = result ? retryAfterOf(result, config.clock.now()) : undefined;
+      const retryAfterMs = result ? this.#retryAfter(result) : undefined;
       if (result && retryAfterMs !== undefined && retryAfterMs > config.maxRetryDelayMs) {
         // Any status (429, or a 503 with Retry-After): a wait this long fails now, as RateLimitError.
         if (!throwOnError) return result;
@@ -175,7 +181,7 @@ export class HttpClient {
       "user-agent": config.userAgent ? `${config.userAgent} auditlogs/${VERSION}` : `auditlogs/${VERSION}`,
     };
     if (req.body !== undefined) headers["content-type"] ??= "application/json";
-    this.#log("debug", `${config.vendor}: ${req.method} ${req.url.href} (attempt ${attempt})`, { headers: maskHeaders(headers) });
+    this.#log("debug", `${config.vendor}: ${req.method} ${req.url.href} (attempt ${attempt})`, { headers: maskHeaders(headers, this.#maskedHeaders) });
 
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), config.timeoutMs);
@@ -215,7 +221,7 @@ export class HttpClient {
       // A server may echo a key or tenant id back in its error body: never pass it on.
       body: redact(result.body, this.#secrets),
       headers: result.headers,
-      retryAfterMs: retryAfterMs ?? retryAfterOf(result, this.#config.clock.now()),
+      retryAfterMs: retryAfterMs ?? this.#retryAfter(result),
     };
     const error = tooLong ? new RateLimitError(init) : apiErrorFor(init);
     const explained = tooLong ?? this.#config.explainError?.(result.status, result.body);
@@ -226,11 +232,17 @@ export class HttpClient {
     return error;
   }
 
+  #retryAfter(result: HttpResult): number | undefined {
+    const own = this.#config.retryAfter?.(result);
+    return own !== undefined && Number.isFinite(own) && own >= 0 ? own : retryAfterOf(result, this.#config.clock.now());
+  }
+
   #log(level: Exclude<LogLevel, "off">, message: string, data?: Record<string, unknown>): void {
     const { logger, logLevel } = this.#config;
     if (!logger || LEVELS[level] < LEVELS[logLevel]) return;
     const fn = logger[level];
-    if (typeof fn === "function") fn.call(logger, message, data);
+    // A URL may carry a credential (a vendor that takes its key in the query).
+    if (typeof fn === "function") fn.call(logger, redact(message, this.#secrets) as string, data);
   }
 }
 
@@ -351,8 +363,8 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
  * The secret strings in auth headers: each value, its credentials after the scheme, and for
  * Basic the decoded `user:password` and the password alone.
  */
-function secretsOf(authHeaders: Record<string, string>): string[] {
-  const out = new Set<string>();
+function secretsOf(authHeaders: Record<string, string>, extra: readonly string[]): string[] {
+  const out = new Set<string>(extra);
   for (const value of Object.values(authHeaders)) {
     out.add(value);
     const [scheme, credentials] = value.split(/ (.*)/s, 2);
@@ -381,9 +393,9 @@ function redact(value: unknown, secrets: string[]): unknown {
   return value;
 }
 
-export function maskHeaders(headers: Record<string, string>): Record<string, string> {
+export function maskHeaders(headers: Record<string, string>, secret: ReadonlySet<string> = SECRET_HEADERS): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) out[key] = SECRET_HEADERS.has(key.toLowerCase()) ? "***" : value;
+  for (const [key, value] of Object.entries(headers)) out[key] = secret.has(key.toLowerCase()) ? "***" : value;
   return out;
 }
 

@@ -25,7 +25,7 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
   // The events of each stream type, distributed over a union of streams (several vendors).
 ): EventStream<S extends EventStream<infer T, any> ? T : never, MergedCheckpoint> {
   type T = S extends EventStream<infer E, any> ? E : never;
-  if (!Array.isArray(streams) || streams.some((s) => !(s instanceof EventStream))) {
+  if (!Array.isArray(streams) || streams.some((s) => !EventStream.isInstance(s))) {
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }
   const concurrency = positiveWhole(options.concurrency ?? Math.max(1, streams.length), "concurrency");

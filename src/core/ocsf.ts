@@ -3,7 +3,6 @@
  * https://schema.ocsf.io/1.3.0/classes/api_activity
  */
 import type { AuditEvent, Operation } from "./event.js";
-import type { VendorId } from "./vendor-id.js";
 
 const ACTIVITY: Record<Operation, { id: number; name: string }> = {
   create: { id: 1, name: "Create" },
@@ -14,13 +13,17 @@ const ACTIVITY: Record<Operation, { id: number; name: string }> = {
   other: { id: 99, name: "Other" },
 };
 
-const PRODUCT: Record<VendorId, { name: string; vendor_name: string }> = {
-  pylon: { name: "Pylon", vendor_name: "Pylon" },
-  zendesk: { name: "Zendesk Support", vendor_name: "Zendesk" },
-  cortex: { name: "Cortex", vendor_name: "Cortex" },
-  datafold: { name: "Datafold", vendor_name: "Datafold" },
-  jitsudo: { name: "JITSudo", vendor_name: "JITSudo" },
-};
+/**
+ * Product names by vendor id, filled by `defineVendor` (a definition's `name` and `vendorName`).
+ * Kept on `globalThis` under a `Symbol.for` key, so every copy of the package loaded in one
+ * process (ESM and CJS side by side) names a vendor the same way.
+ */
+const PRODUCTS: Map<string, { name: string; vendor_name: string }> = ((globalThis as Record<symbol, unknown>)[Symbol.for("auditlogs.products")] ??= new Map()) as Map<string, { name: string; vendor_name: string }>;
+
+/** Records a vendor's product names for `toOCSF`. */
+export function registerProduct(id: string, product: { name: string; vendor_name: string }): void {
+  PRODUCTS.set(id, product);
+}
 
 const CLASS_UID = 6003;
 const CATEGORY_UID = 6;
@@ -115,7 +118,7 @@ export function toOCSF(event: AuditEvent): OcsfApiActivity {
     metadata: {
       version: "1.3.0",
       uid: event.id,
-      product: { ...PRODUCT[event.vendor] },
+      product: { ...(PRODUCTS.get(event.vendor) ?? { name: event.vendor, vendor_name: event.vendor }) },
       ...(event.tenant !== undefined ? { tenant_uid: event.tenant } : {}),
       original_time: event.occurredAt,
     },

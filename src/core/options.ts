@@ -38,6 +38,8 @@ export interface CommonOptions {
   userAgent?: string;
   /** Time source and timer, for tests. */
   clock?: Clock;
+  /** Default size of the time windows, in ms, for vendors read in time windows (Datafold). Default one day. */
+  windowMs?: number;
 }
 
 export interface ResolvedCommon {

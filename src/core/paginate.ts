@@ -1,38 +1,62 @@
 /**
- * One pagination engine for every vendor. A strategy is data plus small functions (what to
- * request for a state, what a response says comes next); the engine owns everything else:
- * prefetch, parallel pages in order, loop guards, abort, and the position a checkpoint records.
+ * One pagination engine for every vendor. A vendor's pagination is data plus small functions
+ * (what to request for a state, what a response says comes next); the engine owns everything
+ * else: prefetch, parallel pages in order, loop guards, abort, and the position a checkpoint
+ * records. The builders at the end cover the common shapes (cursor, next link, page number,
+ * time window); a definition may also write its `pagination` by hand.
  */
-import type { z } from "zod";
 import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
+import { check, type Schema } from "./schema.js";
 import { tracePage } from "./telemetry.js";
-import type { VendorId } from "./vendor-id.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
-export interface RunContext {
-  vendor: VendorId;
+export interface PageContext<Filter = unknown> {
+  vendor: string;
+  /** The client's origin; every request and next link must stay on it. */
   origin: string;
   /** Inclusive lower bound; undefined = the start of the vendor's retention. */
   since: number | undefined;
   /** Exclusive upper bound, fixed at the start of the run (so page-number paging does not drift). */
   until: number;
+  /** The page size asked for, or undefined for the vendor's default. */
   pageSize: number | undefined;
-  filter: Record<string, unknown> | undefined;
+  /** `params.filter` as the definition's `filter` schema returned it. */
+  filter: Filter | undefined;
+  /** Time-window size (`windowMs`), for paginations that read by time window. */
   windowMs: number;
 }
 
+/** A query value: repeated for an array, left out when undefined or null. */
+export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
+
+/** What to send for one page. */
 export interface PageRequest {
-  url: URL;
-  /** JSON body; on a GET it goes over node:http (Datafold). */
+  /** The path on the client's origin (`/api/v1/logs`). */
+  path?: string;
+  /** A full URL instead of `path` (a next link); it must be on the client's origin. */
+  url?: string;
+  /** Added to `path`; with `url`, each key given replaces that key of the link's own query. */
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON; on a GET it goes over node:http, since fetch refuses a GET with a body. */
   body?: unknown;
 }
 
+/** What `read` is told about the response besides its body. */
+export interface PageResponse {
+  status: number;
+  headers: Headers;
+  /** The URL the page was fetched from. */
+  url: string;
+  requestId: string | undefined;
+}
+
+/** What a page says: its records and the states to read next (`[]` ends the list). */
 export interface PageRead<S> {
-  records: unknown[];
+  records: readonly unknown[];
   /** States to read next, in order, right after this one. */
-  next: S[];
+  next: readonly S[];
 }
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
@@ -41,21 +65,34 @@ export interface Position<S = unknown> {
   skip: number;
 }
 
-export interface Strategy<S, E = unknown> {
-  kind: "cursor" | "link" | "page-number" | "time-window";
-  /** Pages known ahead may be fetched `concurrency` at a time; otherwise `prefetch` ahead. */
-  parallel: boolean;
-  /** The page envelope, validated strictly (records are validated one by one, leniently). */
-  envelope: z.ZodType<E>;
-  /** The states to read first: one first page, or a resumed position's state, or every window. */
-  start(ctx: RunContext, resume?: Position<S>): { states: S[]; skip: number };
-  request(state: S, ctx: RunContext): PageRequest;
-  read(envelope: E, state: S, ctx: RunContext): PageRead<S>;
+/**
+ * How a vendor's list is paged. States are JSON values: they go into checkpoints, so a resumed
+ * run re-requests exactly the page it stopped in.
+ */
+export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
+  /** Named in loop errors ("cursor", "link", ...). */
+  kind?: string;
+  /** The page envelope, validated strictly before `read` (records are validated one by one, leniently). */
+  envelope?: Schema<unknown, Body>;
+  /** The states to read first. Default `[null]`. */
+  start?(ctx: PageContext<Filter>): S[];
+  /** Where a checkpoint's position resumes. Default: its state again, skipping its consumed records. */
+  resume?(position: Position<S>, ctx: PageContext<Filter>): { states: S[]; skip: number };
+  request(state: S, ctx: PageContext<Filter>): PageRequest;
+  read(body: Body, state: S, ctx: PageContext<Filter>, response: PageResponse): PageRead<S>;
+  /** States known ahead (`start`, or several `next`) are fetched `concurrency` at a time. Default false. */
+  parallel?: boolean;
+  /**
+   * `request()` honours `ctx.since`/`ctx.until`, so the core may split the range into slices
+   * read side by side. Declared for the time-filtering vendors; read as one range for now.
+   */
+  timeSlices?: boolean;
 }
 
+/** A page as the engine hands it on. */
 export interface RawPage<S> {
   state: S;
-  records: unknown[];
+  records: readonly unknown[];
   requestId: string | undefined;
   /** Records at the start of this page already consumed by an earlier run (resume). */
   skip: number;
@@ -73,14 +110,30 @@ const PAGE_PLAN_CHUNK = 500;
 /** Consecutive empty pages that still claim more before the engine calls it a loop. */
 const MAX_EMPTY_PAGES = 10;
 
+/** The URL for a page request on `origin`. */
+export function requestUrl(request: PageRequest, origin: string): URL {
+  const url = new URL(request.url ?? request.path ?? "/", origin);
+  const query = request.query;
+  if (query) {
+    for (const key in query) {
+      const value = query[key];
+      if (value === undefined || value === null) continue;
+      if (request.url !== undefined) url.searchParams.delete(key);
+      if (Array.isArray(value)) for (const item of value as ReadonlyArray<string | number>) url.searchParams.append(key, String(item));
+      else url.searchParams.append(key, String(value));
+    }
+  }
+  return url;
+}
+
 /**
  * Reads pages in order. Breaking out of the loop (or `signal`) aborts every request in flight
  * and starts no new one.
  */
-export async function* paginate<S, E>(
+export async function* paginate<S, Body>(
   http: HttpClient,
-  strategy: Strategy<S, E>,
-  ctx: RunContext,
+  pagination: Pagination<S, Body, any>,
+  ctx: PageContext<any>,
   options: EngineOptions,
   resume?: Position<S>,
 ): AsyncGenerator<RawPage<S>, void, undefined> {
@@ -98,37 +151,41 @@ export async function* paginate<S, E>(
     /** Raised once this page has been yielded: its records are good, where it points is not. */
     after?: PaginationLoopError;
   }
-  const { states, skip } = strategy.start(ctx, resume);
+  const parallel = pagination.parallel === true;
+  const { states, skip } = resume
+    ? pagination.resume
+      ? pagination.resume(resume, ctx)
+      : { states: [resume.state], skip: resume.skip }
+    : { states: pagination.start ? pagination.start(ctx) : [null as S], skip: 0 };
   const slots: Slot[] = states.map((state, i) => ({ state, skip: i === 0 ? skip : 0 }));
-  const ahead = strategy.parallel ? Math.max(options.concurrency, 1 + options.prefetch) : 1 + options.prefetch;
+  const ahead = parallel ? Math.max(options.concurrency, 1 + options.prefetch) : 1 + options.prefetch;
   // Every state read or planned: a server pointing back at one of them is a loop.
   const seenStates = new Set<string>(slots.map((slot) => JSON.stringify(slot.state)));
   let emptyRun = 0;
 
   // `status` and `retries` are for the page's span (telemetry.ts).
-  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: S[]; after?: PaginationLoopError; status: number; retries: number }> => {
-    const { url, body } = strategy.request(slot.state, ctx);
+  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError; status: number; retries: number }> => {
+    const request = pagination.request(slot.state, ctx);
+    const url = requestUrl(request, ctx.origin);
     const result = await http.request({
       method: "GET",
       url,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
     });
-    const parsed = strategy.envelope.safeParse(result.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ResponseValidationError({
-        vendor: ctx.vendor,
-        path: issue ? issue.path.map(String).join(".") : "",
-        requestId: result.requestId,
-        message: issue ? issue.message : "unexpected page envelope",
-      });
+    let body = result.body as Body;
+    if (pagination.envelope) {
+      const parsed = check(pagination.envelope, result.body);
+      if (!parsed.ok) {
+        throw new ResponseValidationError({ vendor: ctx.vendor, path: parsed.path, requestId: result.requestId, message: parsed.issue.message || "unexpected page envelope" });
+      }
+      body = parsed.value;
     }
     let read: PageRead<S>;
     try {
-      read = strategy.read(parsed.data, slot.state, ctx);
+      read = pagination.read(body, slot.state, ctx, { status: result.status, headers: result.headers, url: url.href, requestId: result.requestId });
     } catch (error) {
-      // A strategy's complaint about the page names the request it came from.
+      // A pagination's complaint about the page names the request it came from.
       if (ResponseValidationError.isInstance(error) && error.requestId === undefined && result.requestId !== undefined) {
         throw new ResponseValidationError({ vendor: error.vendor, path: error.path, requestId: result.requestId, message: error.detail });
       }
@@ -140,12 +197,12 @@ export async function* paginate<S, E>(
     for (const next of read.next) {
       const key = JSON.stringify(next);
       if (seenStates.has(key)) {
-        const after = new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${strategy.kind}); stopping instead of looping`);
+        const after = new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${pagination.kind ?? "pagination"}); stopping instead of looping`);
         return { page, next: [], after, ...answer };
       }
       seenStates.add(key);
     }
-    if (!strategy.parallel) {
+    if (!parallel) {
       emptyRun = read.records.length === 0 && read.next.length > 0 ? emptyRun + 1 : 0;
       if (emptyRun >= MAX_EMPTY_PAGES) {
         throw new PaginationLoopError(ctx.vendor, `${MAX_EMPTY_PAGES} empty pages in a row claimed more results; stopping instead of looping`);
@@ -165,8 +222,7 @@ export async function* paginate<S, E>(
         if (next.length > 0) {
           // A loop, not one spread: a spread of very many states overflows the call stack.
           const at = slots.indexOf(slot) + 1;
-          const inserted = next.map((state) => ({ state, skip: 0 }));
-          for (let i = 0; i < inserted.length; i++) slots.splice(at + i, 0, inserted[i]!);
+          for (let i = 0; i < next.length; i++) slots.splice(at + i, 0, { state: next[i]!, skip: 0 });
           if (!abort.signal.aborted) fill();
         }
         return page;
@@ -195,131 +251,141 @@ export async function* paginate<S, E>(
   }
 }
 
-// --- strategies --------------------------------------------------------------------------------
-
-type Query = Array<[string, string | number | undefined]>;
-
-function buildUrl(origin: string, path: string, query: Query): URL {
-  const url = new URL(path, origin);
-  for (const [key, value] of query) if (value !== undefined) url.searchParams.append(key, String(value));
-  return url;
-}
+// --- builders ----------------------------------------------------------------------------------
 
 /**
- * Opaque-cursor pagination (Pylon, JITSudo): the state is the cursor that fetched the page
- * (`null` for the first), so a checkpoint can re-request exactly that page.
+ * Opaque-cursor pagination: the state is the cursor that fetched the page (`null` for the
+ * first), so a checkpoint re-requests exactly that page.
  */
-export function cursorStrategy<E>(spec: {
-  envelope: z.ZodType<E>;
+export function cursorPagination<Body, Filter = unknown>(spec: {
+  envelope?: Schema<unknown, Body>;
   path: string;
-  query(ctx: RunContext, cursor: string | null): Query;
-  records(envelope: E): unknown[];
+  /** The page's query, given the cursor (null on the first page). */
+  query(ctx: PageContext<Filter>, cursor: string | null): Record<string, QueryValue>;
+  records(body: Body): readonly unknown[];
   /** The cursor of the next page, or undefined at the end of the list. */
-  next(envelope: E): string | undefined;
-}): Strategy<string | null, E> {
+  next(body: Body, response: PageResponse): string | undefined;
+  timeSlices?: boolean;
+}): Pagination<string | null, Body, Filter> {
   return {
     kind: "cursor",
-    parallel: false,
-    envelope: spec.envelope,
-    start: (_ctx, resume) => ({ states: [resume ? resume.state : null], skip: resume?.skip ?? 0 }),
-    request: (cursor, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, cursor)) }),
-    read: (envelope) => {
-      const next = spec.next(envelope);
-      return { records: spec.records(envelope), next: next === undefined ? [] : [next] };
+    ...(spec.envelope ? { envelope: spec.envelope } : {}),
+    ...(spec.timeSlices ? { timeSlices: true } : {}),
+    request: (cursor, ctx) => ({ path: spec.path, query: spec.query(ctx, cursor) }),
+    read: (body, _cursor, _ctx, response) => {
+      const next = spec.next(body, response);
+      return { records: spec.records(body), next: next === undefined ? [] : [next] };
     },
   };
 }
 
 /**
- * Next-link pagination (Zendesk `links.next`): the state is the URL of the page. A link on
- * another origin is refused: following it would send credentials to a host we were not given.
+ * Next-link pagination: the state is the URL of the page, canonical, so a repeated link is seen
+ * as one. A link on another origin is refused: following it would send credentials to a host
+ * the client was not given. The link may come from the body (Zendesk `links.next`) or a `Link`
+ * header (`nextLink(response.headers)`).
  */
-export function linkStrategy<E>(spec: {
-  envelope: z.ZodType<E>;
-  firstUrl(ctx: RunContext): URL;
-  records(envelope: E): unknown[];
+export function linkPagination<Body, Filter = unknown>(spec: {
+  envelope?: Schema<unknown, Body>;
+  /** The first page. */
+  first(ctx: PageContext<Filter>): { path: string; query?: Record<string, QueryValue> };
+  /** Set on every page's URL, stored links included (the page size of this run, say). */
+  query?(ctx: PageContext<Filter>): Record<string, QueryValue>;
+  records(body: Body): readonly unknown[];
   /** The next page's URL (absolute, or relative to the current page's), or undefined at the end. */
-  next(envelope: E, current: URL): string | undefined;
-  /** Applied to every URL, stored ones included (e.g. the page size of this run). */
-  adjust?(url: URL, ctx: RunContext): void;
-}): Strategy<string, E> {
+  next(body: Body, response: PageResponse): string | undefined;
+  /** Where a bad link is reported (`links.next`, `Link`). Default `Link`. */
+  linkField?: string;
+  timeSlices?: boolean;
+}): Pagination<string, Body, Filter> {
+  const field = spec.linkField ?? "Link";
   return {
     kind: "link",
-    parallel: false,
-    envelope: spec.envelope,
-    start: (ctx, resume) => ({ states: [resume ? resume.state : canonicalHref(spec.firstUrl(ctx))], skip: resume?.skip ?? 0 }),
-    request: (href, ctx) => {
-      const url = new URL(href);
-      spec.adjust?.(url, ctx);
-      return { url };
-    },
-    read: (envelope, state, ctx) => {
-      const next = spec.next(envelope, new URL(state));
-      if (next === undefined) return { records: spec.records(envelope), next: [] };
+    ...(spec.envelope ? { envelope: spec.envelope } : {}),
+    ...(spec.timeSlices ? { timeSlices: true } : {}),
+    start: (ctx) => [requestUrl(spec.first(ctx), ctx.origin).href].map(canonicalHref),
+    request: (href, ctx) => (spec.query ? { url: href, query: spec.query(ctx) } : { url: href }),
+    read: (body, state, ctx, response) => {
+      const records = spec.records(body);
+      const next = spec.next(body, { ...response, url: state });
+      if (next === undefined) return { records, next: [] };
       let url: URL;
       try {
         url = new URL(next, state);
       } catch {
-        throw new ResponseValidationError({ vendor: ctx.vendor, path: "links.next", message: "next link is not a URL" });
+        throw new ResponseValidationError({ vendor: ctx.vendor, path: field, message: "next link is not a URL" });
       }
       if (url.origin !== ctx.origin) {
-        throw new ResponseValidationError({
-          vendor: ctx.vendor,
-          path: "links.next",
-          message: `next link points to another origin (${url.origin}); refusing to send credentials there`,
-        });
+        throw new ResponseValidationError({ vendor: ctx.vendor, path: field, message: `next link points to another origin (${url.origin}); refusing to send credentials there` });
       }
-      return { records: spec.records(envelope), next: [canonicalHref(url)] };
+      return { records, next: [canonicalHref(url.href)] };
     },
   };
 }
 
-/** One spelling per URL (`page[size]` and `page%5Bsize%5D` alike), so a repeated link is seen as one. */
-function canonicalHref(url: URL): string {
-  const copy = new URL(url);
-  copy.search = new URLSearchParams(copy.search).toString();
-  return copy.href;
+/** One spelling per URL (`page[size]` and `page%5Bsize%5D` alike). */
+function canonicalHref(href: string): string {
+  const url = new URL(href);
+  url.search = new URLSearchParams(url.search).toString();
+  return url.href;
 }
 
+/** The `rel="next"` target of a `Link` header (RFC 8288), or undefined. GitHub, Okta and others page this way. */
+export function nextLink(headers: Headers): string | undefined {
+  const header = headers.get("link");
+  if (!header) return undefined;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/s.exec(part);
+    if (match && /;\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(match[2]!)) return match[1];
+  }
+  return undefined;
+}
+
+type PageState = { page: number; pageSize: number; head?: true };
+
 /**
- * Page-number pagination (Cortex): page 0 tells `totalPages`; the rest are then known and
+ * Page-number pagination: the first page tells the page count; the rest are then known and
  * fetched in parallel, yielded in order. The state records the page size it was read with, so a
  * resume with another `pageSize` lands on the same record.
  */
-export function pageNumberStrategy<E>(spec: {
-  envelope: z.ZodType<E>;
+export function pageNumberPagination<Body, Filter = unknown>(spec: {
+  envelope?: Schema<unknown, Body>;
   path: string;
-  query(ctx: RunContext, page: number, pageSize: number): Query;
+  query(ctx: PageContext<Filter>, page: number, pageSize: number): Record<string, QueryValue>;
   defaultPageSize: number;
-  records(envelope: E): unknown[];
-  page(envelope: E): number;
-  totalPages(envelope: E): number;
-  total(envelope: E): number;
-}): Strategy<{ page: number; pageSize: number; head?: true }, E> {
-  type S = { page: number; pageSize: number; head?: true };
+  /** The number of the first page. Default 0. */
+  firstPage?: number;
+  records(body: Body): readonly unknown[];
+  /** The page number the server says it answered. */
+  page(body: Body): number;
+  totalPages(body: Body): number;
+  total(body: Body): number;
+}): Pagination<PageState, Body, Filter> {
+  const first = spec.firstPage ?? 0;
   return {
     kind: "page-number",
     parallel: true,
-    envelope: spec.envelope,
-    start: (ctx, resume) => {
+    ...(spec.envelope ? { envelope: spec.envelope } : {}),
+    start: (ctx) => [{ page: first, pageSize: ctx.pageSize ?? spec.defaultPageSize, head: true }],
+    resume: (resume, ctx) => {
       const pageSize = ctx.pageSize ?? spec.defaultPageSize;
-      if (!resume) return { states: [{ page: 0, pageSize, head: true }], skip: 0 };
-      const offset = resume.state.page * resume.state.pageSize + resume.skip;
-      return { states: [{ page: Math.floor(offset / pageSize), pageSize, head: true }], skip: offset % pageSize };
+      const offset = (resume.state.page - first) * resume.state.pageSize + resume.skip;
+      return { states: [{ page: first + Math.floor(offset / pageSize), pageSize, head: true }], skip: offset % pageSize };
     },
-    request: (state, ctx) => ({ url: buildUrl(ctx.origin, spec.path, spec.query(ctx, state.page, state.pageSize)) }),
-    read: (envelope, state: S, ctx) => {
-      const records = spec.records(envelope);
-      const totalPages = spec.totalPages(envelope);
-      const total = spec.total(envelope);
-      if (spec.page(envelope) !== state.page) {
-        throw new PaginationLoopError(ctx.vendor, `asked for page ${state.page}, the server answered page ${spec.page(envelope)}`);
+    request: (state, ctx) => ({ path: spec.path, query: spec.query(ctx, state.page, state.pageSize) }),
+    read: (body, state, ctx) => {
+      const records = spec.records(body);
+      const totalPages = spec.totalPages(body);
+      const total = spec.total(body);
+      const index = state.page - first;
+      if (spec.page(body) !== state.page) {
+        throw new PaginationLoopError(ctx.vendor, `asked for page ${state.page}, the server answered page ${spec.page(body)}`);
       }
       // A page count that lies (more pages than records could fill) would read forever.
       if (totalPages > Math.ceil(total / state.pageSize) + 1 || totalPages < 0) {
         throw new PaginationLoopError(ctx.vendor, `totalPages ${totalPages} cannot hold ${total} records at ${state.pageSize} per page`);
       }
-      if (records.length === 0 && state.page < totalPages - 1) {
+      if (records.length === 0 && index < totalPages - 1) {
         throw new PaginationLoopError(ctx.vendor, `page ${state.page} is empty but totalPages says ${totalPages}`);
       }
       if (records.length > state.pageSize) {
@@ -327,50 +393,48 @@ export function pageNumberStrategy<E>(spec: {
       }
       // Pages are planned a chunk at a time (the chunk's last page plans the next), so a huge
       // page count, true or hostile, costs no more memory than one chunk.
-      const next: S[] = [];
+      const next: PageState[] = [];
       if (state.head) {
-        const last = Math.min(totalPages - 1, state.page + PAGE_PLAN_CHUNK);
-        for (let page = state.page + 1; page <= last; page++) next.push(page === last ? { page, pageSize: state.pageSize, head: true } : { page, pageSize: state.pageSize });
+        const last = Math.min(totalPages - 1, index + PAGE_PLAN_CHUNK);
+        for (let i = index + 1; i <= last; i++) next.push(i === last ? { page: first + i, pageSize: state.pageSize, head: true } : { page: first + i, pageSize: state.pageSize });
       }
       return { records, next };
     },
   };
 }
 
+type Window = { start: number; end: number };
+
 /**
- * Time windows (Datafold, which has no pagination): `[since, until)` cut into `windowMs` slices
- * with no gap and no overlap, read in parallel and yielded in time order. A window whose answer
+ * Time windows, for an API with no pagination: `[since, until)` cut into `windowMs` slices with
+ * no gap and no overlap, read in parallel and yielded in time order. A window whose answer
  * reaches `splitAt` records may have been cut short by the server, so it is split in two and
- * read again (down to one second).
+ * read again (down to one second). The definition gives `defaultSince`: windows need a start.
  */
-export function timeWindowStrategy<E>(spec: {
-  envelope: z.ZodType<E>;
+export function timeWindowPagination<Body, Filter = unknown>(spec: {
+  envelope?: Schema<unknown, Body>;
   path: string;
-  body(window: { start: number; end: number }, ctx: RunContext): unknown;
-  records(envelope: E): unknown[];
+  /** The request for one window: a query, or a JSON body (on a GET, sent over node:http). */
+  request(window: Window, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
+  records(body: Body): readonly unknown[];
   /** A record's time (epoch ms), or undefined when it has none (left for validation to report). */
   time(record: unknown): number | undefined;
   splitAt: number;
-}): Strategy<{ start: number; end: number }, E> {
-  type W = { start: number; end: number };
-  const windows = (from: number, to: number, size: number): W[] => {
-    const out: W[] = [];
+}): Pagination<Window, Body, Filter> {
+  const windows = (from: number, to: number, size: number): Window[] => {
+    const out: Window[] = [];
     for (let start = from; start < to; start += size) out.push({ start, end: Math.min(start + size, to) });
     return out;
   };
   return {
     kind: "time-window",
     parallel: true,
-    envelope: spec.envelope,
-    start: (ctx, resume) => {
-      const since = ctx.since;
-      if (since === undefined) throw new Error("time windows need a start (the vendor definition gives defaultSince)");
-      if (!resume) return { states: windows(since, ctx.until, ctx.windowMs), skip: 0 };
-      return { states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip };
-    },
-    request: (window, ctx) => ({ url: buildUrl(ctx.origin, spec.path, []), body: spec.body(window, ctx) }),
-    read: (envelope, window) => {
-      const records = spec.records(envelope);
+    ...(spec.envelope ? { envelope: spec.envelope } : {}),
+    start: (ctx) => windows(startOf(ctx), ctx.until, ctx.windowMs),
+    resume: (resume, ctx) => ({ states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
+    request: (window, ctx) => ({ path: spec.path, ...spec.request(window, ctx) }),
+    read: (body, window) => {
+      const records = spec.records(body);
       if (records.length >= spec.splitAt && window.end - window.start > 1_000) {
         const mid = window.start + Math.floor((window.end - window.start) / 2);
         return { records: [], next: [{ start: window.start, end: mid }, { start: mid, end: window.end }] };
@@ -386,3 +450,7 @@ export function timeWindowStrategy<E>(spec: {
   };
 }
 
+function startOf(ctx: PageContext<unknown>): number {
+  if (ctx.since === undefined) throw new Error("time windows need a start (the vendor definition gives defaultSince)");
+  return ctx.since;
+}

@@ -2,6 +2,9 @@ import { AuditLogsError } from "./errors.js";
 import { positiveWhole } from "./options.js";
 import type { AuditEvent } from "./event.js";
 
+const STREAM = Symbol.for("auditlogs.EventStream");
+const CANCEL = Symbol.for("auditlogs.EventStream.cancel");
+
 /**
  * What `events()` returns: iterate it once with `for await`, and ask it at any point for the
  * checkpoint that resumes right after the last event it yielded.
@@ -16,11 +19,20 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
   constructor(source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>, checkpoint: () => C) {
     this.#source = source;
     this.#checkpoint = checkpoint;
+    Object.defineProperty(this, STREAM, { value: true });
+    // Symbol-keyed, not a private field: a stream from another copy of the package (ESM and CJS
+    // side by side, two versions in one tree) can be cancelled too.
+    Object.defineProperty(this, CANCEL, { value: () => this.#cancel.abort(new Error("stream cancelled")) });
+  }
+
+  /** True for a stream from `events()` of any copy of the package (a brand, not `instanceof`). */
+  static isInstance(value: unknown): value is EventStream<unknown, unknown> {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[STREAM] === true;
   }
 
   /** @internal Aborts the requests in flight now, even while a `next()` is pending. */
   static cancel(stream: EventStream<any, any>): void {
-    stream.#cancel.abort(new Error("stream cancelled"));
+    (stream as unknown as Record<symbol, () => void>)[CANCEL]?.();
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {

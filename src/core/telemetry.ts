@@ -19,7 +19,6 @@
 import { createRequire } from "node:module";
 import type * as OtelApi from "@opentelemetry/api";
 import { VERSION } from "../version.js";
-import type { VendorId } from "./vendor-id.js";
 
 type Api = typeof OtelApi;
 
@@ -74,16 +73,16 @@ export class Telemetry {
   }
 
   /** One HTTP attempt answered with `status` (undefined: no answer, a network failure or timeout). */
-  request(vendor: VendorId, status: number | undefined): void {
+  request(vendor: string, status: number | undefined): void {
     this.#requests.add(1, status === undefined ? this.#vendor(vendor) : { "auditlogs.vendor": vendor, "http.response.status_code": status });
     if (status === 429) this.#throttled.add(1, this.#vendor(vendor));
   }
 
-  retry(vendor: VendorId): void {
+  retry(vendor: string): void {
     this.#retries.add(1, this.#vendor(vendor));
   }
 
-  rateLimitWait(vendor: VendorId, ms: number): void {
+  rateLimitWait(vendor: string, ms: number): void {
     this.#rateLimitWait.record(ms, this.#vendor(vendor));
   }
 
@@ -93,7 +92,7 @@ export class Telemetry {
   }
 
   /** Runs one page request inside an `auditlogs.page` span and counts its records. */
-  async page<T extends PageOutcome>(vendor: VendorId, read: () => Promise<T>): Promise<T> {
+  async page<T extends PageOutcome>(vendor: string, read: () => Promise<T>): Promise<T> {
     const otel = this.#api;
     const span = this.#tracer.startSpan("auditlogs.page", { kind: otel.SpanKind.CLIENT, attributes: this.#vendor(vendor) });
     try {
@@ -144,7 +143,7 @@ export function telemetry(): Telemetry | undefined {
 }
 
 /** `read()` in an `auditlogs.page` span when OpenTelemetry is there; just `read()` otherwise. */
-export function tracePage<T extends PageOutcome>(vendor: VendorId, read: () => Promise<T>): Promise<T> {
+export function tracePage<T extends PageOutcome>(vendor: string, read: () => Promise<T>): Promise<T> {
   const otel = telemetry();
   return otel ? otel.page(vendor, read) : read();
 }

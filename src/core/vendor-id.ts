@@ -1,9 +1,4 @@
-/** The vendor ids, in the order the README lists them. */
-export const VENDOR_IDS = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] as const;
-
-/** The five vendors this library reads. */
-export type VendorId = (typeof VENDOR_IDS)[number];
-
-export function isVendorId(value: unknown): value is VendorId {
-  return typeof value === "string" && (VENDOR_IDS as readonly string[]).includes(value);
-}
+// The core knows no vendor: the built-in ids live in the registry. This module stays so code
+// that imported them from here keeps working.
+/** The built-in vendors' ids, in the order the README lists them; `isVendorId` tells one. */
+export { VENDOR_IDS, isVendorId, type VendorId } from "../vendors/registry.js";

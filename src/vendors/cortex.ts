@@ -3,13 +3,14 @@
  * from 0. Records have no id: the SDK derives one from their content.
  * Source: vendor-docs 003 and upstream/cortex.audit-logs.json.
  */
-import { z } from "zod";
+import createFetchClient from "openapi-fetch";
+import * as z from "zod/mini";
 import type { components, paths } from "../../generated/cortex.js";
-import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
-import { compact, contentHashId, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
-import { asList, filterParser, oneOrMany } from "../core/filter.js";
-import { requireSecret, type CommonOptions } from "../core/options.js";
-import { pageNumberStrategy } from "../core/paginate.js";
+import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { asList, oneOrMany } from "../core/filter.js";
+import type { CommonOptions } from "../core/options.js";
+import { pageNumberPagination, type PageContext } from "../core/paginate.js";
+import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
 
@@ -21,102 +22,94 @@ export interface CortexOptions extends CommonOptions {
 }
 
 export type CortexAuditLog = components["schemas"]["AuditLogResponse"];
-export interface CortexFilter {
-  actions?: string | string[];
-  objectTypes?: string | string[];
-  objectIdentifiers?: string | string[];
-  actorTypes?: string | string[];
-  actorEmails?: string | string[];
-  actorApiKeyIdentifiers?: string | string[];
-  actorIpAddresses?: string | string[];
-  actorRequestTypes?: string | string[];
-}
-export type CortexClient = AuditLogClient<"cortex", CortexAuditLog, CortexFilter, paths>;
+
+const FILTER_KEYS = ["actions", "objectTypes", "objectIdentifiers", "actorTypes", "actorEmails", "actorApiKeyIdentifiers", "actorIpAddresses", "actorRequestTypes"] as const;
+
+// Array filters go comma-joined, as Cortex's own CLI sends them: a value cannot hold a comma.
+const filterValue = z.optional(oneOrMany(z.string().check(z.minLength(1), z.regex(/^[^,]*$/, "must not contain a comma"))));
+const filter = z.strictObject(Object.fromEntries(FILTER_KEYS.map((key) => [key, filterValue])) as Record<(typeof FILTER_KEYS)[number], typeof filterValue>);
+
+export type CortexFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
 
 const record = z.object({
   action: z.string(),
-  actorIdentifier: z.string().nullish(),
-  ipAddress: z.string().nullish(),
+  actorIdentifier: z.nullish(z.string()),
+  ipAddress: z.nullish(z.string()),
   objectIdentifier: z.string(),
   objectType: z.string(),
   timestamp: z.string(),
 });
 
-const envelope = z.object({
-  logs: z.array(z.unknown()),
-  page: z.number().int().min(0),
-  total: z.number().int().min(0),
-  totalPages: z.number().int().min(0),
-});
+const whole = z.number().check(z.int(), z.minimum(0));
+const envelope = z.object({ logs: z.array(z.unknown()), page: whole, total: whole, totalPages: whole });
 
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["action", "actorIdentifier", "ipAddress", "objectIdentifier", "objectType", "timestamp"]);
 
-export function normalizeCortex(raw: CortexAuditLog): AuditEvent<CortexAuditLog> {
-  const occurredAt = toOccurredAt(raw.timestamp);
-  if (!occurredAt) throw new RecordFieldError("timestamp", "no usable timestamp");
-  const action = str(raw.action) ?? "unknown";
+function normalize(raw: CortexAuditLog): NormalizedFields {
   // GitOps and auto-import changes have no actorIdentifier; an email also goes to actor.email.
-  const actor = str(raw.actorIdentifier);
+  const actor = raw.actorIdentifier || undefined;
   return {
-    vendor: "cortex",
-    id: contentHashId(raw),
-    occurredAt,
-    action,
-    operation: operationOf(action),
-    actor: actor ? (actor.includes("@") ? { id: actor, email: actor } : { id: actor }) : {},
-    source: compact({ ip: str(raw.ipAddress) }),
-    target: compact({ type: str(raw.objectType), id: str(raw.objectIdentifier) }),
+    // No id: the core derives the content hash.
+    occurredAt: recordTime(raw, "timestamp"),
+    action: raw.action,
+    actor: actor ? (actor.includes("@") ? { id: actor, email: actor } : { id: actor }) : undefined,
+    source: { ip: raw.ipAddress || undefined },
+    target: { type: raw.objectType || undefined, id: raw.objectIdentifier || undefined },
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
-    raw,
   };
 }
 
-// --- pagination --------------------------------------------------------------------------------
+// --- definition --------------------------------------------------------------------------------
 
-const FILTER_KEYS = ["actions", "objectTypes", "objectIdentifiers", "actorTypes", "actorEmails", "actorApiKeyIdentifiers", "actorIpAddresses", "actorRequestTypes"] as const;
-
-const strategy = pageNumberStrategy({
-  envelope,
-  path: "/api/v1/audit-logs",
-  defaultPageSize: 250,
-  // endTime is the run's fixed `until`, so pages do not drift while events keep arriving.
-  query: (ctx, page, pageSize) => [
-    ["page", page],
-    ["pageSize", pageSize],
-    ["startTime", ctx.since === undefined ? undefined : new Date(ctx.since).toISOString()],
-    ["endTime", new Date(ctx.until).toISOString()],
-    // Array filters go comma-joined, as Cortex's own CLI sends them.
-    ...FILTER_KEYS.map((key): [string, string | undefined] => {
-      const values = asList((ctx.filter as CortexFilter | undefined)?.[key]);
-      return [key, values.length ? values.join(",") : undefined];
-    }),
-  ],
-  records: (page) => page.logs,
-  page: (page) => page.page,
-  totalPages: (page) => page.totalPages,
-  total: (page) => page.total,
-});
-
-// --- factory -----------------------------------------------------------------------------------
-
-const cortex: VendorDefinition<"cortex", CortexOptions, CortexAuditLog, CortexFilter, { page: number; pageSize: number }, z.infer<typeof envelope>> = {
+/** Cortex, as a vendor definition. After page 0, the remaining pages are fetched in parallel. */
+export const cortex = defineVendor({
   id: "cortex",
-  defaultBaseUrl: () => "https://api.getcortexapp.com",
+  name: "Cortex",
+  baseUrl: "https://api.getcortexapp.com",
   // 1,000 requests/min per client (docs.cortex.io/api).
   requestsPerMinute: 1000,
-  auth: (options) => ({ headers: { Authorization: `Bearer ${requireSecret(options.apiToken, "apiToken")}` } }),
-  record: record as z.ZodType<CortexAuditLog>,
-  normalize: normalizeCortex,
-  strategy,
+  secrets: ["apiToken"],
+  auth: (options: CortexOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 1000 },
-  filter: filterParser("cortex", Object.fromEntries(FILTER_KEYS.map((key) => [key, z.optional(oneOrMany(z.string().min(1).regex(/^[^,]*$/, "must not contain a comma")))]))),
-};
+  record,
+  filter,
+  pagination: pageNumberPagination({
+    envelope,
+    path: "/api/v1/audit-logs",
+    defaultPageSize: 250,
+    // endTime is the run's fixed `until`, so pages do not drift while events keep arriving.
+    query: (ctx: PageContext<z.output<typeof filter>>, page, pageSize) => {
+      const query: Record<string, string | number | undefined> = {
+        page,
+        pageSize,
+        startTime: ctx.since === undefined ? undefined : new Date(ctx.since).toISOString(),
+        endTime: new Date(ctx.until).toISOString(),
+      };
+      for (const key of FILTER_KEYS) {
+        const values = asList(ctx.filter?.[key]);
+        if (values.length) query[key] = values.join(",");
+      }
+      return query;
+    },
+    records: (page) => page.logs,
+    page: (page) => page.page,
+    totalPages: (page) => page.totalPages,
+    total: (page) => page.total,
+  }),
+  normalize,
+  raw: (init) => createFetchClient<paths>(init),
+});
+
+export type CortexClient = ClientOf<typeof cortex>;
+
+/** The event a Cortex client makes of a record. */
+export const normalizeCortex = (raw: CortexAuditLog) => cortex.normalize(raw);
 
 /** A client for Cortex's audit log. After page 0, the remaining pages are fetched in parallel. */
 export function createCortexClient(options: CortexOptions): CortexClient {
-  return createVendorClient<"cortex", CortexOptions, CortexAuditLog, CortexFilter, { page: number; pageSize: number }, z.infer<typeof envelope>, paths>(cortex, options);
+  return cortex.createClient(options);
 }

@@ -4,13 +4,13 @@
  * `Authorization: Key <apiKey>`, no pagination: the SDK reads time windows.
  * Source: vendor-docs 004 and upstream/datafold.audit-logs.json.
  */
-import { z } from "zod";
+import createFetchClient from "openapi-fetch";
+import * as z from "zod/mini";
 import type { components, paths } from "../../generated/datafold.js";
-import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
-import { compact, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
-import { filterParser } from "../core/filter.js";
-import { requireSecret, type CommonOptions } from "../core/options.js";
-import { timeWindowStrategy } from "../core/paginate.js";
+import { recordTime, toOccurredAt, unmappedFields, type NormalizedFields } from "../core/event.js";
+import type { CommonOptions } from "../core/options.js";
+import { timeWindowPagination } from "../core/paginate.js";
+import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
 
@@ -26,22 +26,21 @@ export interface DatafoldOptions extends CommonOptions {
 export type DatafoldAuditLog = components["schemas"]["AuditLogs"];
 /** Datafold's audit-log endpoint has no filters. */
 export type DatafoldFilter = Record<string, never>;
-export type DatafoldClient = AuditLogClient<"datafold", DatafoldAuditLog, DatafoldFilter, paths>;
 
 // --- raw record schema -------------------------------------------------------------------------
 
 const record = z.object({
   timestamp: z.string(),
-  event_uuid: z.string().min(1),
+  event_uuid: z.string().check(z.minLength(1)),
   client_ip: z.string(),
   url: z.string(),
-  action: z.string().nullish(),
-  log_entry: z.string().nullish(),
-  object_id: z.number().nullish(),
-  object_type: z.string().nullish(),
-  user_agent: z.string().nullish(),
-  user_email: z.string().nullish(),
-  user_id: z.number().nullish(),
+  action: z.nullish(z.string()),
+  log_entry: z.nullish(z.string()),
+  object_id: z.nullish(z.number()),
+  object_type: z.nullish(z.string()),
+  user_agent: z.nullish(z.string()),
+  user_email: z.nullish(z.string()),
+  user_id: z.nullish(z.number()),
 });
 
 const envelope = z.object({ logs: z.array(z.unknown()) });
@@ -50,69 +49,66 @@ const envelope = z.object({ logs: z.array(z.unknown()) });
 
 const MAPPED = new Set(["timestamp", "event_uuid", "client_ip", "action", "log_entry", "object_id", "object_type", "user_agent", "user_email", "user_id"]);
 
-export function normalizeDatafold(raw: DatafoldAuditLog): AuditEvent<DatafoldAuditLog> {
-  const occurredAt = toOccurredAt(raw.timestamp);
-  if (!occurredAt) throw new RecordFieldError("timestamp", "no usable timestamp");
-  const action = str(raw.action) ?? "unknown";
-  const target = compact({ type: str(raw.object_type), id: str(raw.object_id) });
-  const message = str(raw.log_entry);
-  const event: AuditEvent<DatafoldAuditLog> = {
-    vendor: "datafold",
+/** A number as a string; a string unless empty; undefined otherwise. */
+const text = (value: string | number | null | undefined) => (typeof value === "number" ? String(value) : value || undefined);
+
+function normalize(raw: DatafoldAuditLog): NormalizedFields {
+  return {
     id: raw.event_uuid,
-    occurredAt,
-    action,
-    operation: operationOf(action),
-    actor: compact({ id: str(raw.user_id), email: str(raw.user_email) }),
-    source: compact({ ip: str(raw.client_ip), userAgent: str(raw.user_agent) }),
+    occurredAt: recordTime(raw, "timestamp"),
+    action: raw.action,
+    actor: { id: text(raw.user_id), email: text(raw.user_email) },
+    source: { ip: text(raw.client_ip), userAgent: text(raw.user_agent) },
+    target: { type: text(raw.object_type), id: text(raw.object_id) },
+    message: raw.log_entry,
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
-    raw,
   };
-  if (target.type !== undefined || target.id !== undefined) event.target = target;
-  if (message) event.message = message;
-  return event;
 }
 
-// --- pagination --------------------------------------------------------------------------------
+// --- definition --------------------------------------------------------------------------------
 
 /** A response this large may have been cut short by the server: its window is split and read again. */
 export const DATAFOLD_SPLIT_AT = 10_000;
 
-const strategy = timeWindowStrategy({
-  envelope,
-  path: "/api/v1/audit_logs",
-  // Datafold's bounds are not documented as inclusive or exclusive; the SDK trims to [since, until).
-  body: (window) => ({ start_date: new Date(window.start).toISOString(), end_date: new Date(window.end).toISOString() }),
-  records: (page) => page.logs,
-  time: (record) => {
-    const at = toOccurredAt((record as { timestamp?: unknown } | null)?.timestamp);
-    return at === undefined ? undefined : Date.parse(at);
-  },
-  splitAt: DATAFOLD_SPLIT_AT,
-});
-
-// --- factory -----------------------------------------------------------------------------------
-
-const datafold: VendorDefinition<"datafold", DatafoldOptions, DatafoldAuditLog, DatafoldFilter, { start: number; end: number }, z.infer<typeof envelope>> = {
+/**
+ * Datafold, as a vendor definition. `events()` reads `[since, until)` in windows of `windowMs`
+ * (default one day; `since` defaults to 365 days before `until`), several at once, in time order.
+ */
+export const datafold = defineVendor({
   id: "datafold",
-  defaultBaseUrl: () => "https://app.datafold.com",
+  name: "Datafold",
+  baseUrl: "https://app.datafold.com",
   // No documented limit.
-  requestsPerMinute: undefined,
-  auth: (options) => ({ headers: { Authorization: `Key ${requireSecret(options.apiKey, "apiKey")}` } }),
-  record: record as z.ZodType<DatafoldAuditLog>,
-  normalize: normalizeDatafold,
-  strategy,
-  pageSize: undefined,
-  filter: filterParser("datafold", {}),
+  secrets: ["apiKey"],
+  auth: (options: DatafoldOptions) => ({ Authorization: `Key ${options.apiKey}` }),
+  record,
+  pagination: timeWindowPagination({
+    envelope,
+    path: "/api/v1/audit_logs",
+    // Datafold's bounds are not documented as inclusive or exclusive; the SDK trims to [since, until).
+    request: (window) => ({ body: { start_date: new Date(window.start).toISOString(), end_date: new Date(window.end).toISOString() } }),
+    records: (page) => page.logs,
+    time: (record) => {
+      const at = toOccurredAt((record as { timestamp?: unknown } | null)?.timestamp);
+      return at === undefined ? undefined : Date.parse(at);
+    },
+    splitAt: DATAFOLD_SPLIT_AT,
+  }),
+  normalize,
   // Windows need a start: by default the year before `until`.
   defaultSince: (until) => until - 365 * 24 * 60 * 60_000,
-  windowMs: (options) => options.windowMs,
-  getWithBody: true,
-};
+  raw: (init) => createFetchClient<paths>(init),
+});
+
+export type DatafoldClient = ClientOf<typeof datafold>;
+
+/** The event a Datafold client makes of a record. */
+export const normalizeDatafold = (raw: DatafoldAuditLog) => datafold.normalize(raw);
 
 /**
  * A client for Datafold's audit log. `events()` reads `[since, until)` in windows of `windowMs`
  * (default one day; `since` defaults to 365 days before `until`), several at once, in time order.
  */
 export function createDatafoldClient(options: DatafoldOptions): DatafoldClient {
-  return createVendorClient<"datafold", DatafoldOptions, DatafoldAuditLog, DatafoldFilter, { start: number; end: number }, z.infer<typeof envelope>, paths>(datafold, options);
+  return datafold.createClient(options);
 }

@@ -2,14 +2,14 @@
  * JITSudo (just-in-time AWS access, self-hosted): `GET {baseUrl}/v1/audit-log`, `X-API-Key` and
  * `X-Tenant-ID` headers, opaque cursor. Source: vendor-docs 002.
  */
-import { z } from "zod";
+import createFetchClient from "openapi-fetch";
+import * as z from "zod/mini";
 import type { components, paths } from "../../generated/jitsudo.js";
-import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { compact, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
-import { filterParser } from "../core/filter.js";
-import { requireSecret, type CommonOptions } from "../core/options.js";
-import { cursorStrategy } from "../core/paginate.js";
+import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import type { CommonOptions } from "../core/options.js";
+import { cursorPagination, type PageContext } from "../core/paginate.js";
+import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
 
@@ -24,40 +24,36 @@ export interface JitsudoOptions extends CommonOptions {
 }
 
 export type JitsudoAuditLog = components["schemas"]["AuditLogEntry"];
-export interface JitsudoFilter {
-  actorId?: string;
-  resourceType?: string;
-  resourceId?: string;
-  action?: string;
-}
-export type JitsudoClient = AuditLogClient<"jitsudo", JitsudoAuditLog, JitsudoFilter, paths>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function auth(options: JitsudoOptions): { headers: Record<string, string>; tenant: string } {
-  const apiKey = requireSecret(options.apiKey, "apiKey");
-  const tenantId = requireSecret(options.tenantId, "tenantId");
-  if (!UUID.test(tenantId)) throw new ConfigError("must be a uuid such as 2489e9ad-2ee2-8e00-8ec9-32d5f69181c0", "tenantId");
-  return { headers: { "X-API-Key": apiKey, "X-Tenant-ID": tenantId }, tenant: tenantId };
+function tenantOf(options: JitsudoOptions): string {
+  if (!UUID.test(options.tenantId)) throw new ConfigError("must be a uuid such as 2489e9ad-2ee2-8e00-8ec9-32d5f69181c0", "tenantId");
+  return options.tenantId;
 }
+
+const text = z.optional(z.string().check(z.minLength(1)));
+const filter = z.strictObject({ actorId: text, resourceType: text, resourceId: text, action: text });
+
+export type JitsudoFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
 
 const record = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   actor_id: z.string(),
   actor_type: z.string(),
   action: z.string(),
   resource_type: z.string(),
   resource_id: z.string(),
   metadata: z.record(z.string(), z.unknown()),
-  reasoning: z.string().nullish(),
+  reasoning: z.nullish(z.string()),
   created_at: z.string(),
 });
 
 const envelope = z.object({
   data: z.array(z.unknown()),
-  next_cursor: z.string().nullish(),
+  next_cursor: z.nullish(z.string()),
   has_more: z.boolean(),
 });
 
@@ -65,78 +61,64 @@ const envelope = z.object({
 
 const MAPPED = new Set(["id", "actor_id", "actor_type", "action", "resource_type", "resource_id", "reasoning", "created_at"]);
 
-export function normalizeJitsudo(raw: JitsudoAuditLog, tenant?: string): AuditEvent<JitsudoAuditLog> {
-  const occurredAt = toOccurredAt(raw.created_at);
-  if (!occurredAt) throw new RecordFieldError("created_at", "no usable created_at");
-  const action = str(raw.action) ?? "unknown";
-  const message = str(raw.reasoning);
-  const event: AuditEvent<JitsudoAuditLog> = {
-    vendor: "jitsudo",
+function normalize(raw: JitsudoAuditLog): NormalizedFields {
+  return {
     id: raw.id,
-    occurredAt,
-    action,
-    operation: operationOf(action),
-    actor: compact({ id: str(raw.actor_id), type: str(raw.actor_type) }),
-    source: {},
-    target: compact({ type: str(raw.resource_type), id: str(raw.resource_id) }),
+    occurredAt: recordTime(raw, "created_at"),
+    action: raw.action,
+    actor: { id: raw.actor_id || undefined, type: raw.actor_type || undefined },
+    target: { type: raw.resource_type || undefined, id: raw.resource_id || undefined },
+    message: raw.reasoning,
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
-    raw,
   };
-  if (message) event.message = message;
-  if (tenant) event.tenant = tenant;
-  return event;
 }
 
-// --- pagination --------------------------------------------------------------------------------
+// --- definition --------------------------------------------------------------------------------
 
-const strategy = cursorStrategy({
-  envelope,
-  path: "/v1/audit-log",
-  query: (ctx, cursor) => {
-    const filter = (ctx.filter ?? {}) as JitsudoFilter;
-    return [
-      ["limit", ctx.pageSize ?? 100],
-      ["cursor", cursor ?? undefined],
-      ["from", ctx.since === undefined ? undefined : new Date(ctx.since).toISOString()],
-      ["to", new Date(ctx.until).toISOString()],
-      ["actor_id", filter.actorId],
-      ["resource_type", filter.resourceType],
-      ["resource_id", filter.resourceId],
-      ["action", filter.action],
-    ];
-  },
-  records: (page) => page.data,
-  next: (page) => {
-    if (!page.has_more) return undefined;
-    if (!page.next_cursor) {
-      throw new ResponseValidationError({ vendor: "jitsudo", path: "next_cursor", message: "has_more is true but next_cursor is missing" });
-    }
-    return page.next_cursor;
-  },
+/** JITSudo, as a vendor definition. Self-hosted: `baseUrl` is required. */
+export const jitsudo = defineVendor({
+  id: "jitsudo",
+  name: "JITSudo",
+  // Self-hosted: no default host. No documented limit.
+  secrets: ["apiKey", "tenantId"],
+  tenant: tenantOf,
+  auth: (options: JitsudoOptions) => ({ "X-API-Key": options.apiKey, "X-Tenant-ID": options.tenantId }),
+  pageSize: { max: 1000 },
+  record,
+  filter,
+  pagination: cursorPagination({
+    envelope,
+    path: "/v1/audit-log",
+    query: (ctx: PageContext<z.output<typeof filter>>, cursor) => ({
+      limit: ctx.pageSize ?? 100,
+      cursor,
+      from: ctx.since === undefined ? undefined : new Date(ctx.since).toISOString(),
+      to: new Date(ctx.until).toISOString(),
+      actor_id: ctx.filter?.actorId,
+      resource_type: ctx.filter?.resourceType,
+      resource_id: ctx.filter?.resourceId,
+      action: ctx.filter?.action,
+    }),
+    records: (page) => page.data,
+    next: (page) => {
+      if (!page.has_more) return undefined;
+      if (!page.next_cursor) {
+        throw new ResponseValidationError({ vendor: "jitsudo", path: "next_cursor", message: "has_more is true but next_cursor is missing" });
+      }
+      return page.next_cursor;
+    },
+    timeSlices: true,
+  }),
+  normalize,
+  raw: (init) => createFetchClient<paths>(init),
 });
 
-// --- factory -----------------------------------------------------------------------------------
+export type JitsudoClient = ClientOf<typeof jitsudo>;
 
-const jitsudo: VendorDefinition<"jitsudo", JitsudoOptions, JitsudoAuditLog, JitsudoFilter, string | null, z.infer<typeof envelope>> = {
-  id: "jitsudo",
-  // Self-hosted: no default host.
-  defaultBaseUrl: () => undefined,
-  // No documented limit.
-  requestsPerMinute: undefined,
-  auth,
-  record: record as z.ZodType<JitsudoAuditLog>,
-  normalize: (raw, ctx) => normalizeJitsudo(raw, ctx.tenant),
-  strategy,
-  pageSize: { max: 1000 },
-  filter: filterParser("jitsudo", {
-    actorId: z.string().min(1).optional(),
-    resourceType: z.string().min(1).optional(),
-    resourceId: z.string().min(1).optional(),
-    action: z.string().min(1).optional(),
-  }),
-};
+/** The event a JITSudo client makes of a record (`tenant`: the tenant id). */
+export const normalizeJitsudo = (raw: JitsudoAuditLog, tenant?: string) => jitsudo.normalize(raw, { tenant });
 
 /** A client for a JITSudo deployment's audit log. */
 export function createJitsudoClient(options: JitsudoOptions): JitsudoClient {
-  return createVendorClient<"jitsudo", JitsudoOptions, JitsudoAuditLog, JitsudoFilter, string | null, z.infer<typeof envelope>, paths>(jitsudo, options);
+  return jitsudo.createClient(options);
 }

@@ -2,13 +2,13 @@
  * Pylon: `GET https://api.usepylon.com/audit-logs`, Bearer token, opaque cursor.
  * Source: vendor-docs 000 (Pylon API reference, audit logs).
  */
-import { z } from "zod";
+import createFetchClient from "openapi-fetch";
+import * as z from "zod/mini";
 import type { components, paths } from "../../generated/pylon.js";
-import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
-import { compact, contentHashId, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
-import { requireSecret, type CommonOptions } from "../core/options.js";
-import { cursorStrategy } from "../core/paginate.js";
-import { filterParser } from "../core/filter.js";
+import type { CommonOptions } from "../core/options.js";
+import { cursorPagination } from "../core/paginate.js";
+import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
 
@@ -22,85 +22,75 @@ export interface PylonOptions extends CommonOptions {
 export type PylonAuditLog = components["schemas"]["AuditLog"];
 /** Pylon's audit-log endpoint has no filters. */
 export type PylonFilter = Record<string, never>;
-export type PylonClient = AuditLogClient<"pylon", PylonAuditLog, PylonFilter, paths>;
 
 // --- raw record schema -------------------------------------------------------------------------
 
 // Every Pylon field is optional in the spec; the SDK needs a time (checked in normalize).
 const record = z.object({
-  id: z.string().optional(),
-  action: z.string().optional(),
-  action_happened_at: z.string().optional(),
-  created_at: z.string().optional(),
-  actor_user_id: z.string().optional(),
-  actor_contact_id: z.string().optional(),
-  object_type: z.string().optional(),
-  object_id: z.string().optional(),
+  id: z.optional(z.string()),
+  action: z.optional(z.string()),
+  action_happened_at: z.optional(z.string()),
+  created_at: z.optional(z.string()),
+  actor_user_id: z.optional(z.string()),
+  actor_contact_id: z.optional(z.string()),
+  object_type: z.optional(z.string()),
+  object_id: z.optional(z.string()),
 });
 
 const envelope = z.object({
   data: z.array(z.unknown()),
   pagination: z.object({ cursor: z.string(), has_next_page: z.boolean() }),
-  request_id: z.string().optional(),
+  request_id: z.optional(z.string()),
 });
 
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "action", "action_happened_at", "created_at", "actor_user_id", "actor_contact_id", "object_type", "object_id"]);
 
-export function normalizePylon(raw: PylonAuditLog): AuditEvent<PylonAuditLog> {
-  const occurredAt = toOccurredAt(raw.action_happened_at) ?? toOccurredAt(raw.created_at);
-  if (!occurredAt) throw new RecordFieldError("action_happened_at", "no usable action_happened_at or created_at");
-  const action = str(raw.action) ?? "unknown";
-  // Every Pylon field is optional, id included: a record without one gets a content-hash id.
-  const id = str(raw.id) ?? contentHashId(raw);
-  const actorId = str(raw.actor_user_id) ?? str(raw.actor_contact_id);
-  // Optional members are assigned, not spread in: spreads cost two thirds of normalization.
-  const event: AuditEvent<PylonAuditLog> = {
-    vendor: "pylon",
-    id,
-    occurredAt,
-    action,
-    operation: operationOf(action),
-    actor: actorId ? { id: actorId, type: str(raw.actor_user_id) ? "user" : "contact" } : {},
-    source: {},
+function normalize(raw: PylonAuditLog): NormalizedFields {
+  const actorId = raw.actor_user_id || raw.actor_contact_id;
+  return {
+    // Every Pylon field is optional, id included: a record without one gets a content-hash id.
+    id: raw.id,
+    occurredAt: recordTime(raw, "action_happened_at", "created_at"),
+    action: raw.action,
+    outcome: raw.action && /failed|denied|rejected/i.test(raw.action) ? "failure" : undefined,
+    actor: actorId ? { id: actorId, type: raw.actor_user_id ? "user" : "contact" } : undefined,
+    target: raw.object_type || raw.object_id ? { type: raw.object_type || undefined, id: raw.object_id || undefined } : undefined,
     unmapped: unmappedFields(raw, MAPPED),
-    raw,
   };
-  if (/failed|denied|rejected/i.test(action)) event.outcome = "failure";
-  if (raw.object_type || raw.object_id) event.target = compact({ type: str(raw.object_type), id: str(raw.object_id) });
-  return event;
 }
 
-// --- pagination --------------------------------------------------------------------------------
+// --- definition --------------------------------------------------------------------------------
 
-const strategy = cursorStrategy({
-  envelope,
-  path: "/audit-logs",
-  query: (ctx, cursor) => [
-    ["limit", ctx.pageSize ?? 100],
-    ["cursor", cursor ?? undefined],
-  ],
-  records: (page) => page.data,
-  next: (page) => (page.pagination.has_next_page ? page.pagination.cursor : undefined),
-});
-
-// --- factory -----------------------------------------------------------------------------------
-
-const pylon: VendorDefinition<"pylon", PylonOptions, PylonAuditLog, PylonFilter, string | null, z.infer<typeof envelope>> = {
+/** Pylon, as a vendor definition. Pylon has no time filter: `since`/`until` are applied client-side. */
+export const pylon = defineVendor({
   id: "pylon",
-  defaultBaseUrl: () => "https://api.usepylon.com",
+  name: "Pylon",
+  baseUrl: "https://api.usepylon.com",
   // 60/min documented for this endpoint (a newer page says 30/120/300 by tier: `rateLimit` overrides).
   requestsPerMinute: 60,
-  auth: (options) => ({ headers: { Authorization: `Bearer ${requireSecret(options.apiToken, "apiToken")}` } }),
-  record: record as z.ZodType<PylonAuditLog>,
-  normalize: normalizePylon,
-  strategy,
+  secrets: ["apiToken"],
+  auth: (options: PylonOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 999 },
-  filter: filterParser("pylon", {}),
-};
+  record,
+  pagination: cursorPagination({
+    envelope,
+    path: "/audit-logs",
+    query: (ctx, cursor) => ({ limit: ctx.pageSize ?? 100, cursor }),
+    records: (page) => page.data,
+    next: (page) => (page.pagination.has_next_page ? page.pagination.cursor : undefined),
+  }),
+  normalize,
+  raw: (init) => createFetchClient<paths>(init),
+});
+
+export type PylonClient = ClientOf<typeof pylon>;
+
+/** The event a Pylon client makes of a record. */
+export const normalizePylon = (raw: PylonAuditLog) => pylon.normalize(raw);
 
 /** A client for Pylon's audit log. Pylon has no time filter: `since`/`until` are applied client-side. */
 export function createPylonClient(options: PylonOptions): PylonClient {
-  return createVendorClient<"pylon", PylonOptions, PylonAuditLog, PylonFilter, string | null, z.infer<typeof envelope>, paths>(pylon, options);
+  return pylon.createClient(options);
 }

@@ -3,14 +3,15 @@
  * (`{email}/token:{apiToken}`) or OAuth Bearer, cursor pagination followed by `links.next`.
  * Source: vendor-docs 001 and research/vendors.md (response envelope, 429 as text/plain).
  */
-import { z } from "zod";
+import createFetchClient from "openapi-fetch";
+import * as z from "zod/mini";
 import type { components, paths } from "../../generated/zendesk.js";
-import { createVendorClient, RecordFieldError, type AuditLogClient, type VendorDefinition } from "../core/client.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { compact, operationOf, str, toOccurredAt, unmappedFields, type AuditEvent } from "../core/event.js";
-import { asList, filterParser, oneOrMany } from "../core/filter.js";
-import { requireSecret, type CommonOptions } from "../core/options.js";
-import { linkStrategy } from "../core/paginate.js";
+import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { asList, oneOrMany } from "../core/filter.js";
+import type { CommonOptions } from "../core/options.js";
+import { linkPagination, type PageContext } from "../core/paginate.js";
+import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
 
@@ -24,15 +25,6 @@ export interface ZendeskOptions extends CommonOptions {
 }
 
 export type ZendeskAuditLog = components["schemas"]["AuditLog"];
-export interface ZendeskFilter {
-  action?: string | string[];
-  actorId?: number | string | Array<number | string>;
-  sourceType?: string | string[];
-  /** Zendesk requires `sourceType` with it. */
-  sourceId?: number | string | Array<number | string>;
-  ipAddress?: string | string[];
-}
-export type ZendeskClient = AuditLogClient<"zendesk", ZendeskAuditLog, ZendeskFilter, paths>;
 
 function authHeaders(options: ZendeskOptions): Record<string, string> {
   const auth: unknown = options.auth;
@@ -41,13 +33,14 @@ function authHeaders(options: ZendeskOptions): Record<string, string> {
   }
   if ("oauthToken" in auth) {
     if ("apiToken" in auth || "email" in auth) throw new ConfigError("give either { email, apiToken } or { oauthToken }, not both", "auth");
-    return { Authorization: `Bearer ${requireSecret(auth.oauthToken, "auth.oauthToken")}` };
+    return { Authorization: `Bearer ${auth.oauthToken}` };
   }
   if ("email" in auth || "apiToken" in auth) {
-    const email = requireSecret((auth as { email?: unknown }).email, "auth.email");
-    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new ConfigError("must be an email address", "auth.email");
-    const token = requireSecret((auth as { apiToken?: unknown }).apiToken, "auth.apiToken");
-    return { Authorization: `Basic ${Buffer.from(`${email}/token:${token}`).toString("base64")}` };
+    const { email, apiToken } = auth as { email?: unknown; apiToken?: unknown };
+    if (email === undefined) throw new ConfigError("is required", "auth.email");
+    if (!/^[^@\s]+@[^@\s]+$/.test(String(email))) throw new ConfigError("must be an email address", "auth.email");
+    if (apiToken === undefined) throw new ConfigError("is required", "auth.apiToken");
+    return { Authorization: `Basic ${Buffer.from(`${email}/token:${apiToken}`).toString("base64")}` };
   }
   throw new ConfigError("must be { email, apiToken } or { oauthToken }", "auth");
 }
@@ -61,143 +54,137 @@ function subdomainOf(options: ZendeskOptions): string {
   return subdomain.toLowerCase();
 }
 
+const numericId = z.union([z.number().check(z.int()), z.string().check(z.regex(/^\d+$/))]);
+
+const filter = z
+  .strictObject({
+    action: z.optional(oneOrMany(z.string().check(z.minLength(1)))),
+    actorId: z.optional(oneOrMany(numericId)),
+    sourceType: z.optional(oneOrMany(z.string().check(z.minLength(1)))),
+    /** Zendesk requires `sourceType` with it. */
+    sourceId: z.optional(oneOrMany(numericId)),
+    ipAddress: z.optional(oneOrMany(z.string().check(z.minLength(1)))),
+  })
+  .check(z.refine((f) => f.sourceId === undefined || f.sourceType !== undefined, { message: "needs filter.sourceType too (Zendesk requires it)", path: ["sourceId"] }));
+
+export type ZendeskFilter = z.input<typeof filter>;
+
 // --- raw record schema -------------------------------------------------------------------------
 
 const record = z.object({
   id: z.union([z.number(), z.string()]),
-  action: z.string().nullish(),
-  actor_id: z.union([z.number(), z.string()]).nullish(),
-  actor_name: z.string().nullish(),
-  source_id: z.union([z.number(), z.string()]).nullish(),
-  source_type: z.string().nullish(),
-  source_label: z.string().nullish(),
-  change_description: z.string().nullish(),
-  ip_address: z.string().nullish(),
+  action: z.nullish(z.string()),
+  actor_id: z.nullish(z.union([z.number(), z.string()])),
+  actor_name: z.nullish(z.string()),
+  source_id: z.nullish(z.union([z.number(), z.string()])),
+  source_type: z.nullish(z.string()),
+  source_label: z.nullish(z.string()),
+  change_description: z.nullish(z.string()),
+  ip_address: z.nullish(z.string()),
   created_at: z.string(),
 });
 
 const envelope = z.object({
   audit_logs: z.array(z.unknown()),
-  meta: z.object({ has_more: z.boolean(), after_cursor: z.string().nullish(), before_cursor: z.string().nullish() }),
-  links: z.object({ next: z.string().nullish(), prev: z.string().nullish() }).optional(),
+  meta: z.object({ has_more: z.boolean(), after_cursor: z.nullish(z.string()), before_cursor: z.nullish(z.string()) }),
+  links: z.optional(z.object({ next: z.nullish(z.string()), prev: z.nullish(z.string()) })),
 });
 
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "action", "actor_id", "actor_name", "source_id", "source_type", "source_label", "change_description", "ip_address", "created_at"]);
 
-export function normalizeZendesk(raw: ZendeskAuditLog, tenant?: string): AuditEvent<ZendeskAuditLog> {
-  const occurredAt = toOccurredAt(raw.created_at);
-  if (!occurredAt) throw new RecordFieldError("created_at", "no usable created_at");
-  const action = str(raw.action) ?? "unknown";
-  const target = compact({ type: str(raw.source_type), id: str(raw.source_id), name: str(raw.source_label) });
-  const message = str(raw.change_description);
-  const event: AuditEvent<ZendeskAuditLog> = {
-    vendor: "zendesk",
-    id: String(raw.id),
-    occurredAt,
-    action,
-    operation: operationOf(action),
-    actor: compact({ id: str(raw.actor_id), name: str(raw.actor_name) }),
-    source: compact({ ip: str(raw.ip_address) }),
+/** A number as a string; a string unless empty; undefined otherwise. */
+const text = (value: string | number | null | undefined) => (typeof value === "number" ? String(value) : value || undefined);
+
+function normalize(raw: ZendeskAuditLog): NormalizedFields {
+  return {
+    id: raw.id,
+    occurredAt: recordTime(raw, "created_at"),
+    action: raw.action,
+    actor: { id: text(raw.actor_id), name: text(raw.actor_name) },
+    source: { ip: text(raw.ip_address) },
+    target: { type: text(raw.source_type), id: text(raw.source_id), name: text(raw.source_label) },
+    message: raw.change_description,
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
-    raw,
   };
-  if (target.type !== undefined || target.id !== undefined || target.name !== undefined) event.target = target;
-  if (message) event.message = message;
-  if (tenant) event.tenant = tenant;
-  return event;
 }
 
-// --- pagination --------------------------------------------------------------------------------
+// --- definition --------------------------------------------------------------------------------
 
 /** Zendesk timestamps are second precision, `YYYY-MM-DDTHH:MM:SSZ`. */
 const zendeskTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-const FILTER_PARAMS: Record<keyof ZendeskFilter, string> = {
+const FILTER_PARAMS = {
   action: "filter[action][]",
   actorId: "filter[actor_id][]",
   sourceType: "filter[source_type][]",
   sourceId: "filter[source_id][]",
   ipAddress: "filter[ip_address][]",
-};
+} as const;
 
-const strategy = linkStrategy({
-  envelope,
-  firstUrl: (ctx) => {
-    const url = new URL("/api/v2/audit_logs", ctx.origin);
-    const q = url.searchParams;
-    q.set("page[size]", String(ctx.pageSize ?? 100));
+function firstPage(ctx: PageContext<z.output<typeof filter>>) {
+  // filter[created_at][] is sent twice (start, end), both inclusive at Zendesk, whole seconds:
+  // the SDK widens to whole seconds and trims to [since, until) itself.
+  const query: Record<string, string | number | string[]> = {
+    "page[size]": ctx.pageSize ?? 100,
     // Oldest first; the default is newest first.
-    q.set("sort", "created_at");
-    // filter[created_at][] is sent twice (start, end), both inclusive at Zendesk, whole seconds:
-    // the SDK widens to whole seconds and trims to [since, until) itself.
-    if (ctx.since !== undefined || ctx.until !== undefined) {
-      q.append("filter[created_at][]", zendeskTime(Math.floor((ctx.since ?? 0) / 1000) * 1000));
-      q.append("filter[created_at][]", zendeskTime(Math.floor(ctx.until / 1000) * 1000));
-    }
-    const filter = (ctx.filter ?? {}) as ZendeskFilter;
-    for (const key of Object.keys(FILTER_PARAMS) as Array<keyof ZendeskFilter>) {
-      for (const value of asList(filter[key])) q.append(FILTER_PARAMS[key], value);
-    }
-    return url;
-  },
-  // A resumed run may use another page size than the one stored in the link.
-  adjust: (url, ctx) => {
-    if (ctx.pageSize !== undefined) url.searchParams.set("page[size]", String(ctx.pageSize));
-  },
-  records: (page) => page.audit_logs,
-  next: (page, current) => {
-    if (!page.meta.has_more) return undefined;
-    if (page.links?.next) return page.links.next;
-    if (!page.meta.after_cursor) {
-      throw new ResponseValidationError({ vendor: "zendesk", path: "meta.after_cursor", message: "has_more is true but there is no next link or cursor" });
-    }
-    const url = new URL(current);
-    url.searchParams.set("page[after]", page.meta.after_cursor);
-    return url.href;
-  },
-});
-
-// --- factory -----------------------------------------------------------------------------------
-
-const filter = filterParser("zendesk", {
-  action: z.optional(oneOrMany(z.string().min(1))),
-  actorId: z.optional(oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)]))),
-  sourceType: z.optional(oneOrMany(z.string().min(1))),
-  sourceId: z.optional(oneOrMany(z.union([z.number().int(), z.string().regex(/^\d+$/)]))),
-  ipAddress: z.optional(oneOrMany(z.string().min(1))),
-});
-
-function zendesk(subdomain: string): VendorDefinition<"zendesk", ZendeskOptions, ZendeskAuditLog, ZendeskFilter, string, z.infer<typeof envelope>> {
-  return {
-    id: "zendesk",
-    defaultBaseUrl: () => `https://${subdomain}.zendesk.com`,
-    // Audit logs are Enterprise-only; Enterprise allows 700/min (2,500 with High Volume: `rateLimit`).
-    requestsPerMinute: 700,
-    auth: (options) => ({ headers: authHeaders(options), tenant: subdomain }),
-    record: record as z.ZodType<ZendeskAuditLog>,
-    normalize: (raw, ctx) => normalizeZendesk(raw, ctx.tenant),
-    strategy,
-    pageSize: { max: 100 },
-    filter: (value) => {
-      const parsed = filter(value);
-      if (parsed?.sourceId !== undefined && parsed.sourceType === undefined) {
-        throw new ConfigError("needs filter.sourceType too (Zendesk requires it)", "filter.sourceId");
-      }
-      return parsed;
-    },
-    // Zendesk rejects a time filter bound 60 s or less in the past.
-    maxUntil: (now) => now - 61_000,
-    explainError: (status, body) =>
-      status === 403 && /do not have access/i.test(JSON.stringify(body ?? ""))
-        ? "Zendesk denied access to the audit log. Audit logs need a Zendesk Enterprise plan and an admin's credentials; this account or user has neither."
-        : undefined,
+    sort: "created_at",
+    "filter[created_at][]": [zendeskTime(Math.floor((ctx.since ?? 0) / 1000) * 1000), zendeskTime(Math.floor(ctx.until / 1000) * 1000)],
   };
+  for (const [key, param] of Object.entries(FILTER_PARAMS)) query[param] = asList(ctx.filter?.[key as keyof typeof FILTER_PARAMS]);
+  return { path: "/api/v2/audit_logs", query };
 }
+
+/** Zendesk Support, as a vendor definition. Events come oldest first (`sort=created_at`). */
+export const zendesk = defineVendor({
+  id: "zendesk",
+  name: "Zendesk Support",
+  vendorName: "Zendesk",
+  baseUrl: (options) => `https://${subdomainOf(options)}.zendesk.com`,
+  // Audit logs are Enterprise-only; Enterprise allows 700/min (2,500 with High Volume: `rateLimit`).
+  requestsPerMinute: 700,
+  secrets: ["auth.email?", "auth.apiToken?", "auth.oauthToken?"],
+  tenant: (options) => subdomainOf(options),
+  auth: (options: ZendeskOptions) => authHeaders(options),
+  pageSize: { max: 100 },
+  record,
+  filter,
+  pagination: linkPagination({
+    envelope,
+    first: firstPage,
+    // A resumed run may use another page size than the one stored in the link.
+    query: (ctx) => ({ "page[size]": ctx.pageSize }),
+    records: (page) => page.audit_logs,
+    linkField: "links.next",
+    next: (page, response) => {
+      if (!page.meta.has_more) return undefined;
+      if (page.links?.next) return page.links.next;
+      if (!page.meta.after_cursor) {
+        throw new ResponseValidationError({ vendor: "zendesk", path: "meta.after_cursor", message: "has_more is true but there is no next link or cursor" });
+      }
+      const url = new URL(response.url);
+      url.searchParams.set("page[after]", page.meta.after_cursor);
+      return url.href;
+    },
+    timeSlices: true,
+  }),
+  normalize,
+  // Zendesk rejects a time filter bound 60 s or less in the past.
+  maxUntil: (now) => now - 61_000,
+  explainError: (status, body) =>
+    status === 403 && /do not have access/i.test(JSON.stringify(body ?? ""))
+      ? "Zendesk denied access to the audit log. Audit logs need a Zendesk Enterprise plan and an admin's credentials; this account or user has neither."
+      : undefined,
+  raw: (init) => createFetchClient<paths>(init),
+});
+
+export type ZendeskClient = ClientOf<typeof zendesk>;
+
+/** The event a Zendesk client makes of a record (`tenant`: the subdomain). */
+export const normalizeZendesk = (raw: ZendeskAuditLog, tenant?: string) => zendesk.normalize(raw, { tenant });
 
 /** A client for Zendesk Support's audit log. Events come oldest first (`sort=created_at`). */
 export function createZendeskClient(options: ZendeskOptions): ZendeskClient {
-  if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
-  return createVendorClient<"zendesk", ZendeskOptions, ZendeskAuditLog, ZendeskFilter, string, z.infer<typeof envelope>, paths>(zendesk(subdomainOf(options)), options);
+  return zendesk.createClient(options);
 }

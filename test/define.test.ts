@@ -1,0 +1,189 @@
+// DESIGN §12: defineVendor checks a definition at once, and a defined vendor's client gets the
+// built-ins' guarantees: options checked (ConfigError naming the field), secrets masked.
+import { inspect } from "node:util";
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import * as z from "zod/mini";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { AuditEventSchema, ConfigError, createClient, mergeEvents, toOCSF, type CommonOptions } from "../src/index.js";
+import { cursorPagination, defineVendor, isVendor, nextLink, type VendorDefinition } from "../src/define.js";
+import { createPylonClient } from "../src/vendors/pylon.js";
+
+const SECRET = "sk_live_SECRET_9a8b7c";
+
+interface TinyOptions extends CommonOptions {
+  apiKey: string;
+}
+interface TinyRecord {
+  uuid: string;
+  at: string;
+  kind?: string;
+  who?: string;
+  [key: string]: unknown;
+}
+
+const envelope = z.object({ items: z.array(z.unknown()), next: z.nullable(z.string()) });
+
+function definition(): VendorDefinition<"tiny", TinyOptions, TinyRecord, undefined, string | null, z.output<typeof envelope>> {
+  return {
+    id: "tiny",
+    baseUrl: "https://api.tiny.example",
+    secrets: ["apiKey"],
+    auth: (options: TinyOptions) => ({ "X-Tiny-Key": options.apiKey }),
+    pageSize: { max: 50 },
+    pagination: cursorPagination({
+      envelope,
+      path: "/logs",
+      query: (ctx, cursor) => ({ limit: ctx.pageSize ?? 2, after: cursor }),
+      records: (body) => body.items,
+      next: (body) => body.next ?? undefined,
+    }),
+    normalize: (record: TinyRecord) => ({ id: record.uuid, occurredAt: record.at, action: record.kind, actor: { id: record.who } }),
+  };
+}
+
+const tiny = defineVendor(definition());
+
+const RECORDS: TinyRecord[] = [
+  { uuid: "a", at: "2026-01-01T00:00:01Z", kind: "user.create", who: "u1", extra: 1 },
+  { uuid: "b", at: "2026-01-01T00:00:02+01:00", kind: "user.delete", who: "u2" },
+  { uuid: "c", at: "2026-01-01T00:00:03.5Z" },
+];
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+function serveTiny(): Request[] {
+  const seen: Request[] = [];
+  server.use(
+    http.get("https://api.tiny.example/logs", ({ request }) => {
+      seen.push(request);
+      if (request.headers.get("x-tiny-key") !== SECRET) return HttpResponse.json({ error: `bad key ${request.headers.get("x-tiny-key")}` }, { status: 401 });
+      const after = new URL(request.url).searchParams.get("after");
+      const start = after ? Number(after) : 0;
+      const items = RECORDS.slice(start, start + 2);
+      return HttpResponse.json({ items, next: start + 2 < RECORDS.length ? String(start + 2) : null });
+    }),
+  );
+  return seen;
+}
+
+describe("defineVendor checks the definition at once", () => {
+  const cases: Array<[string, (d: Record<string, any>) => void, string]> = [
+    ["an id that is not [a-z][a-z0-9-]*", (d) => (d.id = "Tiny Vendor"), "id"],
+    ["a built-in id", (d) => (d.id = "zendesk"), "id"],
+    ["no auth", (d) => delete d.auth, "auth"],
+    ["no normalize", (d) => delete d.normalize, "normalize"],
+    ["no pagination", (d) => delete d.pagination, "pagination"],
+    ["no pagination.request", (d) => (d.pagination = { ...d.pagination, request: undefined }), "pagination.request"],
+    ["no pagination.read", (d) => (d.pagination = { ...d.pagination, read: undefined }), "pagination.read"],
+    ["a baseUrl with a path", (d) => (d.baseUrl = "https://api.tiny.example/v1"), "baseUrl"],
+    ["a bad requestsPerMinute", (d) => (d.requestsPerMinute = 0), "requestsPerMinute"],
+    ["a secret that is not an option name", (d) => (d.secrets = ["api key"]), "secrets[0]"],
+    ["a bad page size", (d) => (d.pageSize = { max: 0 }), "pageSize.max"],
+    ["a record schema that is not a schema", (d) => (d.record = { parse() {} }), "record"],
+    ["a hook that is not a function", (d) => (d.maxUntil = 5), "maxUntil"],
+  ];
+  test.each(cases)("%s: ConfigError naming the field", (_label, change, option) => {
+    const def: Record<string, any> = definition();
+    change(def);
+    let error: unknown;
+    try {
+      defineVendor(def as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect((error as ConfigError).option).toBe(option);
+  });
+
+  test("a good definition gives a vendor", () => {
+    expect(isVendor(tiny)).toBe(true);
+    expect(tiny.id).toBe("tiny");
+    expect(isVendor({ id: "tiny" })).toBe(false);
+  });
+});
+
+describe("a defined vendor's client", () => {
+  test("a missing secret is a ConfigError naming it, before any request", () => {
+    const seen = serveTiny();
+    expect(() => tiny.createClient({} as TinyOptions)).toThrow(expect.objectContaining({ name: "ConfigError", option: "apiKey", message: "apiKey: is required" }));
+    expect(() => tiny.createClient({ apiKey: 42 } as never)).toThrow("apiKey: must be a string, got number");
+    expect(seen).toEqual([]);
+  });
+
+  test("reads every page, completes each event, and keeps unread fields in unmapped", async () => {
+    const seen = serveTiny();
+    const events = await tiny.createClient({ apiKey: SECRET, rateLimit: false }).events().toArray({ limit: 10 });
+    expect(events.map((e) => e.id)).toEqual(["a", "b", "c"]);
+    expect(seen).toHaveLength(2);
+    expect(new URL(seen[1]!.url).searchParams.get("after")).toBe("2");
+    expect(events[0]).toEqual({
+      vendor: "tiny",
+      id: "a",
+      occurredAt: "2026-01-01T00:00:01.000Z",
+      action: "user.create",
+      operation: "create",
+      actor: { id: "u1" },
+      source: {},
+      unmapped: { extra: 1 },
+      raw: RECORDS[0],
+    });
+    // Any RFC 3339 form becomes UTC milliseconds; no action is "unknown", operation other.
+    expect(events[1]!.occurredAt).toBe("2025-12-31T23:00:02.000Z");
+    expect(events[2]).toMatchObject({ occurredAt: "2026-01-01T00:00:03.500Z", action: "unknown", operation: "other", actor: {} });
+    for (const event of events) expect(AuditEventSchema.parse(event)).toBeTruthy();
+  });
+
+  test("createClient({ vendor }) accepts a defined vendor", async () => {
+    serveTiny();
+    const client = createClient({ vendor: tiny, apiKey: SECRET, rateLimit: false });
+    expect(client.vendor).toBe("tiny");
+    expect(await client.events().toArray({ limit: 10 })).toHaveLength(3);
+  });
+
+  test("its secret never shows: inspect, String, JSON, errors, log lines", async () => {
+    server.use(http.get("https://api.tiny.example/logs", () => HttpResponse.json({ error: `key ${SECRET} is not valid` }, { status: 401, headers: { "X-Request-Id": "r1" } })));
+    const lines: string[] = [];
+    const logger = { debug: (m: string, d?: unknown) => lines.push(m + JSON.stringify(d ?? {})), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const client = tiny.createClient({ apiKey: SECRET, logger, logLevel: "debug", maxRetries: 0 });
+    const error = await client.events().toArray({ limit: 1 }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe("AuthenticationError");
+    const shown = [inspect(client), String(client), JSON.stringify(client), String(error), JSON.stringify((error as { body?: unknown }).body), inspect(error), ...lines].join("\n");
+    expect(lines.length).toBeGreaterThan(0);
+    expect(shown).not.toContain(SECRET);
+  });
+
+  test("merges with a built-in and maps to OCSF", async () => {
+    serveTiny();
+    server.use(http.get("https://api.usepylon.com/audit-logs", () => HttpResponse.json({ data: [{ id: "p1", action: "UserCreated", created_at: "2026-01-01T00:00:00Z" }], pagination: { cursor: "", has_next_page: false } })));
+    const merged = mergeEvents([tiny.createClient({ apiKey: SECRET, rateLimit: false }).events(), createPylonClient({ apiToken: "t0k3n-abc", rateLimit: false }).events()]);
+    const events = await merged.toArray({ limit: 10 });
+    expect(events.map((e) => `${e.vendor}:${e.id}`).sort()).toEqual(["pylon:p1", "tiny:a", "tiny:b", "tiny:c"]);
+    expect(merged.checkpoint().parts.map((p) => p.vendor)).toEqual(["tiny", "pylon"]);
+    const ocsf = toOCSF(events.find((e) => e.vendor === "tiny")!);
+    expect(ocsf.metadata.product).toEqual({ name: "tiny", vendor_name: "tiny" });
+    expect(ocsf.class_uid).toBe(6003);
+  });
+
+  test("a checkpoint of a defined vendor is refused by another vendor, and the other way round", async () => {
+    serveTiny();
+    const stream = tiny.createClient({ apiKey: SECRET, rateLimit: false }).events();
+    await stream.toArray({ limit: 10 });
+    expect(() => createPylonClient({ apiToken: "t0k3n-abc" }).events({ resumeFrom: stream.checkpoint() })).toThrow('resumeFrom: belongs to vendor "tiny", not "pylon"');
+    const pylon = createPylonClient({ apiToken: "t0k3n-abc" }).events().checkpoint();
+    expect(() => tiny.createClient({ apiKey: SECRET }).events({ resumeFrom: pylon })).toThrow('resumeFrom: belongs to vendor "pylon", not "tiny"');
+  });
+});
+
+describe("nextLink", () => {
+  test("finds rel=next among several links, quoted or not", () => {
+    const headers = new Headers({ link: '<https://a.example/x?page=1>; rel="prev", <https://a.example/x?after=abc&limit=2>; rel="next"' });
+    expect(nextLink(headers)).toBe("https://a.example/x?after=abc&limit=2");
+    expect(nextLink(new Headers({ link: "<https://a.example/y>; rel=next" }))).toBe("https://a.example/y");
+    expect(nextLink(new Headers({ link: '<https://a.example/y>; rel="self"' }))).toBeUndefined();
+    expect(nextLink(new Headers())).toBeUndefined();
+  });
+});
