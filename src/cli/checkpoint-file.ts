@@ -11,12 +11,19 @@ import { removeStaleTemps, writeFileAtomic } from "../internal/atomic-file.js";
 import { UsageError } from "./args.js";
 import { CannotWriteError, describeFsError, type OutputRecord } from "./output.js";
 
+/** The files a checkpoint can record, by the flag that names them. */
+export type FileName = "out" | "invalid";
+
+const FILE_NAMES: readonly FileName[] = ["out", "invalid"];
+
 /** What the CLI keeps in its checkpoint file. */
 export interface SavedState {
   /** The library's checkpoint (`stream.checkpoint()`), handed back as `resumeFrom`. */
   checkpoint: unknown;
   /** The `--out` file and its committed length, when the output is a file. */
   out?: OutputRecord | undefined;
+  /** The `--invalid` file and its committed length. */
+  invalid?: OutputRecord | undefined;
 }
 
 /**
@@ -58,14 +65,18 @@ export class CheckpointFile {
       throw new UsageError(`--checkpoint ${this.path}: not valid JSON; delete it to start over, or point --checkpoint at another file`);
     }
     if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return { checkpoint: stored };
-    // The output record sits beside the checkpoint's own fields, so the file stays a checkpoint.
-    const { out, ...checkpoint } = stored as Record<string, unknown>;
-    return { checkpoint, out: out === undefined ? undefined : this.#outputRecord(out) };
+    // The file records sit beside the checkpoint's own fields, so the file stays a checkpoint.
+    const { out, invalid, ...checkpoint } = stored as Record<string, unknown>;
+    const state: SavedState = { checkpoint };
+    if (out !== undefined) state.out = this.#outputRecord(out, "out");
+    if (invalid !== undefined) state.invalid = this.#outputRecord(invalid, "invalid");
+    return state;
   }
 
   /** Saves `state`; saves run one after another in the order they were asked for. */
   save(state: SavedState): Promise<void> {
-    const text = JSON.stringify(state.out === undefined ? state.checkpoint : { ...(state.checkpoint as object), out: state.out }) + "\n";
+    const records = Object.fromEntries(FILE_NAMES.flatMap((name) => (state[name] === undefined ? [] : [[name, state[name]]])));
+    const text = JSON.stringify(Object.keys(records).length === 0 ? state.checkpoint : { ...(state.checkpoint as object), ...records }) + "\n";
     const run = this.#queue.then(async () => {
       try {
         await writeFileAtomic(this.path, text);
@@ -78,11 +89,11 @@ export class CheckpointFile {
     return run;
   }
 
-  #outputRecord(value: unknown): OutputRecord {
+  #outputRecord(value: unknown, name: FileName): OutputRecord {
     const record = value as Partial<OutputRecord> | null;
     const bytes = record?.bytes;
     if (typeof record !== "object" || record === null || typeof record.file !== "string" || typeof record.tail !== "string" || typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new UsageError(`--checkpoint ${this.path}: "out" must be { file, bytes, tail } as this command saves it; delete the file to start over`);
+      throw new UsageError(`--checkpoint ${this.path}: "${name}" must be { file, bytes, tail } as this command saves it; delete the file to start over`);
     }
     return { file: record.file, bytes, tail: record.tail };
   }

@@ -18,7 +18,7 @@ import {
   type ApiError,
 } from "./errors.js";
 import type { Logger, LogLevel } from "./options.js";
-import type { TokenBucket } from "./rate-limit.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { telemetry } from "./telemetry.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -37,7 +37,7 @@ export interface HttpConfig {
   maxRetries: number;
   maxRetryDelayMs: number;
   timeoutMs: number;
-  rateLimiter: TokenBucket | undefined;
+  rateLimiter: RateLimiter | undefined;
   logger: Logger | undefined;
   logLevel: LogLevel;
   userAgent: string | undefined;
@@ -117,7 +117,7 @@ export class HttpClient {
       const otel = telemetry();
       if (config.rateLimiter) {
         const waitFrom = config.clock.now();
-        await config.rateLimiter.take(req.signal);
+        await config.rateLimiter.acquire(req.signal);
         otel?.rateLimitWait(config.vendor, config.clock.now() - waitFrom);
       }
       this.stats.requests += 1;
@@ -137,6 +137,11 @@ export class HttpClient {
 
       // Retryable: a network failure, a truncated body, or a retryable status.
       const retryAfterMs = result ? this.#retryAfter(result) : undefined;
+      // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
+      const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
+      // Every holder of the limiter backs off, not only this request; never past maxRetryDelayMs,
+      // beyond which a request is to fail fast with RateLimitError rather than wait.
+      if (result?.status === 429) config.rateLimiter?.penalize?.(Math.min(delay, config.maxRetryDelayMs));
       if (result && retryAfterMs !== undefined && retryAfterMs > config.maxRetryDelayMs) {
         // Any status (429, or a 503 with Retry-After): a wait this long fails now, as RateLimitError.
         if (!throwOnError) return result;
@@ -147,8 +152,6 @@ export class HttpClient {
         if (!throwOnError) return result!;
         throw this.#errorFor(result!, retryAfterMs);
       }
-      // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
-      const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
       this.stats.retries += 1;
       otel?.retry(config.vendor);
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
