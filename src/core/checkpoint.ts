@@ -8,7 +8,8 @@
  *   passes `now − lagMs`, and skips the ids in `seen` (events at or after the watermark that
  *   were already yielded). Late events in the lag zone are caught; boundary events not repeated.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 import { canonicalJson } from "./event.js";
 import { ConfigError } from "./errors.js";
 import { createHash } from "node:crypto";
@@ -46,17 +47,19 @@ export interface Checkpoint {
   tail?: { state: unknown; order: "oldest-first" | "newest-first" };
 }
 
+englishMessages();
+
 const CheckpointSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
   vendor: z.string(),
   scope: z.string(),
-  since: z.string().nullable(),
+  since: z.nullable(z.string()),
   until: z.string(),
   watermark: z.string(),
-  position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
+  position: z.nullable(z.object({ state: z.unknown(), skip: z.int().check(z.minimum(0)) })),
   complete: z.boolean(),
   seen: z.record(z.string(), z.string()),
-  tail: z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) }).optional(),
+  tail: z.optional(z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) })),
 });
 
 /** The scope a checkpoint belongs to: vendor-level identity (tenant, subdomain) plus the filter. */

@@ -1,5 +1,6 @@
 import * as nodeCrypto from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 
 /** What kind of thing an event's action did, derived from the action by keyword (see `AuditEvent.operation`). */
 export type Operation = "create" | "read" | "update" | "delete" | "login" | "other";
@@ -43,19 +44,21 @@ export interface AuditEvent<Raw = unknown, V extends string = string> {
   raw: Raw;
 }
 
-const optionalString = z.string().optional();
+englishMessages();
 
-/** A zod schema of `AuditEvent` of any vendor, built-in or defined (with `raw` unchecked), to validate events you stored or received. */
+const optionalString = z.optional(z.string());
+
+/** A zod/mini schema of `AuditEvent` of any vendor, built-in or defined (with `raw` unchecked), to validate events you stored or received: `AuditEventSchema.parse(value)`. */
 export const AuditEventSchema = z.object({
-  vendor: z.string().regex(/^[a-z][a-z0-9-]*$/, "a vendor id"),
-  id: z.string().min(1),
-  occurredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds"),
-  action: z.string().min(1),
+  vendor: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, "a vendor id")),
+  id: z.string().check(z.minLength(1)),
+  occurredAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds")),
+  action: z.string().check(z.minLength(1)),
   operation: z.enum(OPERATIONS),
-  outcome: z.enum(["success", "failure"]).optional(),
+  outcome: z.optional(z.enum(["success", "failure"])),
   actor: z.object({ id: optionalString, type: optionalString, name: optionalString, email: optionalString }),
   source: z.object({ ip: optionalString, userAgent: optionalString }),
-  target: z.object({ type: optionalString, id: optionalString, name: optionalString }).optional(),
+  target: z.optional(z.object({ type: optionalString, id: optionalString, name: optionalString })),
   message: optionalString,
   tenant: optionalString,
   unmapped: z.record(z.string(), z.unknown()),

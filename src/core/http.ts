@@ -19,6 +19,7 @@ import {
 } from "./errors.js";
 import type { Logger, LogLevel } from "./options.js";
 import type { RateLimiter, TokenBucket } from "./rate-limit.js";
+import { telemetry } from "./telemetry.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 const SECRET_HEADERS = new Set(["authorization", "x-api-key", "x-tenant-id", "cookie", "proxy-authorization"]);
@@ -119,7 +120,12 @@ export class HttpClient {
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;
-      await config.rateLimiter?.acquire(req.signal);
+      const otel = telemetry();
+      if (config.rateLimiter) {
+        const waitFrom = config.clock.now();
+        await config.rateLimiter.acquire(req.signal);
+        otel?.rateLimitWait(config.vendor, config.clock.now() - waitFrom);
+      }
       this.stats.requests += 1;
       try {
         result = await this.#attempt(req, attempt);
@@ -127,6 +133,7 @@ export class HttpClient {
         if (!ConnectionError.isInstance(error)) throw error;
         failure = error;
       }
+      otel?.request(config.vendor, result?.status);
 
       // The vendor's own rate-limit headers, for a limiter that adjusts to them (the token bucket).
       const limiter = config.rateLimiter as RateLimiter & Partial<Pick<TokenBucket, "observe">>;
@@ -158,6 +165,7 @@ export class HttpClient {
         throw this.#errorFor(result!, retryAfterMs);
       }
       this.stats.retries += 1;
+      otel?.retry(config.vendor);
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
       await sleepOrAbort(config.clock, delay, req.signal);
     }

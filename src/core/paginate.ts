@@ -9,6 +9,7 @@ import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { check, type Schema } from "./schema.js";
+import { tracePage } from "./telemetry.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
 export interface PageContext<Filter = unknown> {
@@ -179,7 +180,8 @@ export async function* paginate<S, Body>(
   const seenStates = new Set<string>(slots.map((slot) => JSON.stringify(slot.state)));
   let emptyRun = 0;
 
-  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError }> => {
+  // `status` and `retries` are for the page's span (telemetry.ts).
+  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError; status: number; retries: number }> => {
     const request = pagination.request(slot.state, ctx);
     const url = requestUrl(request, ctx.origin);
     const result = await http.request({
@@ -207,12 +209,13 @@ export async function* paginate<S, Body>(
       throw error;
     }
     const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
+    const answer = { status: result.status, retries: result.attempts - 1 };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
       const key = JSON.stringify(next);
       if (seenStates.has(key)) {
         const after = new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${pagination.kind ?? "pagination"}); stopping instead of looping`);
-        return { page, next: [], after };
+        return { page, next: [], after, ...answer };
       }
       seenStates.add(key);
     }
@@ -222,7 +225,7 @@ export async function* paginate<S, Body>(
         throw new PaginationLoopError(ctx.vendor, `${MAX_EMPTY_PAGES} empty pages in a row claimed more results; stopping instead of looping`);
       }
     }
-    return { page, next: read.next };
+    return { page, next: read.next, ...answer };
   };
 
   // Starts fetches for the first `ahead` slots. A finished page inserts its successors right
@@ -231,7 +234,7 @@ export async function* paginate<S, Body>(
     for (let i = 0; i < slots.length && i < ahead; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
-      slot.result = fetchSlot(slot).then(({ page, next, after }) => {
+      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(({ page, next, after }) => {
         slot.after = after;
         if (next.length > 0) {
           // A loop, not one spread: a spread of very many states overflows the call stack.
