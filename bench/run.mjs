@@ -59,7 +59,10 @@ async function childBench(file) {
   const proc = spawn(process.execPath, [path, "--json", ...(quick ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
   let stdout = "";
   proc.stdout.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
+  // A child that overruns is ended, so the figures measured so far are still printed.
+  const timer = setTimeout(() => proc.kill("SIGTERM"), (quick ? 2 : 15) * 60_000);
   const code = await new Promise((resolve) => proc.on("close", resolve));
+  clearTimeout(timer);
   try {
     return { code, result: JSON.parse(stdout.slice(stdout.indexOf("{"), stdout.lastIndexOf("}") + 1)) };
   } catch {
