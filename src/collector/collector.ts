@@ -22,10 +22,13 @@ type PgBoss = InstanceType<Awaited<ReturnType<typeof loadPgBoss>>["PgBoss"]>;
 
 /** What `run(id)` resolves with. */
 export interface RunSummary {
+  /** The source's `id`. */
   sourceId: string;
+  /** How the run ended. */
   status: "succeeded" | "failed";
   /** Events committed by this run (a run taken over after a crash counts its earlier pages too). */
   events: number;
+  /** Pages committed by this run, counted as `events` is. */
   pages: number;
   /** Why it failed: the error's name and message, without any credential. */
   error?: string;
@@ -33,10 +36,13 @@ export interface RunSummary {
 
 /** One source as `status()` reports it. Times are RFC 3339 strings, null before the first. */
 export interface SourceStatus {
+  /** The source's `id`. */
   sourceId: string;
+  /** The source's vendor id. */
   vendor: string;
   /** When the last run started. */
   lastRunAt: string | null;
+  /** When the last successful run finished. */
   lastSuccessAt: string | null;
   /** The last run's error, or null once a run succeeds. */
   lastError: string | null;
