@@ -55,6 +55,13 @@ export interface VendorDefinition<Id extends string = string, Options extends ob
   pagination: Pagination<S, Body, FilterOutput<FilterSchema>>;
   /** The mapped fields of one record; the core completes the event (see `NormalizedFields`). */
   normalize(record: Raw, ctx: NormalizeContext): NormalizedFields;
+  /**
+   * Response headers that tell the account's real rate limit (DESIGN §13), lower-case names
+   * tried in order: `limit` in requests per minute (sets the client's rate: lower always, higher
+   * only over the documented default, never over a `rateLimit` the caller set), `remaining` in
+   * the vendor's window (caps the requests the client may send before it refills).
+   */
+  rateLimitHeaders?: { limit?: readonly string[]; remaining?: readonly string[] };
   /** The vendor's own rate-limit signal, in ms (the standard `Retry-After` is always honoured). */
   retryAfter?(response: VendorResponse): number | undefined;
   /** A plainer message for a vendor error, or undefined. */
@@ -160,7 +167,18 @@ function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, un
   requireFunction(pagination.request, "pagination.request", "a function from a state to the page request");
   requireFunction(pagination.read, "pagination.read", "a function from a page to its records and next states");
   for (const hook of ["start", "resume"] as const) optionalFunction(pagination[hook], `pagination.${hook}`);
-  for (const flag of ["parallel", "timeSlices"] as const) {
+  const headers = def.rateLimitHeaders as Record<string, unknown> | undefined;
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== "object") throw new ConfigError("must be { limit?, remaining? }", "rateLimitHeaders");
+    for (const key of ["limit", "remaining"]) {
+      const names = headers[key];
+      if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === "string" && n === n.toLowerCase() && n !== ""))) {
+        throw new ConfigError("must be an array of lower-case header names", `rateLimitHeaders.${key}`);
+      }
+    }
+  }
+  optionalFunction(pagination.time, "pagination.time");
+  for (const flag of ["parallel", "timeSlices", "incremental"] as const) {
     if (pagination[flag] !== undefined && typeof pagination[flag] !== "boolean") throw new ConfigError("must be true or false", `pagination.${flag}`);
   }
   if (pagination.envelope !== undefined && !isSchema(pagination.envelope)) throw new ConfigError("must be a schema (zod, zod/mini, valibot: any Standard Schema)", "pagination.envelope");
