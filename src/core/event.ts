@@ -278,17 +278,27 @@ export interface NormalizeContext {
  * it returns its own.
  */
 export interface NormalizedFields {
+  /** The vendor's record id; none: the core uses a `sha256:` hash of the canonical record. */
   id?: string | number | null | undefined;
   /** Any RFC 3339 form (a zone-less ISO time is read as UTC). */
   occurredAt?: string | null | undefined;
+  /** The vendor's action, verbatim; none: `"unknown"`. */
   action?: string | null | undefined;
+  /** Omitted: derived from `action` by keyword (see `AuditEvent.operation`). */
   operation?: Operation | undefined;
+  /** Only where the vendor says whether it succeeded. */
   outcome?: "success" | "failure" | undefined;
+  /** Who did it. */
   actor?: { id?: string | undefined; type?: string | undefined; name?: string | undefined; email?: string | undefined } | undefined;
+  /** Where the request came from. */
   source?: { ip?: string | undefined; userAgent?: string | undefined } | undefined;
+  /** What it was done to. */
   target?: { type?: string | undefined; id?: string | undefined; name?: string | undefined } | undefined;
+  /** A human description of the event. */
   message?: string | null | undefined;
+  /** Omitted: the client's tenant (the definition's `tenant`). */
   tenant?: string | undefined;
+  /** The record's other fields; omitted: every field the core did not see `normalize` read. */
   unmapped?: Record<string, unknown> | undefined;
 }
 

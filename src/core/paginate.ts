@@ -13,6 +13,7 @@ import { tracePage } from "./telemetry.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
 export interface PageContext<Filter = unknown> {
+  /** The vendor's id. */
   vendor: string;
   /** The client's origin; every request and next link must stay on it. */
   origin: string;
@@ -45,15 +46,19 @@ export interface PageRequest {
 
 /** What `read` is told about the response besides its body. */
 export interface PageResponse {
+  /** The HTTP status (a success: errors are thrown before `read`). */
   status: number;
+  /** The response's headers. */
   headers: Headers;
   /** The URL the page was fetched from. */
   url: string;
+  /** The vendor's request id, from the body or the `X-Request-Id` header. */
   requestId: string | undefined;
 }
 
 /** What a page says: its records and the states to read next (`[]` ends the list). */
 export interface PageRead<S> {
+  /** The page's records, in the vendor's order. */
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
@@ -61,7 +66,9 @@ export interface PageRead<S> {
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
 export interface Position<S = unknown> {
+  /** The page state being read. */
   state: S;
+  /** How many of its records were consumed. */
   skip: number;
 }
 
@@ -78,7 +85,9 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
   start?(ctx: PageContext<Filter>): S[];
   /** Where a checkpoint's position resumes. Default: its state again, skipping its consumed records. */
   resume?(position: Position<S>, ctx: PageContext<Filter>): { states: S[]; skip: number };
+  /** What to send for the page in `state`. */
   request(state: S, ctx: PageContext<Filter>): PageRequest;
+  /** The page's records and the states to read after it, from the validated body. */
   read(body: Body, state: S, ctx: PageContext<Filter>, response: PageResponse): PageRead<S>;
   /** States known ahead (`start`, or several `next`) are fetched `concurrency` at a time. Default false. */
   parallel?: boolean;

@@ -17,10 +17,13 @@ export interface EventParams<Filter = Record<string, unknown>> {
   since?: Date | string;
   /** Exclusive end: a Date or an RFC 3339 string. Default now. */
   until?: Date | string;
+  /** Records per request, from 1 to the vendor's maximum (a literal over it does not compile). Default the vendor's own. Refused by a vendor without pages (Datafold). */
   pageSize?: number;
+  /** The vendor's typed filters, mapped to its own query parameters; an unknown key is a `ConfigError`. */
   filter?: Filter;
   /** A checkpoint from `stream.checkpoint()` (the object or its JSON text). */
   resumeFrom?: unknown;
+  /** Aborts the run: the request in flight is cancelled and iteration rejects with `UserAbortError`. */
   signal?: AbortSignal;
   /** How late an event may arrive; the watermark stays this far behind now. Default 5 minutes. */
   lagMs?: number;

@@ -90,7 +90,9 @@ export function userAgent(rng: Random): string {
 
 /** A share of the events placed in the most recent part of the span: `{ share: 0.8, last: 0.1 }` = 80 % in the last 10 %. */
 export interface Skew {
+  /** The fraction of the events (0 to 1) that fall in the dense part. */
   share: number;
+  /** The dense part: this fraction (0 to 1) of the span, at its end. */
   last: number;
 }
 

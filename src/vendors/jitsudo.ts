@@ -15,14 +15,17 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Options of `createJitsudoClient`: the credentials, and every option clients share (`CommonOptions`). */
 export interface JitsudoOptions extends CommonOptions {
   /** Your deployment's origin, such as `https://jitsudo.example.com` (JITSudo is self-hosted). */
   baseUrl: string;
+  /** The API key, sent as `X-API-Key`. */
   apiKey: string;
   /** The tenant the key belongs to (a uuid); another tenant's id gets 403 `tenant_mismatch`. */
   tenantId: string;
 }
 
+/** One JITSudo audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
 export type JitsudoAuditLog = components["schemas"]["AuditLogEntry"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,6 +38,7 @@ function tenantOf(options: JitsudoOptions): string {
 const text = z.optional(z.string().check(z.minLength(1)));
 const filter = z.strictObject({ actorId: text, resourceType: text, resourceId: text, action: text });
 
+/** `params.filter` for JITSudo: each key maps to the vendor's own query parameter; a value or a list of values. */
 export type JitsudoFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -115,6 +119,7 @@ export const jitsudo = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A JITSudo client: `events()`, `pages()`, `raw` (typed from JITSudo's spec) and `stats`. */
 export type JitsudoClient = ClientOf<typeof jitsudo>;
 
 /** The event a JITSudo client makes of a record (`tenant`: the tenant id). */

@@ -14,11 +14,13 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Options of `createPylonClient`: the credentials, and every option clients share (`CommonOptions`). */
 export interface PylonOptions extends CommonOptions {
   /** An API token created by an admin (Settings > Developer > API Tokens). */
   apiToken: string;
 }
 
+/** One Pylon audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
 export type PylonAuditLog = components["schemas"]["AuditLog"];
 /** Pylon's audit-log endpoint has no filters. */
 export type PylonFilter = Record<string, never>;
@@ -88,6 +90,7 @@ export const pylon = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Pylon client: `events()`, `pages()`, `raw` (typed from Pylon's spec) and `stats`. */
 export type PylonClient = ClientOf<typeof pylon>;
 
 /** The event a Pylon client makes of a record. */

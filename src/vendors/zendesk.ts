@@ -17,6 +17,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Options of `createZendeskClient`: the credentials, and every option clients share (`CommonOptions`). */
 export interface ZendeskOptions extends CommonOptions {
   /** `acme` for acme.zendesk.com. */
   subdomain: string;
@@ -24,6 +25,7 @@ export interface ZendeskOptions extends CommonOptions {
   auth: { email: string; apiToken: string } | { oauthToken: string };
 }
 
+/** One Zendesk Support audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
 export type ZendeskAuditLog = components["schemas"]["AuditLog"];
 
 function authHeaders(options: ZendeskOptions): Record<string, string> {
@@ -67,6 +69,7 @@ const filter = z
   })
   .check(z.refine((f) => f.sourceId === undefined || f.sourceType !== undefined, { message: "needs filter.sourceType too (Zendesk requires it)", path: ["sourceId"] }));
 
+/** `params.filter` for Zendesk Support: each key maps to the vendor's own query parameter; a value or a list of values. */
 export type ZendeskFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -183,6 +186,7 @@ export const zendesk = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Zendesk Support client: `events()`, `pages()`, `raw` (typed from Zendesk Support's spec) and `stats`. */
 export type ZendeskClient = ClientOf<typeof zendesk>;
 
 /** The event a Zendesk client makes of a record (`tenant`: the subdomain). */
