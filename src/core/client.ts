@@ -28,6 +28,7 @@ export interface Page<Raw, V extends string = string> {
   records: Raw[];
   /** The normalized events of this page that are new and inside `[since, until)`. */
   events: AuditEvent<Raw, V>[];
+  /** The page's request id, for support tickets. */
   requestId: string | undefined;
   /** Resumes after this page. */
   checkpoint: Checkpoint;
@@ -35,8 +36,11 @@ export interface Page<Raw, V extends string = string> {
 
 /** A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. */
 export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}> {
+  /** The vendor's id. */
   readonly vendor: V;
+  /** Every event in `[since, until)` (or after `resumeFrom`), normalized, once each, as one resumable stream. */
   events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw, V>, Checkpoint>;
+  /** The same read page by page, each with its records, events and checkpoint. */
   pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
   /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
   readonly raw: Client<Paths>;

@@ -267,17 +267,27 @@ export interface NormalizeContext {
  * it returns its own.
  */
 export interface NormalizedFields {
+  /** The vendor's record id (a number becomes a string); absent or empty: a content hash of the record. */
   id?: string | number | null | undefined;
   /** Any RFC 3339 form (a zone-less ISO time is read as UTC). */
   occurredAt?: string | null | undefined;
+  /** The vendor's action, verbatim; absent or empty: `"unknown"`. */
   action?: string | null | undefined;
+  /** Absent: derived from the action by keyword. */
   operation?: Operation | undefined;
+  /** Set when the record says whether the action succeeded. */
   outcome?: "success" | "failure" | undefined;
+  /** Who acted; undefined members are dropped. */
   actor?: { id?: string | undefined; type?: string | undefined; name?: string | undefined; email?: string | undefined } | undefined;
+  /** Where the request came from; undefined members are dropped. */
   source?: { ip?: string | undefined; userAgent?: string | undefined } | undefined;
+  /** What was acted on; left out of the event when every member is undefined. */
   target?: { type?: string | undefined; id?: string | undefined; name?: string | undefined } | undefined;
+  /** A human description; left out when empty. */
   message?: string | null | undefined;
+  /** Absent: the definition's `tenant(options)`. */
   tenant?: string | undefined;
+  /** The record's fields not mapped above; absent: every top-level field `normalize` did not read. */
   unmapped?: Record<string, unknown> | undefined;
 }
 

@@ -12,6 +12,7 @@ import { check, type Schema } from "./schema.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
 export interface PageContext<Filter = unknown> {
+  /** The vendor's id. */
   vendor: string;
   /** The client's origin; every request and next link must stay on it. */
   origin: string;
@@ -44,15 +45,19 @@ export interface PageRequest {
 
 /** What `read` is told about the response besides its body. */
 export interface PageResponse {
+  /** The HTTP status (2xx: errors never reach `read`). */
   status: number;
+  /** The response headers (a `Link` header, say). */
   headers: Headers;
   /** The URL the page was fetched from. */
   url: string;
+  /** The response's request id (`X-Request-Id`, or the body's `request_id`). */
   requestId: string | undefined;
 }
 
 /** What a page says: its records and the states to read next (`[]` ends the list). */
 export interface PageRead<S> {
+  /** The page's records, as received. */
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
@@ -60,7 +65,9 @@ export interface PageRead<S> {
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
 export interface Position<S = unknown> {
+  /** The state that fetches the page. */
   state: S;
+  /** How many of its records were consumed. */
   skip: number;
 }
 
@@ -77,7 +84,9 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
   start?(ctx: PageContext<Filter>): S[];
   /** Where a checkpoint's position resumes. Default: its state again, skipping its consumed records. */
   resume?(position: Position<S>, ctx: PageContext<Filter>): { states: S[]; skip: number };
+  /** What to send for the page of `state`. */
   request(state: S, ctx: PageContext<Filter>): PageRequest;
+  /** What a page says: its records, and the states to read next (`[]` ends the list). */
   read(body: Body, state: S, ctx: PageContext<Filter>, response: PageResponse): PageRead<S>;
   /** States known ahead (`start`, or several `next`) are fetched `concurrency` at a time. Default false. */
   parallel?: boolean;

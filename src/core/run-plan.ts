@@ -17,10 +17,13 @@ export interface EventParams<Filter = Record<string, unknown>> {
   since?: Date | string;
   /** Exclusive end: a Date or an RFC 3339 string. Default now. */
   until?: Date | string;
+  /** Records per request, up to the vendor's maximum. Default the vendor's. */
   pageSize?: number;
+  /** The vendor's own filters, mapped to its query parameters. */
   filter?: Filter;
   /** A checkpoint from `stream.checkpoint()` (the object or its JSON text). */
   resumeFrom?: unknown;
+  /** Aborts the read (rejects with `UserAbortError`). */
   signal?: AbortSignal;
   /** How late an event may arrive; the watermark stays this far behind now. Default 5 minutes. */
   lagMs?: number;

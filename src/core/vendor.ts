@@ -15,7 +15,9 @@ import { isSchema, type Schema, type SchemaInput, type SchemaOutput } from "./sc
 
 /** What a vendor's hooks see of an HTTP answer. */
 export interface VendorResponse {
+  /** The HTTP status. */
   status: number;
+  /** The response headers. */
   headers: Headers;
   /** The parsed JSON body, or the text when it is not JSON. */
   body: unknown;
@@ -49,6 +51,7 @@ export interface VendorDefinition<Id extends string = string, Options extends ob
   record?: Schema;
   /** Validates `params.filter` (unknown keys are refused); its output is `ctx.filter` in `pagination`. Omitted: no filters. */
   filter?: FilterSchema;
+  /** How the list is paged: `cursorPagination`, `linkPagination`, … or `{ request, read }` by hand. */
   pagination: Pagination<S, Body, FilterOutput<FilterSchema>>;
   /** The mapped fields of one record; the core completes the event (see `NormalizedFields`). */
   normalize(record: Raw, ctx: NormalizeContext): NormalizedFields;
@@ -71,6 +74,7 @@ const VENDOR = Symbol.for("auditlogs.vendor");
 
 /** A vendor made by `defineVendor`: its client factory and the event its client makes of a record. */
 export interface Vendor<Id extends string = string, Options extends object = any, Raw = any, Filter = any, Paths extends {} = any> {
+  /** The vendor's id. */
   readonly id: Id;
   /** A client with the same shape as a built-in vendor's: `events()`, `pages()`, `raw`, `stats`. */
   createClient(options: Options & CommonOptions): AuditLogClient<Id, Raw, Filter, Paths>;

@@ -24,6 +24,8 @@ import { pylon, type PylonRecord } from "./pylon.js";
 import { listen, type SimulatorServer } from "./server.js";
 import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
+export { vendorContract, type ContractMatchers, type ContractRunner, type RecordedRequest, type VendorContractSubject } from "./contract.js";
+export type { Fake } from "./server.js";
 export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
 
 /** Options of `createSimulator`; every one has a default. */

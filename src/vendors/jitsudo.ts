@@ -15,14 +15,17 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Jitsudo client options: credentials and the common options. */
 export interface JitsudoOptions extends CommonOptions {
   /** Your deployment's origin, such as `https://jitsudo.example.com` (JITSudo is self-hosted). */
   baseUrl: string;
+  /** A JITSudo API key. */
   apiKey: string;
   /** The tenant the key belongs to (a uuid); another tenant's id gets 403 `tenant_mismatch`. */
   tenantId: string;
 }
 
+/** One Jitsudo audit-log record, typed from the vendor's spec. */
 export type JitsudoAuditLog = components["schemas"]["AuditLogEntry"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,6 +38,7 @@ function tenantOf(options: JitsudoOptions): string {
 const text = z.optional(z.string().check(z.minLength(1)));
 const filter = z.strictObject({ actorId: text, resourceType: text, resourceId: text, action: text });
 
+/** Jitsudo's filters for `events({ filter })`, mapped to its query parameters. */
 export type JitsudoFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -113,6 +117,7 @@ export const jitsudo = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Jitsudo client: `events()`, `pages()`, `raw`, `stats`. */
 export type JitsudoClient = ClientOf<typeof jitsudo>;
 
 /** The event a JITSudo client makes of a record (`tenant`: the tenant id). */

@@ -14,11 +14,13 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Pylon client options: credentials and the common options. */
 export interface PylonOptions extends CommonOptions {
   /** An API token created by an admin (Settings > Developer > API Tokens). */
   apiToken: string;
 }
 
+/** One Pylon audit-log record, typed from the vendor's spec. */
 export type PylonAuditLog = components["schemas"]["AuditLog"];
 /** Pylon's audit-log endpoint has no filters. */
 export type PylonFilter = Record<string, never>;
@@ -85,6 +87,7 @@ export const pylon = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Pylon client: `events()`, `pages()`, `raw`, `stats`. */
 export type PylonClient = ClientOf<typeof pylon>;
 
 /** The event a Pylon client makes of a record. */

@@ -17,6 +17,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Zendesk client options: credentials and the common options. */
 export interface ZendeskOptions extends CommonOptions {
   /** `acme` for acme.zendesk.com. */
   subdomain: string;
@@ -24,6 +25,7 @@ export interface ZendeskOptions extends CommonOptions {
   auth: { email: string; apiToken: string } | { oauthToken: string };
 }
 
+/** One Zendesk audit-log record, typed from the vendor's spec. */
 export type ZendeskAuditLog = components["schemas"]["AuditLog"];
 
 function authHeaders(options: ZendeskOptions): Record<string, string> {
@@ -67,6 +69,7 @@ const filter = z
   })
   .check(z.refine((f) => f.sourceId === undefined || f.sourceType !== undefined, { message: "needs filter.sourceType too (Zendesk requires it)", path: ["sourceId"] }));
 
+/** Zendesk's filters for `events({ filter })`, mapped to its query parameters. */
 export type ZendeskFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -179,6 +182,7 @@ export const zendesk = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Zendesk client: `events()`, `pages()`, `raw`, `stats`. */
 export type ZendeskClient = ClientOf<typeof zendesk>;
 
 /** The event a Zendesk client makes of a record (`tenant`: the subdomain). */
