@@ -266,7 +266,7 @@ interface Run {
 }
 
 /** The path of the first page the definition asks for. */
-function firstPath(vendor: Vendor): string {
+export function firstPath(vendor: Vendor): string {
   const pagination = vendor.definition.pagination;
   const now = Date.now();
   const origin = "http://127.0.0.1";

@@ -11,8 +11,8 @@ import type { SimulatorCredentials } from "./index.js";
 export interface SimulatorServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** The credentials, each with `baseUrl` set to this server. */
-  credentials: { [V in keyof SimulatorCredentials]: SimulatorCredentials[V] & { baseUrl: string } };
+  /** The credentials, each with `baseUrl` set to this server (a vendor of `fakes` by its id too). */
+  credentials: { [V in keyof SimulatorCredentials]: SimulatorCredentials[V] & { baseUrl: string } } & Record<string, Record<string, unknown> & { baseUrl: string }>;
   /** Stops the server and closes its open connections. */
   close(): Promise<void>;
 }
@@ -25,13 +25,7 @@ export async function listen(handle: Handle, credentials: SimulatorCredentials, 
   const url = server.url;
   return {
     url,
-    credentials: {
-      pylon: { ...credentials.pylon, baseUrl: url },
-      zendesk: { ...credentials.zendesk, baseUrl: url },
-      cortex: { ...credentials.cortex, baseUrl: url },
-      datafold: { ...credentials.datafold, baseUrl: url },
-      jitsudo: { ...credentials.jitsudo, baseUrl: url },
-    },
+    credentials: Object.fromEntries(Object.entries(credentials).map(([vendor, options]) => [vendor, { ...options, baseUrl: url }])) as SimulatorServer["credentials"],
     close: server.close,
   };
 }

@@ -19,7 +19,7 @@ import { intFlag, noMorePositionals, parseCommand, timeFlag, UsageError, vendorA
 import { clientOptionsFromEnv, configErrorParts, envConfigError } from "../env.js";
 import { CheckpointFile, LineWriter, loadCheckpoint } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
-import { MAX_PAGE_SIZE } from "../page-size.js";
+import { MAX_PAGE_SIZE, pageSizeList, wrapHelp } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
 
 export const EXPORT_HELP = `Usage: auditlogs export <vendor> [options]
@@ -38,8 +38,7 @@ Options:
   --checkpoint FILE     resume from FILE if it exists; save it after every page and on Ctrl-C.
                         Rerun the same command to pick up where the last run ended: only new
                         events are written. --since is ignored once FILE exists
-  --page-size N         records per request (default: the vendor's maximum: pylon 999, zendesk 100,
-                        cortex 1000, jitsudo 1000; Datafold has no pages)
+  --page-size N         records per request (default: the vendor's maximum: ${wrapHelp(`${pageSizeList()}; Datafold has no pages)`, 24, 24)}
   --max-events N        stop after N events (with --checkpoint, the next run continues after them)
   -q, --quiet           no progress and no summary on stderr; errors only
   -h, --help            show this help
