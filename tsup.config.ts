@@ -12,6 +12,7 @@ const library = {
   jitsudo: "src/vendors/jitsudo.ts",
   testing: "src/testing/index.ts",
   define: "src/define.ts",
+  collector: "src/collector/index.ts",
 };
 
 const common = {
@@ -24,14 +25,17 @@ const common = {
   },
   target: "node20",
   platform: "node",
-  external: ["msw"],
+  // Optional peers, loaded on first use by auditlogs/testing (msw) and auditlogs/collector.
+  external: ["msw", "pg", "pg-boss", "@electric-sql/pglite"],
 } satisfies Options;
 
-// The CLI reaches the library through its public entries only (src/index.ts, src/testing/index.ts);
+// The CLI reaches the library through its public entries only (src/index.ts, src/testing/index.ts,
+// src/collector/index.ts);
 // it imports their built ESM files instead of bundling a second copy of the library.
 const CLI_SHARED: Record<string, string> = {
   [resolve("src/index.ts")]: "../index.js",
   [resolve("src/testing/index.ts")]: "../testing.js",
+  [resolve("src/collector/index.ts")]: "../collector.js",
 };
 
 export default defineConfig([

@@ -20,6 +20,7 @@ export type { Clock } from "./internal/clock.js";
 export { mergeEvents, type MergedCheckpoint } from "./core/merge.js";
 export { toOCSF, type OcsfApiActivity } from "./core/ocsf.js";
 export { collect, type CollectClient, type CollectEvent, type CollectParams, type CollectOptions, type CollectResult, type CollectSink, type SinkContext } from "./collect/collect.js";
+export { createTokenBucket, type TokenBucket, type RateLimiter, type TokenBucketOptions } from "./core/rate-limit.js";
 export { fileCheckpointStore, memoryCheckpointStore, type CheckpointStore } from "./collect/checkpoint-store.js";
 export {
   AuditLogsError,

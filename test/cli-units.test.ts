@@ -1,12 +1,15 @@
 // The CLI's small parts, imported directly: flag values, credentials from the environment, and
-// the checkpoint file. The end-to-end behaviour is in cli.test.ts.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// the checkpoint file, the output writers and the path checks. The end-to-end behaviour is in cli.test.ts.
+import { EventEmitter } from "node:events";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, describe, expect, test } from "vitest";
 import { intFlag, numberFlag, parseCommand, timeFlag, UsageError, vendorArg, vendorsFlag, wantsHelp } from "../src/cli/args.js";
 import { clientOptionsFromEnv, envConfigError } from "../src/cli/env.js";
-import { CheckpointFile, LineWriter, loadCheckpoint } from "../src/cli/output.js";
+import { CheckpointFile } from "../src/cli/checkpoint-file.js";
+import { CannotWriteError, checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../src/cli/output.js";
 import { MAX_PAGE_SIZE } from "../src/cli/page-size.js";
 import { ConfigError, createClient } from "../src/index.js";
 
@@ -115,45 +118,163 @@ describe("credentials from the environment", () => {
   });
 });
 
-describe("checkpoint file and line writer", () => {
+describe("checkpoint file", () => {
   const dir = mkdtempSync(join(tmpdir(), "auditlogs-cli-units-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("saves replace the file whole, leave no temp file, and load back", async () => {
+  test("saves replace the file whole, leave no temp file, and load back with the output record beside the checkpoint", async () => {
     const path = join(dir, "state.json");
-    expect(await loadCheckpoint(path)).toBeUndefined();
     const file = new CheckpointFile(path);
-    await file.probe();
-    await Promise.all([file.save({ n: 1 }), file.save({ n: 2 }), file.save({ n: 3 })]);
-    expect(await loadCheckpoint(path)).toEqual({ n: 3 });
+    expect(await file.load()).toBeUndefined();
+    await Promise.all([file.save({ checkpoint: { n: 1 } }), file.save({ checkpoint: { n: 2 } }), file.save({ checkpoint: { n: 3 }, out: { file: "1:2", bytes: 40, tail: "ab" } })]);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ n: 3, out: { file: "1:2", bytes: 40, tail: "ab" } });
+    expect(await new CheckpointFile(path).load()).toEqual({ checkpoint: { n: 3 }, out: { file: "1:2", bytes: 40, tail: "ab" } });
     expect(file.saves).toBe(3);
     expect(readdirSync(dir)).toEqual(["state.json"]);
   });
 
-  test("a file that is not JSON is a usage error naming the flag", async () => {
+  test("loading removes the temp files a killed run left beside it, and only those", async () => {
+    const sub = mkdtempSync(join(dir, "leftovers-"));
+    const path = join(sub, "state.json");
+    writeFileSync(path, JSON.stringify({ n: 1 }));
+    // The atomic writer's temp of a process that is gone, an older CLI's per-pid temp, and files that are not temps of ours.
+    for (const name of [".state.json.999999999.0123456789ab.tmp", ".state.json.4242.tmp", ".other.json.tmp", "state.json.bak"]) writeFileSync(join(sub, name), "{");
+    expect(await new CheckpointFile(path).load()).toEqual({ checkpoint: { n: 1 }, out: undefined });
+    expect(readdirSync(sub).sort()).toEqual([".other.json.tmp", "state.json", "state.json.bak"]);
+  });
+
+  test("a file that is not JSON, or whose output record is not this command's, is a usage error naming the flag", async () => {
     const path = join(dir, "broken.json");
     writeFileSync(path, "{");
-    await expect(loadCheckpoint(path)).rejects.toThrow(/^--checkpoint .*broken\.json: not valid JSON/);
+    await expect(new CheckpointFile(path).load()).rejects.toThrow(/^--checkpoint .*broken\.json: not valid JSON/);
+    writeFileSync(path, JSON.stringify({ version: 1, out: { file: "1:2", bytes: -1 } }));
+    await expect(new CheckpointFile(path).load()).rejects.toThrow(UsageError);
+  });
+});
+
+describe("paths are checked before anything is written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "auditlogs-cli-paths-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ["a directory that does not exist", () => join(dir, "missing", "x.ndjson"), /^--out .*missing.x\.ndjson: cannot write it: directory .*missing does not exist$/],
+    ["a directory given as the file", () => dir, /^--out .*: cannot write it: it is a directory/],
+    ["a file used as a directory", () => join(dir, "plain.txt", "x.ndjson"), /^--out .*plain\.txt.x\.ndjson: cannot write it: a part of its path is a file/],
+  ])("%s: CannotWriteError naming the flag and the path", async (_name, path, message) => {
+    writeFileSync(join(dir, "plain.txt"), "x");
+    const error = await checkWritableFile(path(), "--out").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CannotWriteError);
+    expect((error as Error).message).toMatch(message);
   });
 
-  test("a checkpoint in a directory that does not exist fails before anything is written", async () => {
-    await expect(new CheckpointFile(join(dir, "missing", "state.json")).probe()).rejects.toThrow(/^--checkpoint .*cannot write beside it: ENOENT/);
+  test("a new file in an existing directory, or an existing file, passes and nothing is created", async () => {
+    await checkWritableFile(join(dir, "new.ndjson"), "--out");
+    await checkWritableFile(join(dir, "new.json"), "--checkpoint", { replaced: true });
+    writeFileSync(join(dir, "old.ndjson"), "kept\n");
+    await checkWritableFile(join(dir, "old.ndjson"), "--out");
+    expect(readdirSync(dir).filter((name) => name.startsWith("new"))).toEqual([]);
+    expect(readFileSync(join(dir, "old.ndjson"), "utf8")).toBe("kept\n");
   });
+});
 
-  test("the writer opens its file lazily, then overwrites or appends", async () => {
+describe("file output", () => {
+  const dir = mkdtempSync(join(tmpdir(), "auditlogs-cli-file-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("opens its file lazily, then overwrites or appends, and counts the bytes it holds", async () => {
     const path = join(dir, "out.ndjson");
     writeFileSync(path, "old\n");
-    const overwrite = new LineWriter({ file: path });
+    const overwrite = new FileLines(path);
     expect(readFileSync(path, "utf8")).toBe("old\n");
     await overwrite.writeLines(["a", "b"]);
     await overwrite.writeLines([]);
     await overwrite.close();
     expect(readFileSync(path, "utf8")).toBe("a\nb\n");
-    const append = new LineWriter({ file: path, append: true });
+    const append = new FileLines(path, { append: true });
     await append.writeLines(["c"]);
+    expect(append.record?.bytes).toBe(6);
     await append.close();
     expect(readFileSync(path, "utf8")).toBe("a\nb\nc\n");
     expect(append.lines).toBe(1);
+  });
+
+  test("reopened with the record of the same file, a longer file is cut back to the committed length (a killed run's torn tail)", async () => {
+    const path = join(dir, "torn.ndjson");
+    const first = new FileLines(path, { append: true });
+    await first.writeLines(['{"id":1}', '{"id":2}']);
+    const committed = first.record!;
+    await first.writeLines(['{"id":3}']);
+    await first.close();
+    appendFileSync(path, '{"id":4,"half');
+    const rerun = new FileLines(path, { append: true });
+    expect(await rerun.open(committed)).toEqual(committed);
+    expect(rerun.cutBytes).toBe(9 + 13);
+    await rerun.writeLines(['{"id":3}']);
+    await rerun.close();
+    expect(readFileSync(path, "utf8")).toBe('{"id":1}\n{"id":2}\n{"id":3}\n');
+  });
+
+  test("another file at that path (rotated, replaced), or a shorter one, is appended to as it is", async () => {
+    const path = join(dir, "rotated.ndjson");
+    const first = new FileLines(path, { append: true });
+    await first.writeLines(["a", "b", "c"]);
+    const record = first.record!;
+    await first.close();
+    rmSync(path);
+    writeFileSync(path, "someone else's line that is long\n");
+    const other = new FileLines(path, { append: true });
+    const opened = await other.open(record);
+    await other.close();
+    expect(opened.bytes).toBe(33);
+    expect(readFileSync(path, "utf8")).toBe("someone else's line that is long\n");
+    const same = new FileLines(path, { append: true });
+    const now = await same.open();
+    await same.close();
+    const shorter = new FileLines(path, { append: true });
+    expect((await shorter.open({ ...now, bytes: now.bytes + 100 })).bytes).toBe(now.bytes);
+    await shorter.close();
+    expect(readFileSync(path, "utf8")).toBe("someone else's line that is long\n");
+  });
+});
+
+describe("stream output", () => {
+  /** A stream shaped like stdout whose write callback runs before write() returns, as Bun's does. */
+  function synchronousStream(options: { fail?: NodeJS.ErrnoException } = {}) {
+    const chunks: string[] = [];
+    const stream = Object.assign(new EventEmitter(), {
+      destroyed: false,
+      writableEnded: false,
+      write(chunk: string, callback?: (error?: Error | null) => void): boolean {
+        chunks.push(chunk);
+        callback?.(options.fail ?? null);
+        return true;
+      },
+    });
+    return { stream: stream as unknown as Writable, chunks };
+  }
+
+  test("a write callback called synchronously (Bun) writes the lines and resolves", async () => {
+    const { stream, chunks } = synchronousStream();
+    const lines = new StreamLines(stream);
+    await lines.writeLines(["a", "b"]);
+    await lines.writeLines(["c"]);
+    expect(chunks).toEqual(["a\nb\n", "c\n"]);
+    expect(lines.lines).toBe(3);
+  });
+
+  test("EPIPE from the reader is OutputClosedError; any other failure names the target", async () => {
+    const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    await expect(new StreamLines(synchronousStream({ fail: epipe }).stream).writeLines(["a"])).rejects.toBeInstanceOf(OutputClosedError);
+    const full = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    await expect(new StreamLines(synchronousStream({ fail: full }).stream).writeLines(["a"])).rejects.toThrow(/^cannot write stdout: ENOSPC/);
+  });
+
+  test("a stream destroyed while a write waits ends the write instead of hanging", async () => {
+    const stream = new Writable({ highWaterMark: 1, write: () => undefined /* never calls back */ });
+    const lines = new StreamLines(stream, "the pipe");
+    const pending = lines.writeLines(["a"]);
+    stream.destroy(Object.assign(new Error("broken"), { code: "EIO" }));
+    await expect(pending).rejects.toThrow(/cannot write the pipe/);
   });
 });
 

@@ -1,12 +1,15 @@
 // The `auditlogs` command line (DESIGN §7), run as users run it: the built dist/cli/main.js in a
 // child process, against the simulator listening on 127.0.0.1 in this process. No network.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator } from "../src/testing/index.js";
+import { Random } from "../src/testing/data.js";
 import { VENDOR_IDS, type VendorId } from "../src/core/vendor-id.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -223,6 +226,49 @@ describe("export --checkpoint", () => {
   });
 });
 
+describe("export --checkpoint --out after a crash", () => {
+  const COUNT = 130;
+  const sim = createSimulator({ vendors: ["pylon"], eventsPerVendor: COUNT, seed: 8, endAt: new Date(Date.now() - 10 * MINUTE), spanDays: 2, rateLimit: false });
+  let server: Server;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+
+  test("lines written after the last checkpoint (whole ones and a torn one) are cut before the rerun appends: each event once", async () => {
+    const out = file("crashed.ndjson");
+    const checkpoint = file("crashed.checkpoint.json");
+    const args = ["export", "pylon", "--out", out, "--checkpoint", checkpoint, "--page-size", "20"];
+    const first = await cli([...args, "--max-events", "45"], simEnv(server, "pylon"));
+    expect(first.code).toBe(0);
+    const committed = readFileSync(out, "utf8");
+    // What a run killed between writing a page and saving its checkpoint leaves: the page's lines, the last one half written.
+    const page = committed.split("\n").slice(0, 20).join("\n");
+    writeFileSync(out, committed + page.slice(0, -40));
+    const rerun = await cli(args, simEnv(server, "pylon"));
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toMatch(new RegExp(`removed the last ${(page.length - 40).toLocaleString("en-US")} bytes of `));
+    const events = lines(out);
+    expect(events.map((e) => e.id)).toEqual([...new Set(events.map((e) => e.id))]);
+    expect(events).toHaveLength(COUNT);
+    expect(readFileSync(out, "utf8").startsWith(committed)).toBe(true);
+  });
+
+  test("a file that is not the one the checkpoint recorded is never cut: the run appends after its end", async () => {
+    const out = file("replaced.ndjson");
+    const checkpoint = file("replaced.checkpoint.json");
+    const args = ["export", "pylon", "--out", out, "--checkpoint", checkpoint, "--page-size", "20", "--max-events", "30"];
+    expect((await cli(args, simEnv(server, "pylon"))).code).toBe(0);
+    const mine = "x".repeat(readFileSync(out).length + 500) + "\n";
+    rmSync(out);
+    writeFileSync(out, mine);
+    expect((await cli(args, simEnv(server, "pylon"))).code).toBe(0);
+    const text = readFileSync(out, "utf8");
+    expect(text.startsWith(mine)).toBe(true);
+    expect(text.slice(mine.length).trimEnd().split("\n")).toHaveLength(30);
+  });
+});
+
 describe("Ctrl-C", () => {
   const now = Date.now();
   const COUNT = 400;
@@ -257,6 +303,140 @@ describe("Ctrl-C", () => {
     expect(events).toHaveLength(COUNT);
     expect(new Set(events.map((e) => e.id))).toEqual(new Set(sim.events.jitsudo.map((record) => String(record.id))));
   }, 60_000);
+});
+
+describe("paths are checked before any request: exit 1, one line naming the path, nothing written", () => {
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 20, seed: 2, rateLimit: false });
+  let server: Server;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+
+  const cases: Array<[string, () => string[], RegExp]> = [
+    ["--out in a directory that does not exist", () => ["--out", join(work, "missing", "x.ndjson")], /--out \S*missing.x\.ndjson: cannot write it: directory \S*missing does not exist/],
+    ["--out a directory", () => ["--out", work], /--out \S+: cannot write it: it is a directory/],
+    ["--out below a file", () => ["--out", join(file("plain.txt"), "x.ndjson")], /--out \S*plain\.txt.x\.ndjson: cannot write it: a part of its path is a file/],
+    ["--checkpoint in a directory that does not exist", () => ["--out", file("never.ndjson"), "--checkpoint", join(work, "missing", "cp.json")], /--checkpoint \S*missing.cp\.json: cannot write it: directory/],
+    ["--checkpoint a directory", () => ["--checkpoint", work], /--checkpoint \S+: cannot write it: it is a directory/],
+  ];
+
+  test.each(cases)("%s", async (_name, flags, message) => {
+    writeFileSync(join(work, `${n + 1}-plain.txt`), "a file\n");
+    const args = ["export", "jitsudo", ...flags()];
+    const before = sim.stats.requests.jitsudo;
+    const r = await cli(args, simEnv(server, "jitsudo"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const errorLines = r.stderr.trimEnd().split("\n");
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/^auditlogs: /);
+    expect(errorLines[0]).toMatch(message);
+    expect(sim.stats.requests.jitsudo).toBe(before);
+    for (const [i, arg] of args.entries()) if (arg === "--out" && args[i + 1]!.endsWith("never.ndjson")) expect(existsSync(args[i + 1]!)).toBe(false);
+  });
+
+  test("demo --out in a directory that does not exist exits 1 at once instead of hanging", async () => {
+    const r = await cli(["demo", "--events", "10", "--out", join(work, "missing", "demo.ndjson")], baseEnv(), 20_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^auditlogs: --out \S*missing.demo\.ndjson: cannot write it: directory \S*missing does not exist\n$/);
+  });
+});
+
+describe("export --checkpoint --out under kill -9", () => {
+  // Thousands of events over many short runs, each killed with SIGKILL at a seeded moment: when a
+  // request arrives, or up to 30 ms after a page was answered (while the CLI writes it and
+  // saves its checkpoint). Whatever the moment, the final file must hold every event exactly once,
+  // every line whole, and no temp file may be left beside the checkpoint.
+  const COUNT = 3_000;
+  const PAGE = 100;
+  const KILLS = 25;
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: COUNT, seed: 11, endAt: new Date(Date.now() - 10 * MINUTE), spanDays: 2, rateLimit: false });
+  let origin: string;
+  let onRequest: (() => void) | undefined;
+  let onAnswered: (() => void) | undefined;
+  // The simulator behind a plain node:http server, so the test knows when each request arrives
+  // and when its answer has been sent.
+  const http = createServer((req, res) => {
+    onRequest?.();
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
+    void sim.handle(new Request(`${origin}${req.url ?? "/"}`, { headers })).then(async (response) => {
+      const body = Buffer.from(await response.arrayBuffer());
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(body, () => onAnswered?.());
+    });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+
+  test("every event is in the file exactly once, no line is partial, no temp file is left", async () => {
+    const dir = mkdtempSync(join(work, "kill-"));
+    const out = join(dir, "jitsudo.ndjson");
+    const checkpoint = join(dir, "jitsudo.checkpoint.json");
+    const args = ["export", "jitsudo", "--out", out, "--checkpoint", checkpoint, "--page-size", String(PAGE)];
+    const { credentials } = sim;
+    const env = baseEnv({ JITSUDO_BASE_URL: origin, JITSUDO_API_KEY: credentials.jitsudo.apiKey, JITSUDO_TENANT_ID: credentials.jitsudo.tenantId });
+    const rng = new Random(20261201);
+    const figures = { kills: 0, killedOnArrival: 0, killedAfterAnswer: 0, tailsCut: 0, runs: 0 };
+
+    for (let run = 0; run < KILLS; run++) {
+      // The kill comes with request number `at` of this run (1 to 4), on its arrival or 0-30 ms after its answer.
+      const at = rng.int(1, 4);
+      const afterAnswerMs = rng.chance(0.2) ? undefined : rng.int(0, 30);
+      const child = start(args, env);
+      const done = finish(child, 30_000);
+      let seen = 0;
+      const kill = () => child.kill("SIGKILL");
+      onRequest = () => {
+        seen += 1;
+        if (seen === at && afterAnswerMs === undefined) kill();
+      };
+      onAnswered = () => {
+        if (seen === at && afterAnswerMs !== undefined) setTimeout(kill, afterAnswerMs);
+      };
+      const r = await done;
+      figures.runs += 1;
+      if (r.signal === "SIGKILL") {
+        figures.kills += 1;
+        if (afterAnswerMs === undefined) figures.killedOnArrival += 1;
+        else figures.killedAfterAnswer += 1;
+      } else {
+        // A run that finished before its kill moment came (the last pages): it must have succeeded.
+        expect(r.code).toBe(0);
+      }
+      if (/removed the last .* of /.test(r.stderr)) figures.tailsCut += 1;
+      expect(r.stderr).not.toMatch(/error/i);
+    }
+    onRequest = onAnswered = undefined;
+    const last = await cli(args, env, 60_000);
+    figures.runs += 1;
+    if (/removed the last .* of /.test(last.stderr)) figures.tailsCut += 1;
+    expect(last.code).toBe(0);
+
+    const text = readFileSync(out, "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    const written = text.split("\n").slice(0, -1).map((line) => JSON.parse(line) as { id: string });
+    const ids = written.map((e) => e.id);
+    const expected = new Set(sim.events.jitsudo.map((record) => String(record.id)));
+    const distinctIds = new Set(ids);
+    const duplicates = ids.length - distinctIds.size;
+    const lost = [...expected].filter((id) => !distinctIds.has(id)).length;
+    console.log(`kill -9 loop: ${COUNT} events, ${figures.runs} runs, ${figures.kills} kills (${figures.killedOnArrival} on a request's arrival, ${figures.killedAfterAnswer} after an answer), ${figures.tailsCut} torn tails cut, ${duplicates} duplicates, ${lost} lost`);
+    expect(figures.kills).toBeGreaterThanOrEqual(KILLS / 2);
+    expect(duplicates).toBe(0);
+    expect(lost).toBe(0);
+    expect(distinctIds).toEqual(expected);
+    expect(readdirSync(dir).sort()).toEqual(["jitsudo.checkpoint.json", "jitsudo.ndjson"]);
+    expect(JSON.parse(readFileSync(checkpoint, "utf8"))).toMatchObject({ vendor: "jitsudo", complete: true, out: { bytes: Buffer.byteLength(text) } });
+  }, 150_000);
 });
 
 describe("bad usage exits 2 with one line and writes nothing", () => {

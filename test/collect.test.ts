@@ -445,17 +445,28 @@ describe("bad input is a ConfigError naming the field, before the store or the v
   ];
   test.each(cases)("%s", async (_name, options, option) => {
     let asked = 0;
+    const built = options() as { store?: { load?: unknown } } | undefined;
+    // A store that counts its loads, where the case has a working one.
+    let loads = 0;
+    if (built?.store && typeof built.store.load === "function") {
+      const load = built.store.load as (key: string) => Promise<unknown>;
+      built.store.load = (key: string) => {
+        loads += 1;
+        return load(key);
+      };
+    }
     server.use(
       http.all("*", () => {
         asked += 1;
         return HttpResponse.json({});
       }),
     );
-    const error = await rejectionOf(collect(options() as never));
+    const error = await rejectionOf(collect(built as never));
     expect(ConfigError.isInstance(error), error.message).toBe(true);
     expect((error as ConfigError).option).toBe(option);
     if (option) expect(error.message.startsWith(`${option}: `)).toBe(true);
     expect(asked).toBe(0);
+    expect(loads).toBe(0);
   });
 });
 

@@ -169,11 +169,11 @@ describe("Pylon's 60/min through events()", () => {
     // 0.99999999…, which is a token (a case met in a real test run, with those backoffs).
     const clock = fakeClock();
     const bucket = new TokenBucket(3, clock);
-    await bucket.take();
+    await bucket.acquire();
     clock.t += 410;
-    await bucket.take();
+    await bucket.acquire();
     clock.t += 811;
-    await bucket.take();
+    await bucket.acquire();
     expect(clock.sleeps).toEqual([18_779]);
   });
 

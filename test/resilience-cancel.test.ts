@@ -138,10 +138,13 @@ describe.each(VENDORS)("%s: timeouts and aborts", (vendor) => {
   test("breaking out of for await aborts the request in flight and sends no further request", async () => {
     const node = vendor === "datafold" ? watchNodeRequests() : [];
     const aborted: string[] = [];
+    let followUp!: () => void;
+    const followUpArrived = new Promise<void>((resolve) => (followUp = resolve));
     const seen = serve(server, vendor, async (req) => {
       if (!isFollowUp(vendor, req, await getBody(req))) return HttpResponse.json(firstPageWithMore(vendor, req));
       const url = new URL(req.url);
       req.signal.addEventListener("abort", () => aborted.push(url.search));
+      followUp();
       await delay("infinite");
       return HttpResponse.json(okPage(vendor));
     });
@@ -150,8 +153,8 @@ describe.each(VENDORS)("%s: timeouts and aborts", (vendor) => {
     const got: string[] = [];
     for await (const event of stream) {
       got.push(event.id);
-      // By now the next page (Cortex: pages 1 and 2; Datafold: the next windows) is in flight.
-      await tick(10);
+      // Wait until the next page (Cortex: pages 1 and 2; Datafold: the next windows) is in flight.
+      await followUpArrived;
       expect(seen.length).toBeGreaterThan(1);
       break;
     }

@@ -15,6 +15,8 @@ Commands:
   demo                 serve all five vendors from the built-in simulator and export them (start here)
   export <vendor>      export a vendor's audit events as NDJSON or OCSF, resumable with --checkpoint
   simulate             run the simulator as a local server, and print the variables to point export at it
+  collect              run a collector: many sources on a schedule, state in PostgreSQL (or embedded)
+  status               the collector's sources: last run, lag, events, last error
 
 Options:
   -h, --help           show help (also: auditlogs <command> --help)
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>
   demo: async () => (await import("./commands/demo.js")).demoCommand,
   export: async () => (await import("./commands/export.js")).exportCommand,
   simulate: async () => (await import("./commands/simulate.js")).simulateCommand,
+  collect: async () => (await import("./commands/collect.js")).collectCommand,
+  status: async () => (await import("./commands/status.js")).statusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -58,7 +62,7 @@ async function run(command: string, args: string[]): Promise<number> {
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!load) {
     const hint = command.startsWith("-") ? `unknown option ${command}` : `unknown command ${JSON.stringify(command)}`;
-    throw new UsageError(`${hint}: use demo, export or simulate (see auditlogs --help)`);
+    throw new UsageError(`${hint}: use demo, export, simulate, collect or status (see auditlogs --help)`);
   }
   return (await load())(args);
 }

@@ -15,7 +15,9 @@ import { removeStaleTemps, writeFileAtomic } from "../internal/atomic-file.js";
  * then; `load` returns what the last completed `save` stored, or undefined before the first.
  */
 export interface CheckpointStore<C = Checkpoint> {
+  /** The checkpoint last saved under `key`, or undefined if there is none. */
   load(key: string): Promise<C | undefined>;
+  /** Replaces the checkpoint under `key`; durable once it resolves. */
   save(key: string, checkpoint: C): Promise<void>;
 }
 

@@ -44,6 +44,7 @@ export type CollectSink<E = AuditEvent> =
  * `defineVendor` client. (`EventParams<never>` accepts every vendor's `pages`, whatever its filter.)
  */
 export interface CollectClient {
+  /** The client's `pages()`: collect() passes the params, `signal` and `resumeFrom`. */
   pages(params?: EventParams<never>): AsyncIterable<Page<unknown>> & { checkpoint(): Checkpoint };
   /** Requests sent and retries made; the run's share is reported in the result. */
   readonly stats?: { readonly requests: number; readonly retries: number };
@@ -57,10 +58,13 @@ export type CollectParams<C> = Omit<C extends { pages(params?: infer P): unknown
 
 /** Options of `collect()`. */
 export interface CollectOptions<C extends CollectClient = CollectClient> {
+  /** The vendor client to read with (its options hold the credentials and the rate limit). */
   client: C;
   /** Names this source in the store (and to the sink): one key per account and filter. */
   key: string;
+  /** Where the checkpoint under `key` is loaded from and saved to. */
   store: CheckpointStore;
+  /** Where each page's events go, before its checkpoint is saved. */
   sink: CollectSink<CollectEvent<C>>;
   /**
    * `events()` params for the run: `since` (first run only; later runs resume from the store),
@@ -73,12 +77,15 @@ export interface CollectOptions<C extends CollectClient = CollectClient> {
 
 /** What one run did. */
 export interface CollectResult {
+  /** The key the run was made under. */
   key: string;
   /** Events delivered to the sink. */
   events: number;
+  /** Pages read (each committed before the next was delivered). */
   pages: number;
-  /** HTTP requests this run sent, and how many of them were retries. */
+  /** HTTP requests this run sent, retries included. */
   requests: number;
+  /** How many of those requests were retries. */
   retries: number;
   /** Where the next run starts (RFC 3339): the finished run's watermark, saved last. */
   watermark: string;
@@ -105,14 +112,19 @@ export async function collect<C extends CollectClient>(options: CollectOptions<C
   if (signal?.aborted) throw abortReason(signal);
   const before = statsOf(client);
 
+  const open = (resumeFrom: unknown): ReturnType<CollectClient["pages"]> => {
+    try {
+      return client.pages({ ...(params as EventParams<never>), ...(signal ? { signal } : {}), resumeFrom });
+    } catch (error) {
+      throw paramsError(error, key);
+    }
+  };
+  // Bad params fail before the store is asked: pages() checks them synchronously, and a stream
+  // sends nothing until it is iterated.
+  open(undefined);
   const saved = await store.load(key);
   if (signal?.aborted) throw abortReason(signal);
-  let pages: ReturnType<CollectClient["pages"]>;
-  try {
-    pages = client.pages({ ...(params as EventParams<never>), ...(signal ? { signal } : {}), resumeFrom: saved });
-  } catch (error) {
-    throw paramsError(error, key);
-  }
+  const pages = open(saved);
 
   const commit: (events: AuditEvent[], checkpoint: Checkpoint) => Promise<void> = sink.writeWithCheckpoint
     ? (events, checkpoint) => sink.writeWithCheckpoint!(events, key, checkpoint)

@@ -77,7 +77,7 @@ export function createVendorClient<V extends string, Options extends object, Raw
     maxRetries: common.maxRetries,
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
-    rateLimiter: common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined,
+    rateLimiter: common.rateLimiter ?? (common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined),
     logger: common.logger,
     logLevel: common.logLevel,
     userAgent: common.userAgent,

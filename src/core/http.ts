@@ -18,7 +18,7 @@ import {
   type ApiError,
 } from "./errors.js";
 import type { Logger, LogLevel } from "./options.js";
-import type { TokenBucket } from "./rate-limit.js";
+import type { RateLimiter } from "./rate-limit.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 const SECRET_HEADERS = new Set(["authorization", "x-api-key", "x-tenant-id", "cookie", "proxy-authorization"]);
@@ -36,7 +36,7 @@ export interface HttpConfig {
   maxRetries: number;
   maxRetryDelayMs: number;
   timeoutMs: number;
-  rateLimiter: TokenBucket | undefined;
+  rateLimiter: RateLimiter | undefined;
   logger: Logger | undefined;
   logLevel: LogLevel;
   userAgent: string | undefined;
@@ -113,7 +113,7 @@ export class HttpClient {
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;
-      await config.rateLimiter?.take(req.signal);
+      await config.rateLimiter?.acquire(req.signal);
       this.stats.requests += 1;
       try {
         result = await this.#attempt(req, attempt);
@@ -130,6 +130,11 @@ export class HttpClient {
 
       // Retryable: a network failure, a truncated body, or a retryable status.
       const retryAfterMs = result ? this.#retryAfter(result) : undefined;
+      // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
+      const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
+      // Every holder of the limiter backs off, not only this request; never past maxRetryDelayMs,
+      // beyond which a request is to fail fast with RateLimitError rather than wait.
+      if (result?.status === 429) config.rateLimiter?.penalize?.(Math.min(delay, config.maxRetryDelayMs));
       if (result && retryAfterMs !== undefined && retryAfterMs > config.maxRetryDelayMs) {
         // Any status (429, or a 503 with Retry-After): a wait this long fails now, as RateLimitError.
         if (!throwOnError) return result;
@@ -140,8 +145,6 @@ export class HttpClient {
         if (!throwOnError) return result!;
         throw this.#errorFor(result!, retryAfterMs);
       }
-      // The SDK's own backoff never waits longer than maxRetryDelayMs (it is capped, not refused).
-      const delay = retryAfterMs ?? Math.min(backoffMs(attempt), config.maxRetryDelayMs);
       this.stats.retries += 1;
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
       await sleepOrAbort(config.clock, delay, req.signal);

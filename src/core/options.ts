@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "../internal/clock.js";
 import { ConfigError } from "./errors.js";
+import { asRateLimiter, type RateLimiter } from "./rate-limit.js";
 
 /** The least severe level passed to `logger`; `"off"` passes nothing. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
@@ -24,8 +25,11 @@ export interface CommonOptions {
   maxRetryDelayMs?: number;
   /** Per request. Default 60 000. */
   timeoutMs?: number;
-  /** Client-side limit; default the vendor's documented one. `false` turns it off. */
-  rateLimit?: false | { requestsPerMinute: number };
+  /**
+   * Client-side limit; default the vendor's documented one. `false` turns it off. A `RateLimiter`
+   * (`createTokenBucket`, or one backed by shared storage) is shared with every client given it.
+   */
+  rateLimit?: false | { requestsPerMinute: number } | RateLimiter;
   /** Pages fetched ahead while the caller works on the current one. Default 1; 0 = strictly sequential. */
   prefetch?: number;
   /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows). Default 4. */
@@ -48,7 +52,10 @@ export interface ResolvedCommon {
   maxRetries: number;
   maxRetryDelayMs: number;
   timeoutMs: number;
+  /** The bucket's rate when the client makes its own; undefined with `rateLimiter` or no limit. */
   requestsPerMinute: number | undefined;
+  /** A limiter the caller passed in `rateLimit`, shared with other clients. */
+  rateLimiter: RateLimiter | undefined;
   prefetch: number;
   concurrency: number;
   logger: Logger | undefined;
@@ -67,10 +74,13 @@ export function resolveCommon(
   if (baseUrl === undefined) throw new ConfigError("is required for this vendor (it is self-hosted)", "baseUrl");
   const rateLimit = options.rateLimit;
   let requestsPerMinute = defaults.requestsPerMinute;
-  if (rateLimit === false) requestsPerMinute = undefined;
+  const rateLimiter = asRateLimiter(rateLimit, "rateLimit");
+  if (rateLimit === false || rateLimiter) requestsPerMinute = undefined;
   else if (rateLimit !== undefined) {
-    if (typeof rateLimit !== "object" || rateLimit === null) throw new ConfigError("must be false or { requestsPerMinute }", "rateLimit");
-    requestsPerMinute = positiveNumber(rateLimit.requestsPerMinute, "rateLimit.requestsPerMinute");
+    if (typeof rateLimit !== "object" || rateLimit === null) {
+      throw new ConfigError("must be false, { requestsPerMinute } or a RateLimiter (an object with acquire(signal), such as createTokenBucket())", "rateLimit");
+    }
+    requestsPerMinute = positiveNumber((rateLimit as { requestsPerMinute?: unknown }).requestsPerMinute, "rateLimit.requestsPerMinute");
   }
   if (options.fetch !== undefined && typeof options.fetch !== "function") throw new ConfigError("must be a function", "fetch");
   if (options.logger !== undefined && (typeof options.logger !== "object" || options.logger === null)) {
@@ -97,6 +107,7 @@ export function resolveCommon(
     maxRetryDelayMs: wholeNumber(options.maxRetryDelayMs ?? 60_000, "maxRetryDelayMs"),
     timeoutMs,
     requestsPerMinute,
+    rateLimiter,
     prefetch: wholeNumber(options.prefetch ?? 1, "prefetch"),
     concurrency: positiveWhole(options.concurrency ?? 4, "concurrency"),
     logger: options.logger,

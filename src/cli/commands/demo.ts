@@ -4,9 +4,9 @@
  * would: one client per vendor, `pages()`, retries and rate limits included.
  */
 import { createClient, VENDOR_IDS, VERSION, type AuditEvent, type EventParams, type Page, type VendorId } from "../../index.js";
-import { createSimulator } from "../../testing/index.js";
+import { createSimulator, type Simulator, type SimulatorServer } from "../../testing/index.js";
 import { intFlag, noMorePositionals, numberFlag, parseCommand, UsageError, wantsHelp } from "../args.js";
-import { LineWriter } from "../output.js";
+import { checkWritableFile, FileLines } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
 import { MAX_PAGE_SIZE } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
@@ -62,11 +62,81 @@ interface DemoClient {
   pages(params: EventParams<never>): AsyncIterable<Page<unknown>>;
 }
 
+/** The flags, checked. */
+interface DemoPlan {
+  out: string;
+  eventsPerVendor: number;
+  seed: number;
+  faultRate: number;
+  quiet: boolean;
+}
+
+/** The simulator serving the demo, and what the clients need to read all of it. */
+interface DemoSource {
+  sim: Simulator;
+  server: SimulatorServer;
+  since: string;
+  /** Pylon's raised limit, when the demo needs more pages than 60 a minute allows. */
+  pylonLimit: number | undefined;
+}
+
 export async function demoCommand(args: string[]): Promise<number> {
   if (wantsHelp(args)) {
     process.stdout.write(DEMO_HELP);
     return 0;
   }
+  const plan = parseDemoArgs(args);
+  // Before the simulator starts: a bad --out is one line and exit 1, never a demo with nowhere to write.
+  await checkWritableFile(plan.out, "--out");
+  const source = await startSimulator(plan);
+
+  const controller = new AbortController();
+  let interrupted = false;
+  const disposeSignals = onInterrupt(() => {
+    interrupted = true;
+    controller.abort();
+  });
+  const progress = new ProgressLine({ quiet: plan.quiet });
+  const writer = new FileLines(plan.out);
+  const started = Date.now();
+  const runs: VendorRun[] = VENDOR_IDS.map((vendor) => ({ vendor, served: source.sim.events[vendor].length, events: 0, pages: 0, faults: 0, retries: 0, elapsedMs: 0, done: false, ids: new Set<string>() }));
+  const showProgress = () => progress.update(progressText(runs, Date.now() - started));
+
+  let failure: unknown;
+  try {
+    await writer.open();
+    const results = await Promise.allSettled(
+      runs.map((run) =>
+        exportVendor(run, { source, plan, writer, signal: controller.signal, showProgress }).catch((error: unknown) => {
+          // One vendor failing ends the demo: stop the others rather than wait for them.
+          controller.abort();
+          throw error;
+        }),
+      ),
+    );
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (rejected && !interrupted) failure = rejected.reason;
+  } catch (error) {
+    failure = error;
+  } finally {
+    disposeSignals();
+    progress.clear();
+    await writer.close().catch((error: unknown) => {
+      failure ??= error;
+    });
+    await source.server.close();
+  }
+  if (interrupted) {
+    process.stderr.write(`auditlogs: demo interrupted; ${count(writer.lines)} events written to ${plan.out}\n`);
+    return 130;
+  }
+  if (failure !== undefined) throw failure;
+  if (!plan.quiet) process.stdout.write(summaryTable(runs, Date.now() - started, plan.out) + "\n");
+  checkExactlyOnce(runs);
+  return 0;
+}
+
+function parseDemoArgs(args: string[]): DemoPlan {
   const { values, positionals } = parseCommand("demo", args, {
     out: { type: "string", short: "o" },
     events: { type: "string" },
@@ -78,118 +148,88 @@ export async function demoCommand(args: string[]): Promise<number> {
   noMorePositionals(positionals, 0, "demo");
   const out = values.out ?? DEFAULT_OUT;
   if (out.trim() === "") throw new UsageError("--out needs a file name");
-  // The simulator builds its data up front; beyond 20,000 events per vendor that takes a while.
-  const eventsPerVendor = intFlag(values.events, "--events", { min: 1, max: 20_000 }) ?? DEFAULT_EVENTS;
-  const seed = intFlag(values.seed, "--seed", { min: 0 }) ?? 1;
-  const faultRate = numberFlag(values["fault-rate"], "--fault-rate", { min: 0, max: 0.5 }) ?? DEFAULT_FAULT_RATE;
-  const quiet = values.quiet ?? false;
+  return {
+    out,
+    // The simulator builds its data up front; beyond 20,000 events per vendor that takes a while.
+    eventsPerVendor: intFlag(values.events, "--events", { min: 1, max: 20_000 }) ?? DEFAULT_EVENTS,
+    seed: intFlag(values.seed, "--seed", { min: 0 }) ?? 1,
+    faultRate: numberFlag(values["fault-rate"], "--fault-rate", { min: 0, max: 0.5 }) ?? DEFAULT_FAULT_RATE,
+    quiet: values.quiet ?? false,
+  };
+}
 
+/** The simulator of all five vendors on loopback, with the demo's faults. */
+async function startSimulator(plan: DemoPlan): Promise<DemoSource> {
   // Events end a few minutes ago: Zendesk refuses a time bound 60 s or less in the past.
   const endAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000);
   const since = new Date(endAt.getTime() - (SPAN_DAYS + 1) * DAY_MS).toISOString();
-  const pylonPages = Math.ceil(eventsPerVendor / pageSizeFor("pylon", eventsPerVendor)!);
+  const pylonPages = Math.ceil(plan.eventsPerVendor / pageSizeFor("pylon", plan.eventsPerVendor)!);
   const pylonLimit = pylonPages > PYLON_PAGES_WITHIN_LIMIT ? pylonPages * 2 : undefined;
   const sim = createSimulator({
-    eventsPerVendor,
-    seed,
+    eventsPerVendor: plan.eventsPerVendor,
+    seed: plan.seed,
     endAt,
     spanDays: SPAN_DAYS,
-    faults: { rate: faultRate, slowMs: 1_000 },
+    faults: { rate: plan.faultRate, slowMs: 1_000 },
     ...(pylonLimit ? { rateLimit: { pylon: pylonLimit } } : {}),
   });
-  const server = await sim.listen({ port: 0 });
+  return { sim, server: await sim.listen({ port: 0 }), since, pylonLimit };
+}
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const disposeSignals = onInterrupt(() => {
-    interrupted = true;
-    controller.abort();
-  });
-  const progress = new ProgressLine({ quiet });
-  const writer = new LineWriter({ file: out });
-  const started = Date.now();
-  const runs: VendorRun[] = VENDOR_IDS.map((vendor) => ({
-    vendor,
-    served: sim.events[vendor].length,
-    events: 0,
-    pages: 0,
-    faults: 0,
-    retries: 0,
-    elapsedMs: 0,
-    done: false,
-    ids: new Set<string>(),
-  }));
-  const totalServed = runs.reduce((n, r) => n + r.served, 0);
-  const showProgress = () => {
-    const done = runs.reduce((n, r) => n + r.events, 0);
-    const parts = runs.map((r) => `${r.vendor} ${r.done ? "✓" : `${Math.floor((100 * r.events) / Math.max(1, r.served))}%`}`);
-    progress.update(`${count(done)}/${count(totalServed)}  ${parts.join("  ")}  ${seconds(Date.now() - started)}`);
-  };
-
-  const exportVendor = async (run: VendorRun): Promise<void> => {
-    const client = createClient({
-      vendor: run.vendor,
-      ...server.credentials[run.vendor],
-      userAgent: `auditlogs-demo/${VERSION}`,
-      // Faults are injected on purpose: allow a few more retries than the default 3, and a short
-      // timeout so an injected slow response costs seconds, not a minute.
-      maxRetries: 6,
-      timeoutMs: 5_000,
-      ...(run.vendor === "pylon" && pylonLimit ? { rateLimit: { requestsPerMinute: pylonLimit } } : {}),
-    } as Parameters<typeof createClient>[0]) as unknown as DemoClient;
-    const params: EventParams<never> = { since, signal: controller.signal };
-    const pageSize = pageSizeFor(run.vendor, eventsPerVendor);
-    if (pageSize !== undefined) params.pageSize = pageSize;
-    // Datafold reads one time window per request: three days per window, about ten for the month
-    // (a window with too many events for one answer is split by the client).
-    if (run.vendor === "datafold") params.windowMs = 3 * DAY_MS;
-    const vendorStarted = Date.now();
-    try {
-      for await (const page of client.pages(params)) {
-        run.pages += 1;
-        await writer.writeLines(page.events.map((event: AuditEvent) => JSON.stringify(event)));
-        for (const event of page.events) run.ids.add(event.id);
-        run.events += page.events.length;
-        run.retries = client.stats.retries;
-        showProgress();
-      }
-    } finally {
-      run.retries = client.stats.retries;
-      run.faults = sim.stats.faults[run.vendor];
-      run.elapsedMs = Date.now() - vendorStarted;
-    }
-    run.done = true;
-    showProgress();
-  };
-
-  let failure: unknown;
+/** One vendor's export through the public API, exactly as a user's code would read it. */
+async function exportVendor(
+  run: VendorRun,
+  demo: { source: DemoSource; plan: DemoPlan; writer: FileLines; signal: AbortSignal; showProgress: () => void },
+): Promise<void> {
+  const { source, plan, writer } = demo;
+  const client = createClient({
+    vendor: run.vendor,
+    ...source.server.credentials[run.vendor],
+    userAgent: `auditlogs-demo/${VERSION}`,
+    // Faults are injected on purpose: allow a few more retries than the default 3, and a short
+    // timeout so an injected slow response costs seconds, not a minute.
+    maxRetries: 6,
+    timeoutMs: 5_000,
+    ...(run.vendor === "pylon" && source.pylonLimit ? { rateLimit: { requestsPerMinute: source.pylonLimit } } : {}),
+  } as Parameters<typeof createClient>[0]) as unknown as DemoClient;
+  const params: EventParams<never> = { since: source.since, signal: demo.signal };
+  const pageSize = pageSizeFor(run.vendor, plan.eventsPerVendor);
+  if (pageSize !== undefined) params.pageSize = pageSize;
+  // Datafold reads one time window per request: three days per window, about ten for the month
+  // (a window with too many events for one answer is split by the client).
+  if (run.vendor === "datafold") params.windowMs = 3 * DAY_MS;
+  const vendorStarted = Date.now();
   try {
-    await writer.open();
-    const results = await Promise.allSettled(runs.map(exportVendor));
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (rejected && !interrupted) failure = rejected.reason;
+    for await (const page of client.pages(params)) {
+      run.pages += 1;
+      await writer.writeLines(page.events.map((event: AuditEvent) => JSON.stringify(event)));
+      for (const event of page.events) run.ids.add(event.id);
+      run.events += page.events.length;
+      run.retries = client.stats.retries;
+      demo.showProgress();
+    }
   } finally {
-    disposeSignals();
-    progress.clear();
-    await writer.close().catch((error: unknown) => {
-      failure ??= error;
-    });
-    await server.close();
+    run.retries = client.stats.retries;
+    run.faults = source.sim.stats.faults[run.vendor];
+    run.elapsedMs = Date.now() - vendorStarted;
   }
-  if (interrupted) {
-    process.stderr.write(`auditlogs: demo interrupted; ${count(writer.lines)} events written to ${out}\n`);
-    return 130;
-  }
-  if (failure !== undefined) throw failure;
+  run.done = true;
+  demo.showProgress();
+}
 
-  const elapsedMs = Date.now() - started;
-  if (!quiet) process.stdout.write(summaryTable(runs, elapsedMs, out) + "\n");
-  // The demo checks itself: every served event exported exactly once.
+function progressText(runs: VendorRun[], elapsedMs: number): string {
+  const done = runs.reduce((n, r) => n + r.events, 0);
+  const served = runs.reduce((n, r) => n + r.served, 0);
+  const parts = runs.map((r) => `${r.vendor} ${r.done ? "✓" : `${Math.floor((100 * r.events) / Math.max(1, r.served))}%`}`);
+  return `${count(done)}/${count(served)}  ${parts.join("  ")}  ${seconds(elapsedMs)}`;
+}
+
+/** The demo checks itself: every served event exported exactly once. */
+function checkExactlyOnce(runs: VendorRun[]): void {
   const wrong = runs.filter((r) => r.events !== r.served || r.ids.size !== r.events);
   if (wrong.length > 0) {
     throw new Error(`demo check failed: ${wrong.map((r) => `${r.vendor} exported ${r.events} events (${r.ids.size} distinct) of ${r.served} served`).join("; ")}`);
   }
-  return 0;
 }
 
 function summaryTable(runs: VendorRun[], elapsedMs: number, out: string): string {

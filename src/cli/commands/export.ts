@@ -2,6 +2,7 @@
  * `auditlogs export <vendor>`: one vendor's events to stdout or a file, as NDJSON or OCSF, with
  * an optional checkpoint file that makes a scheduled run add only new events.
  */
+import { resolve } from "node:path";
 import {
   createClient,
   toOCSF,
@@ -17,7 +18,9 @@ import {
 } from "../../index.js";
 import { intFlag, noMorePositionals, parseCommand, timeFlag, UsageError, vendorArg, wantsHelp } from "../args.js";
 import { clientOptionsFromEnv, configErrorParts, envConfigError } from "../env.js";
-import { CheckpointFile, LineWriter, loadCheckpoint } from "../output.js";
+import { CheckpointFile, type SavedState } from "../checkpoint-file.js";
+import { Commits } from "../commit.js";
+import { checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
 import { MAX_PAGE_SIZE, pageSizeList, wrapHelp } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
@@ -37,7 +40,8 @@ Options:
                         ocsf: OCSF 1.3 API Activity objects (class_uid 6003)
   --checkpoint FILE     resume from FILE if it exists; save it after every page and on Ctrl-C.
                         Rerun the same command to pick up where the last run ended: only new
-                        events are written. --since is ignored once FILE exists
+                        events are written, each exactly once in --out even after a kill -9.
+                        --since is ignored once FILE exists
   --page-size N         records per request (default: the vendor's maximum: ${wrapHelp(`${pageSizeList()}; Datafold has no pages)`, 24, 24)}
   --max-events N        stop after N events (with --checkpoint, the next run continues after them)
   -q, --quiet           no progress and no summary on stderr; errors only
@@ -51,7 +55,9 @@ Credentials (environment variables; <VENDOR>_BASE_URL overrides any vendor's hos
   jitsudo    JITSUDO_BASE_URL, JITSUDO_API_KEY, JITSUDO_TENANT_ID
 
 Data goes to stdout or --out only; progress (on a terminal) and errors go to stderr.
-Exit codes: 0 done, 1 API or runtime error, 2 bad usage or configuration, 130 interrupted.
+--out and --checkpoint are checked before any request is sent.
+Exit codes: 0 done, 1 API or runtime error (or a file that cannot be written), 2 bad usage or
+configuration, 130 interrupted (the checkpoint saved).
 
 Examples:
   PYLON_API_TOKEN=... auditlogs export pylon --since 7d --out pylon.ndjson
@@ -67,8 +73,29 @@ type Format = (typeof FORMATS)[number];
 interface ExportClient {
   readonly vendor: VendorId;
   readonly stats: { readonly requests: number; readonly retries: number };
-  events(params: EventParams<never>): AsyncIterable<AuditEvent> & { checkpoint(): Checkpoint; toArray(options: { limit: number }): Promise<AuditEvent[]> };
+  events(params: EventParams<never>): AsyncIterable<AuditEvent> & { checkpoint(): Checkpoint };
   pages(params: EventParams<never>): AsyncIterable<Page<unknown>> & { checkpoint(): Checkpoint };
+}
+
+/** What the command line asks for, checked: every usage error is found before anything else happens. */
+interface ExportPlan {
+  vendor: VendorId;
+  format: Format;
+  since: string | undefined;
+  until: string | undefined;
+  pageSize: number | undefined;
+  maxEvents: number | undefined;
+  out: string | undefined;
+  checkpoint: string | undefined;
+  quiet: boolean;
+}
+
+/** How a run ended. */
+interface ExportOutcome {
+  written: number;
+  pages: number;
+  interrupted: boolean;
+  failure: unknown;
 }
 
 export async function exportCommand(args: string[]): Promise<number> {
@@ -76,6 +103,58 @@ export async function exportCommand(args: string[]): Promise<number> {
     process.stdout.write(EXPORT_HELP);
     return 0;
   }
+  const plan = parseExportArgs(args);
+  const client = exportClient(plan.vendor);
+  await checkPaths(plan);
+  const checkpoints = plan.checkpoint === undefined ? undefined : new CheckpointFile(plan.checkpoint);
+  const saved = await checkpoints?.load();
+
+  const controller = new AbortController();
+  const params = eventParams(plan, saved, controller.signal);
+  const pages = openPages(client, params, plan);
+  const commits = new Commits({
+    output: plan.out === undefined ? new StreamLines() : new FileLines(plan.out, { append: checkpoints !== undefined }),
+    checkpoints,
+    saved,
+    initial: pages.checkpoint(),
+    notify: (message) => {
+      if (!plan.quiet) process.stderr.write(`auditlogs: ${message}\n`);
+    },
+  });
+
+  const started = Date.now();
+  const progress = new ProgressLine({ quiet: plan.quiet });
+  let interrupted = false;
+  const disposeSignals = onInterrupt(() => {
+    interrupted = true;
+    controller.abort();
+  });
+  let outcome: ExportOutcome;
+  try {
+    outcome = await readPages({
+      client,
+      pages,
+      params,
+      commits,
+      maxEvents: plan.maxEvents,
+      serialize: serializer(plan.format),
+      interrupted: () => interrupted,
+      progress: (written, pageCount) =>
+        progress.update(`${plan.vendor}: ${count(written)} events · ${plural(pageCount, "page", "pages")} · ${plural(client.stats.retries, "retry", "retries")} · ${seconds(Date.now() - started)}`),
+    });
+  } finally {
+    disposeSignals();
+    progress.clear();
+  }
+  await commits.output.close().catch((error: unknown) => {
+    outcome.failure ??= error;
+  });
+  const summary = `${plan.vendor}: ${plural(outcome.written, "event", "events")} (${plural(outcome.pages, "page", "pages")}, ${plural(client.stats.retries, "retry", "retries")}) in ${seconds(Date.now() - started)}${plan.out ? ` → ${plan.out}` : ""}`;
+  return finishExport(plan, commits, outcome, summary);
+}
+
+/** Parses and checks the flags. `UsageError` (exit 2) for anything wrong. */
+function parseExportArgs(args: string[]): ExportPlan {
   const { values, positionals } = parseCommand("export", args, {
     since: { type: "string" },
     until: { type: "string" },
@@ -87,8 +166,6 @@ export async function exportCommand(args: string[]): Promise<number> {
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
   });
-
-  // Everything is checked before anything is written.
   const vendor = vendorArg(positionals[0], "export");
   noMorePositionals(positionals, 1, "export");
   const format = (values.format ?? "ndjson").toLowerCase();
@@ -108,110 +185,137 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (values["page-size"] !== undefined && maxPageSize === undefined) {
     throw new UsageError(`--page-size: ${vendor} has no pages (it answers one time window per request)`);
   }
-  const pageSize = intFlag(values["page-size"], "--page-size", { min: 1, max: maxPageSize ?? 1 }) ?? maxPageSize;
-  const maxEvents = intFlag(values["max-events"], "--max-events", { min: 1 });
   const out = nonEmpty(values.out, "--out");
-  const checkpointPath = nonEmpty(values.checkpoint, "--checkpoint");
-  if (out !== undefined && checkpointPath !== undefined && out === checkpointPath) {
+  const checkpoint = nonEmpty(values.checkpoint, "--checkpoint");
+  if (out !== undefined && checkpoint !== undefined && resolve(out) === resolve(checkpoint)) {
     throw new UsageError("--out and --checkpoint must be different files");
   }
+  return {
+    vendor,
+    format: format as Format,
+    since,
+    until,
+    pageSize: intFlag(values["page-size"], "--page-size", { min: 1, max: maxPageSize ?? 1 }) ?? maxPageSize,
+    maxEvents: intFlag(values["max-events"], "--max-events", { min: 1 }),
+    out,
+    checkpoint,
+    quiet: values.quiet ?? false,
+  };
+}
 
-  let client: ExportClient;
+/** The vendor's client, its options from the environment (a bad or missing variable: `UsageError` naming it). */
+function exportClient(vendor: VendorId): ExportClient {
   try {
-    const anyClient: AnyClient = createClient({ ...clientOptionsFromEnv(vendor, process.env), userAgent: `auditlogs-cli/${VERSION}` });
-    client = anyClient as unknown as ExportClient;
+    const client: AnyClient = createClient({ ...clientOptionsFromEnv(vendor, process.env), userAgent: `auditlogs-cli/${VERSION}` });
+    return client as unknown as ExportClient;
   } catch (error) {
     throw envConfigError(vendor, error);
   }
+}
 
-  const checkpointFile = checkpointPath === undefined ? undefined : new CheckpointFile(checkpointPath);
-  const resumeFrom = checkpointFile ? await loadCheckpoint(checkpointFile.path) : undefined;
-  await checkpointFile?.probe();
+/** Every file the run will write, checked before any request: a bad path is exit 1 naming it, not a silent run. */
+async function checkPaths(plan: ExportPlan): Promise<void> {
+  if (plan.out !== undefined) await checkWritableFile(plan.out, "--out");
+  if (plan.checkpoint !== undefined) await checkWritableFile(plan.checkpoint, "--checkpoint", { replaced: true });
+}
 
-  const controller = new AbortController();
-  const params: EventParams<never> = { signal: controller.signal };
-  if (since !== undefined) params.since = since;
-  if (until !== undefined) params.until = until;
-  if (pageSize !== undefined) params.pageSize = pageSize;
-  if (resumeFrom !== undefined) params.resumeFrom = resumeFrom;
-  let pages: ReturnType<ExportClient["pages"]>;
+function eventParams(plan: ExportPlan, saved: SavedState | undefined, signal: AbortSignal): EventParams<never> {
+  const params: EventParams<never> = { signal };
+  if (plan.since !== undefined) params.since = plan.since;
+  if (plan.until !== undefined) params.until = plan.until;
+  if (plan.pageSize !== undefined) params.pageSize = plan.pageSize;
+  if (saved !== undefined) params.resumeFrom = saved.checkpoint;
+  return params;
+}
+
+/** `client.pages(params)`, a `ConfigError` about a param restated with the flag it came from. */
+function openPages(client: ExportClient, params: EventParams<never>, plan: ExportPlan): ReturnType<ExportClient["pages"]> {
   try {
-    pages = client.pages(params);
+    return client.pages(params);
   } catch (error) {
-    throw paramsConfigError(error, checkpointPath);
+    throw paramsConfigError(error, plan.checkpoint);
   }
+}
 
-  const serialize = (format as Format) === "ocsf" ? (e: AuditEvent) => JSON.stringify(toOCSF(e)) : (e: AuditEvent) => JSON.stringify(e);
-  const writer = new LineWriter({ file: out, append: checkpointFile !== undefined });
-  const progress = new ProgressLine({ quiet: values.quiet ?? false });
-  const started = Date.now();
-  let written = 0;
-  let pageCount = 0;
-  // The checkpoint that matches what has been written: it moves only after a page's lines are out.
-  let committed = pages.checkpoint();
-  let interrupted = false;
-  let failure: unknown;
-  const disposeSignals = onInterrupt(() => {
-    interrupted = true;
-    controller.abort();
-  });
+function serializer(format: Format): (event: AuditEvent) => string {
+  return format === "ocsf" ? (event) => JSON.stringify(toOCSF(event)) : (event) => JSON.stringify(event);
+}
 
+/**
+ * The export loop: each page's events written and committed with the page's checkpoint, until
+ * the stream ends, `--max-events` is reached, Ctrl-C, or an error (returned, not thrown, so the
+ * caller can still report what was committed).
+ */
+async function readPages(run: {
+  client: ExportClient;
+  pages: AsyncIterable<Page<unknown>> & { checkpoint(): Checkpoint };
+  params: EventParams<never>;
+  commits: Commits;
+  maxEvents: number | undefined;
+  serialize: (event: AuditEvent) => string;
+  interrupted: () => boolean;
+  progress: (written: number, pages: number) => void;
+}): Promise<ExportOutcome> {
+  const { commits, maxEvents = Infinity } = run;
+  const outcome: ExportOutcome = { written: 0, pages: 0, interrupted: false, failure: undefined };
   try {
-    for await (const page of pages) {
-      pageCount += 1;
-      let events = page.events;
-      let checkpoint = page.checkpoint;
-      const room = maxEvents === undefined ? Infinity : maxEvents - written;
-      if (events.length > room) {
-        if (checkpointFile) {
-          // The page's checkpoint covers all of it: read the first `room` events again from the
-          // checkpoint before it, so the saved checkpoint ends exactly after the last one written.
-          const again = client.events({ ...params, resumeFrom: committed });
-          events = await again.toArray({ limit: room });
-          checkpoint = again.checkpoint();
-        } else {
-          events = events.slice(0, room);
-        }
+    for await (const page of run.pages) {
+      outcome.pages += 1;
+      const room = maxEvents - outcome.written;
+      const { events, checkpoint } =
+        page.events.length <= room ? page : commits.checkpoints ? await firstEvents(run.client, run.params, commits.committed, room) : { events: page.events.slice(0, room), checkpoint: page.checkpoint };
+      await commits.commit(events.map(run.serialize), checkpoint);
+      outcome.written += events.length;
+      run.progress(outcome.written, outcome.pages);
+      if (outcome.written >= maxEvents || run.interrupted()) break;
+    }
+    // The stream ended: its checkpoint is now the watermark the next run starts from.
+    if (!run.interrupted() && outcome.written < maxEvents) await commits.save(run.pages.checkpoint());
+    await commits.start();
+  } catch (error) {
+    const aborted = run.interrupted() && (UserAbortError.isInstance(error) || run.params.signal?.aborted);
+    if (!aborted) outcome.failure = error;
+  }
+  outcome.interrupted = run.interrupted();
+  return outcome;
+}
+
+/**
+ * The first `n` events after checkpoint `from`, and the checkpoint right after the last of them:
+ * when a page holds more events than `--max-events` leaves room for, its own checkpoint covers too
+ * many, so they are read again through `events()`, whose checkpoint is exact after any event.
+ */
+async function firstEvents(client: ExportClient, params: EventParams<never>, from: unknown, n: number): Promise<{ events: AuditEvent[]; checkpoint: Checkpoint }> {
+  const stream = client.events({ ...params, resumeFrom: from });
+  const events: AuditEvent[] = [];
+  if (n > 0) {
+    for await (const event of stream) {
+      events.push(event);
+      if (events.length >= n) break;
+    }
+  }
+  return { events, checkpoint: stream.checkpoint() };
+}
+
+/** The summary on stderr and the exit code (DESIGN §7); an error is thrown on, after saying what was committed. */
+async function finishExport(plan: ExportPlan, commits: Commits, outcome: ExportOutcome, summary: string): Promise<number> {
+  const checkpoints = commits.checkpoints;
+  if (outcome.failure !== undefined) {
+    if (checkpoints && checkpoints.saves > 0) {
+      // `| head` closing the pipe is a quiet stop (exit 0), not an error.
+      const why = outcome.failure instanceof OutputClosedError ? "stopped when the reader closed the output" : "before the error";
+      if (!(plan.quiet && outcome.failure instanceof OutputClosedError)) {
+        process.stderr.write(`auditlogs: ${summary} ${why}; checkpoint saved in ${checkpoints.path}: rerun to continue\n`);
       }
-      await writer.writeLines(events.map(serialize));
-      written += events.length;
-      committed = checkpoint;
-      await checkpointFile?.save(committed);
-      progress.update(`${vendor}: ${count(written)} events · ${plural(pageCount, "page", "pages")} · ${plural(client.stats.retries, "retry", "retries")} · ${seconds(Date.now() - started)}`);
-      if (written >= (maxEvents ?? Infinity) || interrupted) break;
     }
-    if (!interrupted && written < (maxEvents ?? Infinity)) {
-      // The stream ended: its checkpoint is now the watermark the next run starts from.
-      committed = pages.checkpoint();
-      await checkpointFile?.save(committed);
-    }
-    await writer.open();
-  } catch (error) {
-    if (!interrupted || !(UserAbortError.isInstance(error) || controller.signal.aborted)) failure = error;
-  } finally {
-    disposeSignals();
-    progress.clear();
+    throw outcome.failure;
   }
-  await writer.close().catch((error: unknown) => {
-    failure ??= error;
-  });
-
-  const summary = `${vendor}: ${plural(written, "event", "events")} (${plural(pageCount, "page", "pages")}, ${plural(client.stats.retries, "retry", "retries")}) in ${seconds(Date.now() - started)}${out ? ` → ${out}` : ""}`;
-  if (failure !== undefined) {
-    if (checkpointFile && checkpointFile.saves > 0) {
-      await checkpointFile.save(committed).catch(() => undefined);
-      process.stderr.write(`auditlogs: ${summary} before the error; checkpoint saved in ${checkpointFile.path}: rerun to continue\n`);
-    }
-    throw failure;
-  }
-  if (interrupted) {
-    if (checkpointFile) await checkpointFile.save(committed);
-    process.stderr.write(
-      `auditlogs: interrupted; ${summary}${checkpointFile ? `; checkpoint saved in ${checkpointFile.path}: rerun the same command to continue` : ""}\n`,
-    );
+  if (outcome.interrupted) {
+    if (checkpoints) await commits.save();
+    process.stderr.write(`auditlogs: interrupted; ${summary}${checkpoints ? `; checkpoint saved in ${checkpoints.path}: rerun the same command to continue` : ""}\n`);
     return 130;
   }
-  if (!values.quiet) process.stderr.write(`${summary}${checkpointFile ? `; checkpoint saved in ${checkpointFile.path}` : ""}\n`);
+  if (!plan.quiet) process.stderr.write(`${summary}${checkpoints ? `; checkpoint saved in ${checkpoints.path}` : ""}\n`);
   return 0;
 }
 

@@ -1,0 +1,388 @@
+/**
+ * The fleet (DESIGN §11) on pg-boss: each source's runs are jobs of one `stately` queue keyed by
+ * source id, so at most one is queued and one active per source across every process; pg-boss's
+ * job heartbeat hands a killed worker's run to another worker after `staleAfterMs`, and the
+ * retried run resumes from the checkpoint its predecessor last committed. The schedule is a
+ * small loop in every process that queues a source when its `every` comes due (pg-boss refuses
+ * the duplicates the other processes send).
+ */
+import { randomUUID } from "node:crypto";
+import { collect, type CollectOptions } from "../collect/collect.js";
+import type { Checkpoint } from "../core/checkpoint.js";
+import { AuditLogsError, ConfigError } from "../core/errors.js";
+import type { AuditEvent } from "../core/event.js";
+import type { Logger } from "../core/options.js";
+import { resolveCollectorOptions, underPath, type CollectorOptions, type ResolvedCollectorOptions, type ResolvedSource } from "./config.js";
+import { loadPgBoss, openDatabase, type Database } from "./database.js";
+import { postgresRateLimiter, type SharedRateLimiter } from "./rate-limiter.js";
+import { redact, secretsOf } from "./secrets.js";
+import { createTables, eventsJson, LeaseLostError, SourceState } from "./tables.js";
+
+type PgBoss = InstanceType<Awaited<ReturnType<typeof loadPgBoss>>["PgBoss"]>;
+
+/** What `run(id)` resolves with. */
+export interface RunSummary {
+  sourceId: string;
+  status: "succeeded" | "failed";
+  /** Events committed by this run (a run taken over after a crash counts its earlier pages too). */
+  events: number;
+  pages: number;
+  /** Why it failed: the error's name and message, without any credential. */
+  error?: string;
+}
+
+/** One source as `status()` reports it. Times are RFC 3339 strings, null before the first. */
+export interface SourceStatus {
+  sourceId: string;
+  vendor: string;
+  /** When the last run started. */
+  lastRunAt: string | null;
+  lastSuccessAt: string | null;
+  /** The last run's error, or null once a run succeeds. */
+  lastError: string | null;
+  /** Where the next run starts reading: everything before it is in. */
+  watermark: string | null;
+  /** now − watermark: how far behind the source is; the number to alert on. Null before the first success. */
+  lagMs: number | null;
+  /** Events collected from this source, all runs together. */
+  events: number;
+}
+
+/** A collector: the same object in every process of a fleet pointed at one database. */
+export interface Collector {
+  /** Schedules the sources and works their runs in this process, `workers` at a time (default 1). */
+  start(options?: { workers?: number }): Promise<void>;
+  /** Queues a run of `sourceId` now and resolves when it ends (any process's worker may run it). */
+  run(sourceId: string): Promise<RunSummary>;
+  /** Every source the database knows, plus configured ones not yet run. */
+  status(): Promise<SourceStatus[]>;
+  /** Stops scheduling and working; a run in flight is handed back (it resumes elsewhere) after a grace period. */
+  stop(): Promise<void>;
+}
+
+const QUEUE = "collector-run";
+/** The schedule loop's period: how late a due run may be queued. */
+const TICK_MS = 1_000;
+
+interface Runtime {
+  db: Database;
+  state: SourceState;
+}
+
+/** Thrown to pg-boss so it retries later: a live run of this source holds its lease. */
+class SourceBusyError extends Error {
+  override name = "SourceBusyError";
+}
+
+/**
+ * Creates a collector. Every source is validated now, before the database is touched: a bad one
+ * throws `ConfigError` naming its path (`sources[2].every`).
+ */
+export function createCollector(options: CollectorOptions): Collector {
+  return new FleetCollector(resolveCollectorOptions(options));
+}
+
+class FleetCollector implements Collector {
+  readonly #options: ResolvedCollectorOptions;
+  readonly #sources: Map<string, ResolvedSource>;
+  readonly #logger: Logger | undefined;
+  #runtime: Promise<Runtime> | undefined;
+  #boss: Promise<PgBoss> | undefined;
+  #working = false;
+  #tick: ReturnType<typeof setInterval> | undefined;
+  #ticking: Promise<void> | undefined;
+  /** Per source, the due time this process already queued (so a due run is sent once, not every tick). */
+  readonly #queuedFor = new Map<string, number>();
+  readonly #limiters = new Map<string, { rpm: number; limiter: SharedRateLimiter }>();
+  #stopped = false;
+
+  constructor(options: ResolvedCollectorOptions) {
+    this.#options = options;
+    this.#sources = new Map(options.sources.map((s) => [s.id, s]));
+    this.#logger = options.logger;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Collector { sources: ${this.#sources.size}, database: ${this.#options.connectionString === undefined ? "embedded" : "postgres"} }`;
+  }
+
+  toJSON(): unknown {
+    return { sources: [...this.#sources.keys()] };
+  }
+
+  /** The database, its tables created. Opened once; a failure is retried on the next call. */
+  #db(poolSize = 4): Promise<Runtime> {
+    this.#runtime ??= (async () => {
+      const db = await openDatabase({ connectionString: this.#options.connectionString, dataDir: this.#options.dataDir, poolSize });
+      try {
+        await createTables(db, this.#options.schema);
+      } catch (error) {
+        await db.close().catch(() => undefined);
+        throw error;
+      }
+      return { db, state: new SourceState(this.#options.schema, this.#options.staleAfterMs) };
+    })().catch((error: unknown) => {
+      this.#runtime = undefined;
+      throw error;
+    });
+    return this.#runtime;
+  }
+
+  #engine(poolSize?: number): Promise<PgBoss> {
+    this.#boss ??= (async () => {
+      const { db } = await this.#db(poolSize);
+      const { PgBoss } = await loadPgBoss();
+      const staleSeconds = Math.ceil(this.#options.staleAfterMs / 1000);
+      // The supervisor is what notices a missed heartbeat: check a few times per stale period.
+      const superviseSeconds = Math.min(60, Math.max(1, Math.floor(staleSeconds / 4)));
+      const boss = new PgBoss({
+        ...(db.boss as object),
+        schema: this.#options.schema,
+        superviseIntervalSeconds: superviseSeconds,
+        monitorIntervalSeconds: superviseSeconds,
+        max: 4,
+        application_name: "auditlogs-collector",
+      } as ConstructorParameters<typeof PgBoss>[0]);
+      // An EventEmitter without an "error" listener throws; pg-boss reports trouble there.
+      boss.on("error", (error: Error) => this.#logger?.error?.(`auditlogs collector: job engine error: ${error.message}`));
+      try {
+        await boss.start();
+      } catch (error) {
+        throw new AuditLogsError(`auditlogs/collector: cannot start pg-boss on the database at ${db.where}: ${(error as Error).message}`, { cause: error });
+      }
+      const queue = {
+        policy: "stately" as const,
+        heartbeatSeconds: staleSeconds,
+        // Retries are for runs that died with their worker or found their source busy; a run that
+        // fails on its own (a vendor error) completes as "failed" and waits for its next turn.
+        retryLimit: 50,
+        retryDelay: 2,
+        retryBackoff: true,
+        retryDelayMax: 60,
+        // The heartbeat bounds a run, not a wall-clock limit: a backfill may take hours.
+        expireInSeconds: 24 * 3600,
+      };
+      if (!(await boss.getQueue(QUEUE))) {
+        await boss.createQueue(QUEUE, queue).catch(async (error: unknown) => {
+          // Another process created it first.
+          if (!(await boss.getQueue(QUEUE))) throw error;
+        });
+      }
+      const existing = await boss.getQueue(QUEUE);
+      if (existing && existing.heartbeatSeconds !== staleSeconds) await boss.updateQueue(QUEUE, { heartbeatSeconds: staleSeconds });
+      return boss;
+    })().catch((error: unknown) => {
+      this.#boss = undefined;
+      throw error;
+    });
+    return this.#boss;
+  }
+
+  async start(options: { workers?: number } = {}): Promise<void> {
+    const workers = options.workers ?? 1;
+    if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1) {
+      throw new ConfigError(`must be a whole number >= 1, got ${JSON.stringify(workers)}`, "workers");
+    }
+    if (this.#stopped) throw new AuditLogsError("auditlogs collector: start() after stop(): create a new collector");
+    if (this.#working) throw new AuditLogsError("auditlogs collector: already started");
+    this.#working = true;
+    // Each worker holds a connection through a page's commit; the rate limiter and the schedule share the rest.
+    const boss = await this.#engine(workers + 2);
+    await boss.work<{ sourceId: string }>(QUEUE, { localConcurrency: workers, pollingIntervalSeconds: 1 }, async ([job]) => {
+      if (job === undefined) return undefined;
+      return this.#handle(job.data.sourceId, job.signal);
+    });
+    const tick = () => {
+      this.#ticking ??= this.#schedule()
+        .catch((error: unknown) => this.#logger?.warn?.(`auditlogs collector: scheduling failed: ${(error as Error).message}`))
+        .finally(() => (this.#ticking = undefined));
+    };
+    tick();
+    this.#tick = setInterval(tick, TICK_MS);
+  }
+
+  /** Queues every configured source whose next run is due within a tick. */
+  async #schedule(): Promise<void> {
+    if (this.#sources.size === 0) return;
+    const [{ db }, boss] = await Promise.all([this.#db(), this.#engine()]);
+    const { rows } = await db.query<{ source_id: string; last_run_at: Date | null }>(
+      `SELECT source_id, last_run_at FROM ${this.#options.schema}.sources WHERE source_id = ANY($1)`,
+      [[...this.#sources.keys()]],
+    );
+    const lastRun = new Map(rows.map((r) => [r.source_id, r.last_run_at]));
+    const now = Date.now();
+    for (const source of this.#sources.values()) {
+      if (this.#stopped) return;
+      const last = lastRun.get(source.id) ?? null;
+      const due = last === null ? now : this.#nextRun(boss, source, last);
+      if (due > now + TICK_MS || this.#queuedFor.get(source.id) === due) continue;
+      await boss.send(QUEUE, { sourceId: source.id }, { singletonKey: source.id, ...(due > now ? { startAfter: new Date(due) } : {}) });
+      this.#queuedFor.set(source.id, due);
+    }
+  }
+
+  #nextRun(boss: PgBoss, source: ResolvedSource, last: Date): number {
+    if (source.every.kind === "interval") return last.getTime() + source.every.ms;
+    const next = boss.previewSchedule(source.every.expression, { from: last, count: 1 })[0];
+    return next ? next.getTime() : Number.POSITIVE_INFINITY;
+  }
+
+  async run(sourceId: string): Promise<RunSummary> {
+    if (!this.#sources.has(sourceId)) throw new ConfigError(`is not a configured source (known: ${[...this.#sources.keys()].join(", ") || "none"})`, "sourceId");
+    if (this.#stopped) throw new AuditLogsError("auditlogs collector: run() after stop()");
+    const boss = await this.#engine();
+    let jobId: string | undefined;
+    for (let attempt = 0; jobId === undefined; attempt++) {
+      // A run already queued for this source (stately: one at most) is the one to wait for.
+      jobId = (await boss.send(QUEUE, { sourceId }, { singletonKey: sourceId })) ?? (await boss.findJobs(QUEUE, { key: sourceId, queued: true }))[0]?.id;
+      if (jobId === undefined && attempt > 50) throw new AuditLogsError(`auditlogs collector: could not queue a run of ${sourceId}`);
+    }
+    for (;;) {
+      const [job] = await boss.findJobs<{ sourceId: string }>(QUEUE, { id: jobId });
+      if (job === undefined) throw new AuditLogsError(`auditlogs collector: the run of ${sourceId} (job ${jobId}) was deleted before it ended`);
+      if (job.state === "completed") return job.output as RunSummary;
+      if (job.state === "failed" || job.state === "cancelled") {
+        const output = job.output as { message?: string } | null;
+        return { sourceId, status: "failed", events: 0, pages: 0, error: output?.message ?? `the run was ${job.state}` };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** One job: a run of one source, from its committed checkpoint to the end of its data. */
+  async #handle(sourceId: string, jobSignal: AbortSignal): Promise<RunSummary> {
+    const source = this.#sources.get(sourceId);
+    // Another process's configuration has it; pg-boss retries the job, and a process that knows it takes it.
+    if (source === undefined) throw new AuditLogsError(`source ${JSON.stringify(sourceId)} is not configured in this process`);
+    const { db, state } = await this.#db();
+    const token = randomUUID();
+    const lease = await state.acquire(db, source.id, source.vendorId, token);
+    if (lease === undefined) throw new SourceBusyError(`source ${sourceId} is being run by another worker; retried later`);
+    this.#logger?.info?.(`auditlogs collector: run of ${sourceId} started${lease.pages > 0 ? ` (resuming after ${lease.pages} committed pages)` : ""}`);
+    const abort = new AbortController();
+    const onJobAbort = () => abort.abort(jobSignal.reason);
+    jobSignal.addEventListener("abort", onJobAbort, { once: true });
+    const beat = setInterval(() => {
+      state.heartbeat(db, source.id, token).then(
+        (held) => held || abort.abort(new LeaseLostError(`source ${sourceId}: another worker took this run over`)),
+        () => undefined, // A missed beat is not a lost lease; the next commit checks.
+      );
+    }, Math.floor(this.#options.staleAfterMs / 3));
+    let secrets: string[] = [];
+    try {
+      const resolved = typeof source.options === "function" ? await source.options() : source.options;
+      if (resolved === null || typeof resolved !== "object") throw new ConfigError("must return the vendor's client options (an object)", `source ${sourceId} options()`);
+      secrets = secretsOf(resolved);
+      const client = source.createClient(this.#withSharedLimit(source, resolved, db));
+      const custom = this.#options.sink;
+      // Events a custom sink wrote since the last commit, counted into the source's total there.
+      let written = 0;
+      const commit = (events: AuditEvent[] | undefined, checkpoint: Checkpoint) =>
+        state.commitPage(db, sourceId, token, source.vendorId, events && events.length > 0 ? redact(eventsJson(events), secrets) : undefined, checkpoint, 0);
+      const result = await collect({
+        client,
+        key: sourceId,
+        store: {
+          load: async () => lease.checkpoint,
+          save: async (_key, checkpoint) => {
+            await state.commitPage(db, sourceId, token, source.vendorId, undefined, checkpoint, written);
+            written = 0;
+          },
+        },
+        // The default sink commits a page's events and its checkpoint in one transaction (exactly
+        // once); a custom sink writes first and the checkpoint follows (at least once).
+        sink: custom
+          ? {
+              write: async (events, context) => {
+                await custom.write(events, context);
+                written += events.length;
+              },
+            }
+          : { writeWithCheckpoint: (events, _key, checkpoint) => commit(events, checkpoint).then(() => undefined) },
+        params: source.params as CollectOptions["params"],
+        signal: abort.signal,
+      });
+      await state.release(db, sourceId, token);
+      // A run taken over after a crash counts the pages its predecessor committed too.
+      const totals = { events: lease.events + result.events, pages: lease.pages + result.pages };
+      this.#logger?.info?.(`auditlogs collector: run of ${sourceId} succeeded: ${totals.events} events, ${totals.pages} pages`);
+      return { sourceId, status: "succeeded", ...totals };
+    } catch (error) {
+      const lost = error instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError;
+      if (lost) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
+      if (jobSignal.aborted) {
+        // Stopping: hand the run back at once so another process resumes it from the last commit.
+        await state.handBack(db, sourceId, token).catch(() => undefined);
+        throw new AuditLogsError(`source ${sourceId}: the run was stopped; it resumes from its last committed page`);
+      }
+      const message = redact(describe(underPath(error, `sources[${this.#options.sources.indexOf(source)}].options`)), secrets);
+      const totals = await state.fail(db, sourceId, token, message);
+      this.#logger?.warn?.(`auditlogs collector: run of ${sourceId} failed: ${message}`);
+      return { sourceId, status: "failed", ...totals, error: message };
+    } finally {
+      clearInterval(beat);
+      jobSignal.removeEventListener("abort", onJobAbort);
+    }
+  }
+
+  /** The run's client options, with the shared bucket as `rateLimit` when the source has a `rateLimitKey`. */
+  #withSharedLimit(source: ResolvedSource, options: Record<string, unknown>, db: Database): Record<string, unknown> {
+    const key = source.rateLimitKey;
+    if (key === undefined) return options;
+    const path = `sources[${this.#options.sources.indexOf(source)}]`;
+    const own = options.rateLimit as { requestsPerMinute?: unknown } | false | undefined;
+    if (own === false) throw new ConfigError("rateLimit: false cannot be combined with a rateLimitKey (the shared limit is the point of the key)", `${path}.options.rateLimit`);
+    const rpm = own?.requestsPerMinute ?? source.requestsPerMinute;
+    if (typeof rpm !== "number" || !(rpm > 0)) {
+      throw new ConfigError(`${source.vendorId} documents no rate limit: set options.rateLimit.requestsPerMinute for the shared limit`, `${path}.rateLimitKey`);
+    }
+    let shared = this.#limiters.get(key);
+    if (shared === undefined || shared.rpm !== rpm) {
+      shared = { rpm, limiter: postgresRateLimiter(db, this.#options.schema, key, rpm, (error) => this.#logger?.warn?.(`auditlogs collector: rate limit ${key}: ${(error as Error).message}`)) };
+      this.#limiters.set(key, shared);
+    }
+    return { ...options, rateLimit: shared.limiter };
+  }
+
+  async status(): Promise<SourceStatus[]> {
+    const { db, state } = await this.#db();
+    const rows = await state.all(db);
+    const known = new Set(rows.map((r) => r.source_id));
+    const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
+    const result: SourceStatus[] = rows.map((r) => ({
+      sourceId: r.source_id,
+      vendor: r.vendor,
+      lastRunAt: iso(r.last_run_at),
+      lastSuccessAt: iso(r.last_success_at),
+      lastError: r.last_error,
+      watermark: iso(r.watermark),
+      lagMs: r.watermark === null ? null : Math.max(0, new Date(r.now).getTime() - new Date(r.watermark).getTime()),
+      events: Number(r.events),
+    }));
+    for (const source of this.#sources.values()) {
+      if (!known.has(source.id)) {
+        result.push({ sourceId: source.id, vendor: source.vendorId, lastRunAt: null, lastSuccessAt: null, lastError: null, watermark: null, lagMs: null, events: 0 });
+      }
+    }
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#tick) clearInterval(this.#tick);
+    this.#tick = undefined;
+    await this.#ticking;
+    const boss = this.#boss ? await this.#boss.catch(() => undefined) : undefined;
+    // Graceful: runs in flight get a few seconds to finish, then their signal aborts them and they hand back.
+    if (boss) await boss.stop({ graceful: true, timeout: 10_000, close: true }).catch(() => undefined);
+    this.#boss = undefined;
+    const runtime = this.#runtime ? await this.#runtime.catch(() => undefined) : undefined;
+    this.#runtime = undefined;
+    if (runtime) await runtime.db.close().catch(() => undefined);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,190 @@
+/**
+ * The collector's tables, beside pg-boss's own in the same schema:
+ *
+ * - `events`: the default sink, one row per (source, event id), so a page committed twice cannot
+ *   add a row twice.
+ * - `sources`: per source the committed checkpoint, status fields, and the run lease. The lease
+ *   (`run_token`, `run_expires_at`) is the fence behind "one run per source at a time": pg-boss
+ *   hands a source's job to one worker at a time, and every commit also checks that this run
+ *   still holds the lease, so a worker that was presumed dead and taken over can never commit
+ *   again (it would otherwise move the checkpoint back).
+ * - `rate_limits`: the shared token buckets (rate-limiter.ts).
+ *
+ * No column holds a credential: a source row has its id, vendor, checkpoint (positions, times and
+ * event ids) and the redacted message of its last error.
+ */
+import type { Checkpoint } from "../core/checkpoint.js";
+import type { AuditEvent } from "../core/event.js";
+import type { Database, Sql } from "./database.js";
+import { rateLimitTableSql } from "./rate-limiter.js";
+
+/** Creates what is missing. Several processes starting at once take turns (an advisory lock). */
+export async function createTables(db: Database, schema: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`auditlogs.collector.${schema}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.events (
+      source_id text NOT NULL,
+      id text NOT NULL,
+      vendor text NOT NULL,
+      occurred_at timestamptz NOT NULL,
+      event jsonb NOT NULL,
+      PRIMARY KEY (source_id, id)
+    )`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.sources (
+      source_id text PRIMARY KEY,
+      vendor text NOT NULL,
+      checkpoint jsonb,
+      watermark timestamptz,
+      events bigint NOT NULL DEFAULT 0,
+      last_run_at timestamptz,
+      last_success_at timestamptz,
+      last_error text,
+      run_token text,
+      run_expires_at timestamptz,
+      run_events bigint NOT NULL DEFAULT 0,
+      run_pages integer NOT NULL DEFAULT 0
+    )`);
+    await tx.query(rateLimitTableSql(schema));
+  });
+}
+
+/** A run's hold on its source. */
+export interface Lease {
+  /** The committed checkpoint: mid-run (a taken-over run resumes from it) or the last watermark. */
+  checkpoint: Checkpoint | undefined;
+  /** Pages and events this run committed so far (a takeover continues the count). */
+  events: number;
+  pages: number;
+}
+
+/** Thrown when a run no longer holds its source (another worker took it over). */
+export class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+}
+
+export class SourceState {
+  readonly #schema: string;
+  readonly #staleAfterMs: number;
+
+  constructor(schema: string, staleAfterMs: number) {
+    this.#schema = schema;
+    this.#staleAfterMs = staleAfterMs;
+  }
+
+  /**
+   * Takes the lease on `sourceId` for `token`, unless a live run holds it (→ undefined). A run
+   * that finds a mid-run checkpoint continues that run (its counts too); otherwise it starts one.
+   */
+  async acquire(db: Sql, sourceId: string, vendor: string, token: string): Promise<Lease | undefined> {
+    const s = this.#schema;
+    await db.query(`INSERT INTO ${s}.sources (source_id, vendor) VALUES ($1, $2) ON CONFLICT (source_id) DO NOTHING`, [sourceId, vendor]);
+    const fresh = `(checkpoint IS NULL OR (checkpoint->>'complete')::boolean)`;
+    const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number }>(
+      `UPDATE ${s}.sources SET
+         vendor = $2, run_token = $3, run_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
+         last_run_at = CASE WHEN ${fresh} OR last_run_at IS NULL THEN clock_timestamp() ELSE last_run_at END,
+         run_events = CASE WHEN ${fresh} THEN 0 ELSE run_events END,
+         run_pages = CASE WHEN ${fresh} THEN 0 ELSE run_pages END
+       WHERE source_id = $1 AND (run_token IS NULL OR run_expires_at < clock_timestamp())
+       RETURNING checkpoint, run_events, run_pages`,
+      [sourceId, vendor, token, this.#staleAfterMs],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { checkpoint: row.checkpoint ?? undefined, events: Number(row.run_events), pages: row.run_pages };
+  }
+
+  /** Extends the lease; false when this run lost it. */
+  async heartbeat(db: Sql, sourceId: string, token: string): Promise<boolean> {
+    const { rowCount } = await db.query(
+      `UPDATE ${this.#schema}.sources SET run_expires_at = clock_timestamp() + $3 * interval '1 millisecond' WHERE source_id = $1 AND run_token = $2`,
+      [sourceId, token, this.#staleAfterMs],
+    );
+    return rowCount > 0;
+  }
+
+  /**
+   * Commits one page: its events into `events` (default sink; `eventsJson` undefined for a custom
+   * sink, which wrote `written` events itself) and its checkpoint, in one transaction that first
+   * checks the lease. The run's last commit, a complete checkpoint, also records the watermark
+   * and the success. Returns how many events were new.
+   */
+  async commitPage(db: Database, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number): Promise<number> {
+    const s = this.#schema;
+    const done = checkpoint.complete === true;
+    return db.transaction(async (tx) => {
+      const held = await tx.query(`SELECT 1 FROM ${s}.sources WHERE source_id = $1 AND run_token = $2 FOR UPDATE`, [sourceId, token]);
+      if (held.rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
+      const update = (count: string) => `UPDATE ${s}.sources SET checkpoint = $2, events = events + ${count}, run_events = run_events + ${count}, run_pages = run_pages + 1,
+          run_expires_at = clock_timestamp() + $3 * interval '1 millisecond',
+          watermark = CASE WHEN $4 THEN $5::timestamptz ELSE watermark END,
+          last_success_at = CASE WHEN $4 THEN clock_timestamp() ELSE last_success_at END,
+          last_error = CASE WHEN $4 THEN NULL ELSE last_error END`;
+      const values = [sourceId, checkpoint, this.#staleAfterMs, done, checkpoint.watermark];
+      if (eventsJson === undefined) {
+        await tx.query(`${update("$6::bigint")} WHERE source_id = $1`, [...values, written]);
+        return written;
+      }
+      const { rows } = await tx.query<{ inserted: string }>(
+        `WITH inserted AS (
+           INSERT INTO ${s}.events (source_id, id, vendor, occurred_at, event)
+           SELECT $1, e->>'id', $7, (e->>'occurredAt')::timestamptz, e FROM jsonb_array_elements($6::jsonb) e
+           ON CONFLICT (source_id, id) DO NOTHING
+           RETURNING 1
+         ), n AS (SELECT count(*) AS inserted FROM inserted)
+         ${update("n.inserted")}
+         FROM n WHERE source_id = $1
+         RETURNING n.inserted`,
+        [...values, eventsJson, vendor],
+      );
+      return Number(rows[0]?.inserted ?? 0);
+    });
+  }
+
+  /** Ends a run that read to its end (its last commit recorded the watermark): the lease goes. */
+  async release(db: Sql, sourceId: string, token: string): Promise<void> {
+    await db.query(`UPDATE ${this.#schema}.sources SET run_token = NULL, run_expires_at = NULL WHERE source_id = $1 AND run_token = $2`, [sourceId, token]);
+  }
+
+  /** Ends a failed run: the error is recorded, the committed checkpoint stays for the next run. */
+  async fail(db: Sql, sourceId: string, token: string, message: string): Promise<{ events: number; pages: number }> {
+    const { rows } = await db.query<{ run_events: string; run_pages: number }>(
+      `UPDATE ${this.#schema}.sources SET last_error = $3, run_token = NULL, run_expires_at = NULL
+       WHERE source_id = $1 AND run_token = $2 RETURNING run_events, run_pages`,
+      [sourceId, token, message],
+    );
+    const row = rows[0];
+    return { events: Number(row?.run_events ?? 0), pages: row?.run_pages ?? 0 };
+  }
+
+  /** Hands a run back at once (a graceful stop): another worker resumes it from the last commit. */
+  async handBack(db: Sql, sourceId: string, token: string): Promise<void> {
+    await this.release(db, sourceId, token);
+  }
+
+  /** Every source the database knows, for status(). */
+  async all(db: Sql): Promise<SourceRow[]> {
+    const { rows } = await db.query<SourceRow>(
+      `SELECT source_id, vendor, last_run_at, last_success_at, last_error, watermark, events, clock_timestamp() AS now
+       FROM ${this.#schema}.sources ORDER BY source_id`,
+    );
+    return rows;
+  }
+}
+
+export interface SourceRow {
+  source_id: string;
+  vendor: string;
+  last_run_at: Date | null;
+  last_success_at: Date | null;
+  last_error: string | null;
+  watermark: Date | null;
+  events: string;
+  now: Date;
+}
+
+/** A page's events as the JSON array the insert unpacks. */
+export function eventsJson(events: AuditEvent[]): string {
+  return JSON.stringify(events);
+}

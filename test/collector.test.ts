@@ -1,0 +1,184 @@
+// auditlogs/collector (DESIGN §11) in one process, on a real PostgreSQL (test/postgres.ts) and the
+// simulator on 127.0.0.1: configuration checked before the database, runs that write each event
+// once with its checkpoint, status(), rotated secrets, and nothing secret in any table.
+import { createServer, type Server } from "node:http";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ConfigError } from "../src/core/errors.js";
+import { createCollector, type Collector, type CollectorSource } from "../src/collector/index.js";
+import { createSimulator } from "../src/testing/index.js";
+import { forward } from "./collector-fixtures.js";
+import { usePostgres } from "./postgres.js";
+
+const database = usePostgres("collector_test");
+const sim = createSimulator({ vendors: ["jitsudo", "pylon", "cortex"], eventsPerVendor: 120, rateLimit: false, seed: 7 });
+let server: Awaited<ReturnType<typeof sim.listen>>;
+const open: Collector[] = [];
+
+beforeAll(async () => {
+  server = await sim.listen();
+});
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.stop()));
+  await server?.close();
+});
+
+function collector(schema: string, sources: CollectorSource[], extra: Record<string, unknown> = {}): Collector {
+  const c = createCollector({ connectionString: database.connectionString, schema, sources, staleAfterMs: 10_000, ...extra });
+  open.push(c);
+  return c;
+}
+
+async function sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: database.connectionString });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as const, maxRetries: 0 });
+
+describe("createCollector validates every source before touching the database", () => {
+  // The connection string points nowhere: a check that reached the database would fail differently.
+  const base = { connectionString: "postgres://u:pw@127.0.0.1:1/x" };
+  const ok = { id: "a", vendor: "jitsudo", options: { baseUrl: "http://127.0.0.1:9", apiKey: "k", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0" } } as const;
+  const cases: [string, unknown[], string][] = [
+    ["duplicate id", [ok, { ...ok }], "sources[1].id"],
+    ["unknown vendor", [ok, { ...ok, id: "b", vendor: "okta" }], "sources[1].vendor"],
+    ["bad every", [ok, { ...ok, id: "b" }, { ...ok, id: "c", every: "5 minutes" }], "sources[2].every"],
+    ["cron out of range", [{ ...ok, every: "61 * * * *" }], "sources[0].every"],
+    ["missing options", [{ id: "a", vendor: "pylon" }], "sources[0].options"],
+    ["missing credential", [{ id: "a", vendor: "pylon", options: {} }], "sources[0].options.apiToken"],
+    ["bad id", [{ ...ok, id: "a b" }], "sources[0].id"],
+    ["unknown param", [{ ...ok, params: { until: "2026-01-01T00:00:00Z" } }], "sources[0].params.until"],
+  ];
+  for (const [name, sources, path] of cases) {
+    test(name, () => {
+      let caught: unknown;
+      try {
+        createCollector({ ...base, sources: sources as CollectorSource[] });
+      } catch (error) {
+        caught = error;
+      }
+      expect(ConfigError.isInstance(caught)).toBe(true);
+      expect((caught as ConfigError).option).toBe(path);
+      expect((caught as Error).message.startsWith(`${path}: `)).toBe(true);
+    });
+  }
+
+  test("accepts intervals and cron expressions", () => {
+    for (const every of ["30s", "5m", "1h", "*/5 * * * *", "0 3 * * MON-FRI", "*/30 * * * * *"]) {
+      expect(() => createCollector({ ...base, sources: [{ ...ok, every }] })).not.toThrow();
+    }
+  });
+
+  test("an unreachable database names host and port, never the password", async () => {
+    const c = createCollector({ connectionString: "postgres://collector:hunter2-secret@127.0.0.1:1/db", sources: [] });
+    const error = await c.status().then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.message).toContain("127.0.0.1:1");
+    expect(error!.message).not.toContain("hunter2");
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain("hunter2");
+    await c.stop();
+  });
+});
+
+describe("runs", () => {
+  test("run() writes every event once with its checkpoint, and status() reports watermark and lag", async () => {
+    const c = collector("runs", [{ id: "acme-jitsudo", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 25, lagMs: 60_000 } }]);
+    await c.start({ workers: 1 });
+    const first = await c.run("acme-jitsudo");
+    expect(first).toEqual({ sourceId: "acme-jitsudo", status: "succeeded", events: 120, pages: 5 });
+    const rows = await sql<{ id: string; vendor: string; occurred_at: Date; event: { id: string } }>("SELECT id, vendor, occurred_at, event FROM runs.events WHERE source_id = 'acme-jitsudo'");
+    expect(rows.map((r) => r.id).sort()).toEqual(sim.events.jitsudo.map((e) => e.id).sort());
+    expect(rows.every((r) => r.vendor === "jitsudo" && r.event.id === r.id && r.occurred_at instanceof Date)).toBe(true);
+
+    // A next run reads only what is new: nothing, then the late arrivals.
+    expect(await c.run("acme-jitsudo")).toMatchObject({ status: "succeeded", events: 0 });
+    // Late arrivals inside the lag zone (the last lagMs) are caught by the next run.
+    sim.addEvents("jitsudo", 3, { occurredAt: new Date(Date.now() - 30_000) });
+    expect(await c.run("acme-jitsudo")).toMatchObject({ status: "succeeded", events: 3 });
+    const [total] = await sql<{ count: string }>("SELECT count(*) FROM runs.events");
+    expect(Number(total!.count)).toBe(123);
+
+    const [status] = await c.status();
+    expect(status).toMatchObject({ sourceId: "acme-jitsudo", vendor: "jitsudo", lastError: null, events: 123 });
+    expect(Date.parse(status!.lastSuccessAt!)).toBeGreaterThan(Date.now() - 60_000);
+    // The watermark trails now by the source's lagMs; lagMs is how far.
+    expect(status!.lagMs).toBeGreaterThanOrEqual(60_000);
+    expect(Date.now() - Date.parse(status!.watermark!)).toBeGreaterThanOrEqual(status!.lagMs!);
+  });
+
+  test("a failed run is reported and recorded; the next run with good options succeeds", async () => {
+    let apiKey = "wrong-key-do-not-store";
+    const c = collector("failures", [{ id: "j", vendor: "jitsudo", options: () => ({ ...jitsudo(), apiKey }) }]);
+    await c.start();
+    const failed = await c.run("j");
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/AuthenticationError/);
+    expect(failed.error).not.toContain(apiKey);
+    expect((await c.status())[0]!.lastError).toMatch(/AuthenticationError/);
+    apiKey = server.credentials.jitsudo.apiKey;
+    expect(await c.run("j")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    expect((await c.status())[0]!.lastError).toBeNull();
+  });
+});
+
+describe("options as a function, called at every run", () => {
+  // A vendor whose key rotates: the proxy accepts only the current key and forwards with the
+  // simulator's own. A collector that kept the first run's options would be refused after rotation.
+  let proxy: Server;
+  let proxyUrl = "";
+  let current = "key-one";
+  const seen: string[] = [];
+  beforeAll(async () => {
+    proxy = createServer((req, res) => {
+      const key = String(req.headers["x-api-key"]);
+      seen.push(key);
+      if (key !== current) {
+        res.writeHead(401, { "content-type": "application/json" }).end('{"error":{"code":"unauthorized","message":"bad key"}}');
+        return;
+      }
+      forward(req, res, server.url, { "x-api-key": server.credentials.jitsudo.apiKey });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+  test("a secret rotated between runs takes effect without a restart, and is stored nowhere", async () => {
+    let calls = 0;
+    const c = collector("rotation", [
+      {
+        id: "rotating",
+        vendor: "jitsudo",
+        params: { pageSize: 50 },
+        options: async () => {
+          calls += 1;
+          return { ...jitsudo(), baseUrl: proxyUrl, apiKey: current };
+        },
+      },
+    ]);
+    await c.start();
+    expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    current = "key-two";
+    sim.addEvents("jitsudo", 2, { occurredAt: new Date(Date.now() - 60_000) });
+    expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: 2 });
+    expect(calls).toBe(2);
+    expect(seen).toContain("key-one");
+    expect(seen).toContain("key-two");
+    expect(seen.filter((k) => k !== "key-one" && k !== "key-two")).toEqual([]);
+
+    // No credential in any table of the schema, pg-boss's job rows (data and output) included.
+    const secrets = ["key-one", "key-two", server.credentials.jitsudo.apiKey];
+    const tables = await sql<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'rotation'");
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["events", "sources", "rate_limits", "job"]));
+    for (const { table_name } of tables) {
+      const dump = JSON.stringify(await sql(`SELECT * FROM rotation."${table_name}"`));
+      for (const secret of secrets) expect(dump, `rotation.${table_name}`).not.toContain(secret);
+    }
+  });
+});
