@@ -211,14 +211,19 @@ class FleetCollector implements Collector {
     );
     const lastRun = new Map(rows.map((r) => [r.source_id, r.last_run_at]));
     const now = Date.now();
+    const due: { source: ResolvedSource; at: number }[] = [];
     for (const source of this.#sources.values()) {
-      if (this.#stopped) return;
       const last = lastRun.get(source.id) ?? null;
-      const due = last === null ? now : this.#nextRun(boss, source, last);
-      if (due > now + TICK_MS || this.#queuedFor.get(source.id) === due) continue;
-      await boss.send(QUEUE, { sourceId: source.id }, { singletonKey: source.id, ...(due > now ? { startAfter: new Date(due) } : {}) });
-      this.#queuedFor.set(source.id, due);
+      const at = last === null ? now : this.#nextRun(boss, source, last);
+      if (at <= now + TICK_MS && this.#queuedFor.get(source.id) !== at) due.push({ source, at });
     }
+    if (due.length === 0 || this.#stopped) return;
+    // One insert for every due source; the queue drops a source's job while one is already queued.
+    await boss.insert(
+      QUEUE,
+      due.map(({ source, at }) => ({ data: { sourceId: source.id }, singletonKey: source.id, ...(at > now ? { startAfter: new Date(at) } : {}) })),
+    );
+    for (const { source, at } of due) this.#queuedFor.set(source.id, at);
   }
 
   #nextRun(boss: PgBoss, source: ResolvedSource, last: Date): number {

@@ -38,6 +38,12 @@ export interface Checkpoint {
   complete: boolean;
   /** id → occurredAt of events yielded at or after a watermark, so a re-read skips them. */
   seen: Record<string, string>;
+  /**
+   * A finished run of a vendor without a time filter (Pylon): the state of its last page and the
+   * order its records came in, so the next run reads on from there (oldest first) or stops at
+   * the first page older than the watermark (newest first) instead of reading everything again.
+   */
+  tail?: { state: unknown; order: "oldest-first" | "newest-first" };
 }
 
 const CheckpointSchema = z.object({
@@ -50,6 +56,7 @@ const CheckpointSchema = z.object({
   position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
   complete: z.boolean(),
   seen: z.record(z.string(), z.string()),
+  tail: z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) }).optional(),
 });
 
 /** The scope a checkpoint belongs to: vendor-level identity (tenant, subdomain) plus the filter. */
@@ -101,6 +108,7 @@ export function writeCheckpoint(run: {
   position: { state: unknown; skip: number } | null;
   complete: boolean;
   seen: { toJSON(floor: number): Record<string, string> };
+  tail?: Checkpoint["tail"];
 }): Checkpoint {
   return {
     version: CHECKPOINT_VERSION,
@@ -112,5 +120,6 @@ export function writeCheckpoint(run: {
     position: run.complete ? null : run.position,
     complete: run.complete,
     seen: run.seen.toJSON(run.complete ? run.watermark : -Infinity),
+    ...(run.complete && run.tail ? { tail: run.tail } : {}),
   };
 }

@@ -130,6 +130,14 @@ export function toOccurredAt(value: unknown): string | undefined {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
+/** The epoch ms of a record's time field, read as `toOccurredAt` reads it; undefined when unusable. */
+export function timeOfField(field: string): (record: unknown) => number | undefined {
+  return (record) => {
+    const at = record !== null && typeof record === "object" ? toOccurredAt((record as Record<string, unknown>)[field]) : undefined;
+    return at === undefined ? undefined : Date.parse(at);
+  };
+}
+
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|\+00:00)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const twoDigits = (s: string, at: number) => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;

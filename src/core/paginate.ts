@@ -91,10 +91,25 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
   /** States known ahead (`start`, or several `next`) are fetched `concurrency` at a time. Default false. */
   parallel?: boolean;
   /**
-   * `request()` honours `ctx.since`/`ctx.until`, so the core may split the range into slices
-   * read side by side. Declared for the time-filtering vendors; read as one range for now.
+   * `request()` honours `ctx.since`/`ctx.until` (from the first page of a chain on), so the core
+   * reads the range as up to `concurrency` parallel time slices, one cursor chain each, yielded
+   * in time order and rebalanced as they go (DESIGN §13; `slices.ts`). The vendor's own bounds
+   * may be inclusive: each slice keeps its `[since, until)` itself. Default false.
    */
   timeSlices?: boolean;
+  /**
+   * For a list with no time filter but a stable order (Pylon): a finished run keeps its last
+   * page's state and the order its records showed; the next run reads on from that state
+   * (oldest first) or stops at the first page older than the watermark (newest first), and a
+   * state the server refuses (HTTP 400, 404, 410, 422: an expired cursor) falls back to a full
+   * read. Default false.
+   */
+  incremental?: boolean;
+  /**
+   * A record's time (epoch ms), cheaper than normalizing it, for `timeSlices` (which reads each
+   * record's time as pages arrive, to know where a chain stands). Default: the normalized `occurredAt`.
+   */
+  time?(record: unknown): number | undefined;
 }
 
 /** A page as the engine hands it on. */
@@ -104,6 +119,8 @@ export interface RawPage<S> {
   requestId: string | undefined;
   /** Records at the start of this page already consumed by an earlier run (resume). */
   skip: number;
+  /** The time slice this page belongs to: only its records in `[since, until)` are its own. */
+  bounds?: { since: number | undefined; until: number };
 }
 
 export interface EngineOptions {
@@ -271,12 +288,17 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
   records(body: Body): readonly unknown[];
   /** The cursor of the next page, or undefined at the end of the list. */
   next(body: Body, response: PageResponse): string | undefined;
+  /** See `Pagination.timeSlices`, `incremental` and `time`. */
   timeSlices?: boolean;
+  incremental?: boolean;
+  time?(record: unknown): number | undefined;
 }): Pagination<string | null, Body, Filter> {
   return {
     kind: "cursor",
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
+    ...(spec.incremental ? { incremental: true } : {}),
+    ...(spec.time ? { time: spec.time } : {}),
     request: (cursor, ctx) => ({ path: spec.path, query: spec.query(ctx, cursor) }),
     read: (body, _cursor, _ctx, response) => {
       const next = spec.next(body, response);
@@ -302,13 +324,18 @@ export function linkPagination<Body, Filter = unknown>(spec: {
   next(body: Body, response: PageResponse): string | undefined;
   /** Where a bad link is reported (`links.next`, `Link`). Default `Link`. */
   linkField?: string;
+  /** See `Pagination.timeSlices`, `incremental` and `time`. */
   timeSlices?: boolean;
+  incremental?: boolean;
+  time?(record: unknown): number | undefined;
 }): Pagination<string, Body, Filter> {
   const field = spec.linkField ?? "Link";
   return {
     kind: "link",
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
+    ...(spec.incremental ? { incremental: true } : {}),
+    ...(spec.time ? { time: spec.time } : {}),
     start: (ctx) => [requestUrl(spec.first(ctx), ctx.origin).href].map(canonicalHref),
     request: (href, ctx) => (spec.query ? { url: href, query: spec.query(ctx) } : { url: href }),
     read: (body, state, ctx, response) => {
@@ -409,41 +436,61 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
   };
 }
 
-type Window = { start: number; end: number };
+type Window = { start: number; end: number; head?: true };
+
+/** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
+const WINDOW_BATCH = 4;
+/** Records a planned window aims at: well under the split point, so a few in flight stay small. */
+const WINDOW_TARGET_SHARE = 1 / 8;
+/** A window whose answer reaches the split point is cut into this many. */
+const WINDOW_SPLIT_WAYS = 4;
 
 /**
- * Time windows, for an API with no pagination: `[since, until)` cut into `windowMs` slices with
- * no gap and no overlap, read in parallel and yielded in time order. A window whose answer
- * reaches `splitAt` records may have been cut short by the server, so it is split in two and
- * read again (down to one second). The definition gives `defaultSince`: windows need a start.
+ * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
+ * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
+ * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
+ * window of a batch sizes the next batch from its own density: an empty one makes the next
+ * windows four times larger, a dense one smaller, aiming at an eighth of `splitAt` records
+ * each, so memory stays bounded however dense the data. A window whose answer reaches
+ * `splitAt` records may have been cut short by the server, so it is split in four and read
+ * again (down to one second). The definition gives `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
   path: string;
   /** The request for one window: a query, or a JSON body (on a GET, sent over node:http). */
-  request(window: Window, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
+  request(window: { start: number; end: number }, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
   records(body: Body): readonly unknown[];
   /** A record's time (epoch ms), or undefined when it has none (left for validation to report). */
   time(record: unknown): number | undefined;
   splitAt: number;
 }): Pagination<Window, Body, Filter> {
-  const windows = (from: number, to: number, size: number): Window[] => {
+  /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
+  const batch = (from: number, to: number, size: number): Window[] => {
     const out: Window[] = [];
-    for (let start = from; start < to; start += size) out.push({ start, end: Math.min(start + size, to) });
+    for (let start = from; start < to && out.length < WINDOW_BATCH; start += size) out.push({ start, end: Math.min(start + size, to) });
+    const last = out[out.length - 1];
+    if (last && last.end < to) last.head = true;
     return out;
   };
+  const target = Math.max(1, Math.floor(spec.splitAt * WINDOW_TARGET_SHARE));
   return {
     kind: "time-window",
     parallel: true,
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
-    start: (ctx) => windows(startOf(ctx), ctx.until, ctx.windowMs),
-    resume: (resume, ctx) => ({ states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
-    request: (window, ctx) => ({ path: spec.path, ...spec.request(window, ctx) }),
-    read: (body, window) => {
+    start: (ctx) => batch(startOf(ctx), ctx.until, ctx.windowMs),
+    resume: (resume, ctx) => ({ states: [{ start: resume.state.start, end: resume.state.end }, ...batch(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
+    request: (window, ctx) => ({ path: spec.path, ...spec.request({ start: window.start, end: window.end }, ctx) }),
+    read: (body, window, ctx) => {
       const records = spec.records(body);
-      if (records.length >= spec.splitAt && window.end - window.start > 1_000) {
-        const mid = window.start + Math.floor((window.end - window.start) / 2);
-        return { records: [], next: [{ start: window.start, end: mid }, { start: mid, end: window.end }] };
+      const span = window.end - window.start;
+      if (records.length >= spec.splitAt && span > 1_000) {
+        const parts: Window[] = [];
+        const step = Math.max(1_000, Math.ceil(span / WINDOW_SPLIT_WAYS));
+        for (let start = window.start; start < window.end; start += step) parts.push({ start, end: Math.min(start + step, window.end) });
+        // The split window's duty to plan what follows passes to its last part.
+        if (window.head) parts[parts.length - 1]!.head = true;
+        return { records: [], next: parts };
       }
       // Each window keeps [start, end) only: vendors often include both bounds, and an event on
       // a boundary must come once.
@@ -451,7 +498,10 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
         const at = spec.time(record);
         return at === undefined || (at >= window.start && at < window.end);
       });
-      return { records: inWindow, next: [] };
+      if (!window.head) return { records: inWindow, next: [] };
+      // Empty: grow fourfold; otherwise size the next windows for `target` records each.
+      const size = inWindow.length === 0 ? span * 4 : Math.min(span * 4, (span * target) / inWindow.length);
+      return { records: inWindow, next: batch(window.end, ctx.until, Math.max(1_000, Math.floor(size))) };
     },
   };
 }

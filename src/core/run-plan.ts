@@ -2,7 +2,7 @@
  * A run's options and time-range maths: what `events()`/`pages()` params mean once checked
  * (ConfigError naming the param otherwise), with a checkpoint deciding where a resumed run starts.
  */
-import { readCheckpoint, scopeOf } from "./checkpoint.js";
+import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
 import { wholeNumber } from "./options.js";
@@ -58,6 +58,8 @@ export interface RunPlan {
   resume: Position | undefined;
   /** id → occurredAt of events already yielded at or after the watermark (a checkpoint's `seen`). */
   seen: Record<string, string>;
+  /** A finished checkpoint's last page and order, for an incremental pagination's next run. */
+  tail: Checkpoint["tail"];
 }
 
 export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults, params: EventParams<unknown>): RunPlan {
@@ -106,6 +108,7 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
     signal: params.signal,
     resume,
     seen: checkpoint?.seen ?? {},
+    tail: checkpoint?.complete ? checkpoint.tail : undefined,
   };
 }
 

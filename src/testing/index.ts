@@ -16,7 +16,7 @@ import { BUILT_IN_VENDORS, VENDOR_IDS, type VendorId } from "../vendors/registry
 import { firstPath } from "./contract.js";
 import { systemClock, type Clock } from "../internal/clock.js";
 import { cortex, type CortexRecord } from "./cortex.js";
-import { instants, Random, roundDown } from "./data.js";
+import { instants, Random, roundDown, type Skew } from "./data.js";
 import { datafold, type DatafoldRecord } from "./datafold.js";
 import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
 import { connectionReset, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
@@ -29,7 +29,7 @@ import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 export { vendorContract, type ContractMatchers, type ContractRunner, type RecordedRequest, type VendorContractSubject } from "./contract.js";
 import type { Fake } from "./server.js";
 export type { Fake };
-export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
+export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, Skew, VendorId, ZendeskRecord };
 
 /** Options of `createSimulator`; every one has a default. */
 export interface SimulatorOptions {
@@ -43,6 +43,11 @@ export interface SimulatorOptions {
   endAt?: Date | string;
   /** How many days before `endAt` the events spread over. Default 7. */
   spanDays?: number;
+  /**
+   * Skewed data: `share` of the events in the last `last` of the span (`{ share: 0.8, last: 0.1 }`:
+   * 80 % of them in the last 10 %, the rest spread over the other 90 %). Default uniform.
+   */
+  skew?: Skew;
   /** Faults injected per request. Default none. */
   faults?: FaultOptions;
   /** Added before every response, ms. */
@@ -53,6 +58,11 @@ export interface SimulatorOptions {
   zendeskEnterprise?: boolean;
   /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
+  /**
+   * The order Pylon serves its audit log in, which its API does not document: `"ingestion"`
+   * (oldest first, the default) or `"newest-first"`.
+   */
+  pylonOrder?: "ingestion" | "newest-first";
   /**
    * The simulator's time: `now()` for its rate limits, time filters, the default `endAt` and
    * `addEvents`; `sleep(ms)` for `latencyMs` and slow faults. The client's `clock` option has the
@@ -168,9 +178,15 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
+  const skew = options.skew;
+  if (skew !== undefined && !(skew && skew.share >= 0 && skew.share <= 1 && skew.last > 0 && skew.last <= 1)) {
+    throw new RangeError("createSimulator: skew must be { share, last } with share in [0, 1] and last in (0, 1]");
+  }
   // A copy per simulator: a test that edits sim.credentials changes nobody else's.
   const { zendeskOauthToken, ...credentials } = structuredClone(SIMULATOR_CREDENTIALS);
-  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
+  const pylonOrder = options.pylonOrder ?? "ingestion";
+  if (pylonOrder !== "ingestion" && pylonOrder !== "newest-first") throw new TypeError('createSimulator: pylonOrder must be "ingestion" or "newest-first"');
+  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs, pylonOrder };
 
   const faults = new FaultInjector(options.faults, seed);
   const buckets = new Map<VendorId, TokenBucket>();
@@ -196,7 +212,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   VENDOR_IDS.forEach((vendor, index) => {
     const count = counts.get(vendor);
     if (count === undefined) return;
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, clock }));
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, skew, clock }));
   });
   const extras = checkFakes(options.fakes);
   for (const extra of extras) {
@@ -235,6 +251,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return bucket.retryAfterSeconds();
     };
     const response = await target.answer(request, body, fault, admit);
+    // The vendor's rate-limit headers, on every answer a limited vendor gives.
+    if (bucket && response.type !== "error") for (const [name, value] of Object.entries(target.rateLimitHeaders(bucket.perMinute, bucket.remaining()))) response.headers.set(name, value);
     return fault === "truncate" ? truncate(response) : response;
   }
 
@@ -272,6 +290,8 @@ interface SimulatedVendor<R> {
   newestAt(): number | undefined;
   /** Generates and stores one record at `at` (rounded to the vendor's precision). */
   add(at: number): R;
+  /** The vendor's rate-limit headers for a limit and what is left of it (none for most vendors). */
+  rateLimitHeaders(perMinute: number, remaining: number): Record<string, string>;
   /** Fault, auth, rate limit (`admit` gives the seconds to wait when none is left), list; every answer with `X-Request-Id`. */
   answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response | Promise<Response>;
 }
@@ -284,6 +304,8 @@ function extraVendor(extra: SimulatorFake): SimulatedVendor<unknown> {
     paths: extra.paths ?? [firstPath(extra.vendor)],
     records: [],
     newestAt: () => undefined,
+    // Its fake sends its own headers; the simulator adds none.
+    rateLimitHeaders: () => ({}),
     add: () => {
       throw new TypeError(`addEvents: ${extra.vendor.id} is served by its own fake; add records to it there`);
     },
@@ -312,7 +334,7 @@ function checkFakes(fakes: SimulatorFake[] | undefined): SimulatorFake[] {
   return fakes;
 }
 
-type InitialData = { count: number; endAt: number; spanMs: number; clock: Clock };
+type InitialData = { count: number; endAt: number; spanMs: number; skew: Skew | undefined; clock: Clock };
 
 /** The vendor's fake with its record type, as one SimulatedVendor. */
 function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
@@ -326,7 +348,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     log.add(at, record);
     return record;
   };
-  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs)) add(at);
+  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs, initial.skew)) add(at);
 
   return {
     vendor: fake.vendor,
@@ -334,6 +356,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     records: log.records,
     newestAt: () => log.newestAt,
     add: (at) => add(roundDown(at, fake.precisionMs)),
+    rateLimitHeaders: (perMinute, remaining) => fake.rateLimitHeaders?.(perMinute, remaining) ?? {},
     answer(request, body, fault, admit) {
       if (fault === "reset") return connectionReset();
       const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: initial.clock.now() };

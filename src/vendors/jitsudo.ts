@@ -6,7 +6,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/jitsudo.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { cursorPagination, type PageContext } from "../core/paginate.js";
 import { defineVendor, type ClientOf } from "../core/vendor.js";
@@ -111,7 +111,9 @@ export const jitsudo = defineVendor({
       }
       return page.next_cursor;
     },
+    // from/to bound every request: the range is read as parallel time slices.
     timeSlices: true,
+    time: timeOfField("created_at"),
   }),
   normalize,
   raw: (init) => createFetchClient<paths>(init),

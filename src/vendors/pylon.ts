@@ -72,6 +72,7 @@ export const pylon = defineVendor({
   baseUrl: "https://api.usepylon.com",
   // 60/min documented for this endpoint (a newer page says 30/120/300 by tier: `rateLimit` overrides).
   requestsPerMinute: 60,
+  rateLimitHeaders: { remaining: ["x-rate-limit-remaining"] },
   secrets: ["apiToken"],
   auth: (options: PylonOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 999 },
@@ -82,6 +83,8 @@ export const pylon = defineVendor({
     query: (ctx, cursor) => ({ limit: ctx.pageSize ?? 100, cursor }),
     records: (page) => page.data,
     next: (page) => (page.pagination.has_next_page ? page.pagination.cursor : undefined),
+    // No time filter: a next run reads on from the last page instead of the whole history.
+    incremental: true,
   }),
   normalize,
   raw: (init) => createFetchClient<paths>(init),

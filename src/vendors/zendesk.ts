@@ -7,7 +7,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/zendesk.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { linkPagination, type PageContext } from "../core/paginate.js";
@@ -147,6 +147,8 @@ export const zendesk = defineVendor({
   baseUrl: (options) => `https://${subdomainOf(options)}.zendesk.com`,
   // Audit logs are Enterprise-only; Enterprise allows 700/min (2,500 with High Volume: `rateLimit`).
   requestsPerMinute: 700,
+  // The account's real plan: X-Rate-Limit (per minute) and what is left of it.
+  rateLimitHeaders: { limit: ["x-rate-limit", "ratelimit-limit"], remaining: ["x-rate-limit-remaining", "ratelimit-remaining"] },
   secrets: ["auth.email?", "auth.apiToken?", "auth.oauthToken?"],
   tenant: (options) => subdomainOf(options),
   auth: (options: ZendeskOptions) => authHeaders(options),
@@ -170,7 +172,9 @@ export const zendesk = defineVendor({
       url.searchParams.set("page[after]", page.meta.after_cursor);
       return url.href;
     },
+    // The created_at filter bounds every request: the range is read as parallel time slices.
     timeSlices: true,
+    time: timeOfField("created_at"),
   }),
   normalize,
   // Zendesk rejects a time filter bound 60 s or less in the past.
