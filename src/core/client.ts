@@ -31,7 +31,7 @@ export interface Page<Raw, V extends string = string> {
   records: Raw[];
   /** The normalized events of this page that are new and inside `[since, until)`. */
   events: AuditEvent<Raw, V>[];
-  /** The vendor's request id of this page's answer, when it sent one. */
+  /** The page's request id, for support tickets. */
   requestId: string | undefined;
   /** Resumes after this page. */
   checkpoint: Checkpoint;

@@ -309,15 +309,18 @@ export interface NormalizedFields {
 export function recordTime<R>(record: R, ...fields: Array<keyof R & string>): string {
   for (const field of fields) {
     const at = toOccurredAt(record[field]);
-    if (at !== undefined) return at;
+    if (at !== undefined) return (lastRecordTime = at);
   }
   throw new RecordFieldError(fields[0] ?? "occurredAt", `no usable ${fields.join(" or ")}`);
 }
 
+/** The last time `recordTime` returned: already canonical, so `completeEvent` need not parse it again. */
+let lastRecordTime: string | undefined;
+
 /** The event of `record`, from the fields `normalize` returned (see `NormalizedFields`). */
 export function completeEvent<Raw, V extends string>(vendor: V, record: Raw, fields: NormalizedFields, tenant: string | undefined, read?: ReadonlySet<string>): AuditEvent<Raw, V> {
   if (fields === null || typeof fields !== "object") throw new TypeError(`${vendor}: normalize must return an object of mapped fields`);
-  const occurredAt = toOccurredAt(fields.occurredAt);
+  const occurredAt = fields.occurredAt === lastRecordTime && lastRecordTime !== undefined ? lastRecordTime : toOccurredAt(fields.occurredAt);
   if (occurredAt === undefined) throw new RecordFieldError(fieldHolding(record, fields.occurredAt), `no usable time (${fields.occurredAt === undefined ? "none" : JSON.stringify(fields.occurredAt)})`);
   const rawId = fields.id;
   const id = typeof rawId === "number" && Number.isFinite(rawId) ? String(rawId) : typeof rawId === "string" && rawId !== "" ? rawId : contentHashId(record);

@@ -58,7 +58,7 @@ export interface PageResponse {
 
 /** What a page says: its records and the states to read next (`[]` ends the list). */
 export interface PageRead<S> {
-  /** The page's records, in the vendor's order. */
+  /** The page's records, as received. */
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
@@ -66,7 +66,7 @@ export interface PageRead<S> {
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
 export interface Position<S = unknown> {
-  /** The page state being read. */
+  /** The state that fetches the page. */
   state: S;
   /** How many of its records were consumed. */
   skip: number;

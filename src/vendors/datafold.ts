@@ -16,7 +16,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
-/** Options of `createDatafoldClient`: the credentials, and every option clients share (`CommonOptions`). */
+/** Datafold client options: credentials and the common options. */
 export interface DatafoldOptions extends CommonOptions {
   /** A Datafold API key. Hosts: app.datafold.com (default), eu.datafold.com or a dedicated domain (`baseUrl`). */
   apiKey: string;
@@ -24,7 +24,7 @@ export interface DatafoldOptions extends CommonOptions {
   windowMs?: number;
 }
 
-/** One Datafold audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
+/** One Datafold audit-log record, typed from the vendor's spec. */
 export type DatafoldAuditLog = components["schemas"]["AuditLogs"];
 /** Datafold's audit-log endpoint has no filters. */
 export type DatafoldFilter = Record<string, never>;
@@ -102,7 +102,7 @@ export const datafold = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
-/** A Datafold client: `events()`, `pages()`, `raw` (typed from Datafold's spec) and `stats`. */
+/** A Datafold client: `events()`, `pages()`, `raw`, `stats`. */
 export type DatafoldClient = ClientOf<typeof datafold>;
 
 /** The event a Datafold client makes of a record. */

@@ -25,7 +25,7 @@ export interface JitsudoOptions extends CommonOptions {
   tenantId: string;
 }
 
-/** One JITSudo audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
+/** One Jitsudo audit-log record, typed from the vendor's spec. */
 export type JitsudoAuditLog = components["schemas"]["AuditLogEntry"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,7 +38,7 @@ function tenantOf(options: JitsudoOptions): string {
 const text = z.optional(z.string().check(z.minLength(1)));
 const filter = z.strictObject({ actorId: text, resourceType: text, resourceId: text, action: text });
 
-/** `params.filter` for JITSudo: each key maps to the vendor's own query parameter; a value or a list of values. */
+/** Jitsudo's filters for `events({ filter })`, mapped to its query parameters. */
 export type JitsudoFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -119,7 +119,7 @@ export const jitsudo = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
-/** A JITSudo client: `events()`, `pages()`, `raw` (typed from JITSudo's spec) and `stats`. */
+/** A Jitsudo client: `events()`, `pages()`, `raw`, `stats`. */
 export type JitsudoClient = ClientOf<typeof jitsudo>;
 
 /** The event a JITSudo client makes of a record (`tenant`: the tenant id). */

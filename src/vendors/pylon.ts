@@ -14,13 +14,13 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
-/** Options of `createPylonClient`: the credentials, and every option clients share (`CommonOptions`). */
+/** Pylon client options: credentials and the common options. */
 export interface PylonOptions extends CommonOptions {
   /** An API token created by an admin (Settings > Developer > API Tokens). */
   apiToken: string;
 }
 
-/** One Pylon audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
+/** One Pylon audit-log record, typed from the vendor's spec. */
 export type PylonAuditLog = components["schemas"]["AuditLog"];
 /** Pylon's audit-log endpoint has no filters. */
 export type PylonFilter = Record<string, never>;
@@ -90,7 +90,7 @@ export const pylon = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
-/** A Pylon client: `events()`, `pages()`, `raw` (typed from Pylon's spec) and `stats`. */
+/** A Pylon client: `events()`, `pages()`, `raw`, `stats`. */
 export type PylonClient = ClientOf<typeof pylon>;
 
 /** The event a Pylon client makes of a record. */

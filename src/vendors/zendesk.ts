@@ -17,7 +17,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
-/** Options of `createZendeskClient`: the credentials, and every option clients share (`CommonOptions`). */
+/** Zendesk client options: credentials and the common options. */
 export interface ZendeskOptions extends CommonOptions {
   /** `acme` for acme.zendesk.com. */
   subdomain: string;
@@ -25,7 +25,7 @@ export interface ZendeskOptions extends CommonOptions {
   auth: { email: string; apiToken: string } | { oauthToken: string };
 }
 
-/** One Zendesk Support audit-log record, as its API returns it (typed from its OpenAPI spec): `event.raw`. */
+/** One Zendesk audit-log record, typed from the vendor's spec. */
 export type ZendeskAuditLog = components["schemas"]["AuditLog"];
 
 function authHeaders(options: ZendeskOptions): Record<string, string> {
@@ -69,7 +69,7 @@ const filter = z
   })
   .check(z.refine((f) => f.sourceId === undefined || f.sourceType !== undefined, { message: "needs filter.sourceType too (Zendesk requires it)", path: ["sourceId"] }));
 
-/** `params.filter` for Zendesk Support: each key maps to the vendor's own query parameter; a value or a list of values. */
+/** Zendesk's filters for `events({ filter })`, mapped to its query parameters. */
 export type ZendeskFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -186,7 +186,7 @@ export const zendesk = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
-/** A Zendesk Support client: `events()`, `pages()`, `raw` (typed from Zendesk Support's spec) and `stats`. */
+/** A Zendesk client: `events()`, `pages()`, `raw`, `stats`. */
 export type ZendeskClient = ClientOf<typeof zendesk>;
 
 /** The event a Zendesk client makes of a record (`tenant`: the subdomain). */
