@@ -1,11 +1,7 @@
 /**
- * Latency hiding, at 50 ms per request on the loopback simulator.
- * - Prefetch: a cursor chain (Pylon, 20 pages) read by a consumer that spends 20 ms per page
- *   (an awaited sleep, standing in for a write to a sink), default prefetch (1) against
- *   `prefetch: 0`.
- * - Parallel: Cortex pages after page 0, and Datafold time windows, with the defaults
- *   (concurrency 4) against `concurrency: 1, prefetch: 0`.
- * Client and simulator rate limits are off: this measures latency hiding only.
+ * Latency hiding (`prefetch_ratio`), at 50 ms per request on the loopback simulator: a cursor
+ * chain (Pylon, 20 pages) read by a consumer that spends 20 ms per page (an awaited sleep,
+ * standing in for a write to a sink), default prefetch (1) against `prefetch: 0`. Client and simulator rate limits are off: this measures latency hiding only.
  */
 import { median, progress, sleep } from "./lib.mjs";
 
@@ -62,43 +58,6 @@ export async function benchPrefetch({ createSimulator, createPylonClient, rounds
     const { a: prefetched, b: sequential } = await alternate(rounds, run({}), run({ prefetch: 0 }));
     progress(`  ${pages} pages, ${LATENCY_MS} ms each, consumer ${CONSUMER_MS} ms/page: prefetch 1 ${prefetched.toFixed(0)} ms, sequential ${sequential.toFixed(0)} ms`);
     return { ratio: prefetched / sequential, prefetchedMs: prefetched, sequentialMs: sequential, pages, floor: LATENCY_MS / (LATENCY_MS + CONSUMER_MS) };
-  } finally {
-    await server.close();
-  }
-}
-
-export async function benchParallel({ createSimulator, createCortexClient, createDatafoldClient, rounds = 3 }) {
-  const units = 40; // Cortex pages / Datafold windows
-  const perUnit = 100;
-  const { endAt, since, until } = span(units);
-  const sim = createSimulator({ vendors: ["cortex", "datafold"], eventsPerVendor: units * perUnit, seed: 3, endAt, spanDays: units, rateLimit: false, latencyMs: LATENCY_MS });
-  const server = await sim.listen();
-  const credentials = server.credentials ?? sim.credentials;
-  const out = {};
-  try {
-    const cases = {
-      cortex: (options) => () =>
-        wall(async () => {
-          const client = createCortexClient({ ...credentials.cortex, rateLimit: false, ...options });
-          let n = 0;
-          for await (const page of client.pages({ pageSize: perUnit, since, until })) if (page) n += 1;
-          if (n !== units) throw new Error(`cortex: read ${n} pages, expected ${units}`);
-        }),
-      datafold: (options) => () =>
-        wall(async () => {
-          // since/until cut on day boundaries from endAt: `units` one-day windows.
-          const client = createDatafoldClient({ ...credentials.datafold, rateLimit: false, ...options });
-          let n = 0;
-          for await (const page of client.pages({ since, until: endAt, windowMs: DAY_MS })) if (page) n += 1;
-          if (n !== units) throw new Error(`datafold: read ${n} windows, expected ${units}`);
-        }),
-    };
-    for (const [vendor, run] of Object.entries(cases)) {
-      const { a: parallel, b: sequential } = await alternate(rounds, run({}), run({ concurrency: 1, prefetch: 0 }));
-      progress(`  ${vendor}: ${units} requests at ${LATENCY_MS} ms: default ${parallel.toFixed(0)} ms, sequential ${sequential.toFixed(0)} ms`);
-      out[vendor] = { speedup: sequential / parallel, parallelMs: parallel, sequentialMs: sequential, requests: units };
-    }
-    return out;
   } finally {
     await server.close();
   }

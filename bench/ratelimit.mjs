@@ -1,51 +1,68 @@
 /**
- * Rate limit: an export against the simulator limiting Cortex to 600 requests/min, with the
- * client's limiter set to the same 600/min. Cortex, because its pages after page 0 go out
- * several at once (concurrency 4), the hard case for a client-side limiter. Small pages
- * (10 records) so the export outlasts the run; the run stops after `seconds` (30 by default).
+ * Rate limits at steady state (`ratelimit_utilization`, `ratelimit_429s`): Zendesk (700/min),
+ * Cortex (1,000/min) and Pylon (60/min) exported at once against the simulator in its own
+ * process, which enforces each vendor's documented limit with its own 429 and sends its
+ * rate-limit headers, while each client uses its default (documented) limit. Small pages (10
+ * records) so no export ends first.
  *
- * Utilization = requests the server answered (not 429) ÷ requests the limit allows in the
- * elapsed time, where the limit allows `burst + rate × elapsed`: the simulator's bucket holds
- * `burst` tokens and starts full (a minute's worth, 600), then refills at 600/min = 10/s. So
- * 30 s allow 600 + 300 = 900 requests.
+ * Both buckets start full, so the first minute's worth of requests goes out at once (the burst),
+ * while the buckets also refill. The figure is the steady state after it: over a run of T
+ * seconds the client may send its capacity (a minute's worth less one) plus rate × T, so
+ * utilization = (requests answered, not 429, − capacity) ÷ (rate × T). Each run lasts until the
+ * burst is spent plus `steadySeconds`. The headline is the lowest of the three; 429s are summed.
  */
-import { progress } from "./lib.mjs";
+import { progress, simulatorProcess } from "./lib.mjs";
 
-const PER_MINUTE = 600;
+const LIMITS = { zendesk: 700, cortex: 1000, pylon: 60 };
 const PAGE_SIZE = 10;
-const DAY_MS = 86_400_000;
 
 export const UTILIZATION_DEFINITION =
-  "requests answered (not 429) ÷ (burst + rate × elapsed), burst = the server bucket's capacity (600, full at start), rate = 600/min";
+  "(requests answered, not 429, − the client bucket's starting capacity, a minute's worth less one) ÷ (documented rate × seconds of the run), per vendor: the steady state after the burst; the figure is the lowest of Zendesk 700/min, Cortex 1,000/min, Pylon 60/min";
 
-export async function benchRateLimit({ createSimulator, createCortexClient, seconds = 30 }) {
-  const burst = PER_MINUTE; // the simulator's bucket: one minute's worth, starting full
-  const perSecond = PER_MINUTE / 60;
-  // Enough records that the export cannot finish inside the run: allowed requests × page size, doubled.
-  const events = Math.ceil((burst + perSecond * seconds) * PAGE_SIZE * 2);
+export async function benchRateLimit({ createClient, steadySeconds = 20 }) {
   const endAt = new Date(Math.floor((Date.now() - 3_600_000) / 1000) * 1000);
-  const since = new Date(endAt.getTime() - 30 * DAY_MS);
-  const sim = createSimulator({ vendors: ["cortex"], eventsPerVendor: events, seed: 4, endAt, spanDays: 30, latencyMs: 0, rateLimit: { cortex: PER_MINUTE } });
-  const server = await sim.listen();
-  const credentials = (server.credentials ?? sim.credentials).cortex;
+  // Enough for the burst and the steady part at 10 a page, doubled.
+  const counts = Object.fromEntries(Object.entries(LIMITS).map(([vendor, rpm]) => [vendor, Math.ceil((rpm + (rpm / 60) * steadySeconds) * PAGE_SIZE * 2)]));
+  const server = await simulatorProcess({ vendors: Object.keys(LIMITS), eventsPerVendor: counts, seed: 4, endAt: endAt.toISOString(), spanDays: 30, latencyMs: 0 });
   try {
-    const client = createCortexClient({ ...credentials, rateLimit: { requestsPerMinute: PER_MINUTE } });
-    const signal = AbortSignal.timeout(seconds * 1000);
-    const started = performance.now();
-    let records = 0;
-    let stoppedBy = "time";
-    try {
-      for await (const page of client.pages({ pageSize: PAGE_SIZE, since, until: new Date(endAt.getTime() + 1), signal })) records += page.records.length;
-      stoppedBy = "end of data";
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    }
-    const elapsedSec = (performance.now() - started) / 1000;
-    const rateLimited = sim.stats.rateLimited.cortex;
-    const answered = sim.stats.requests.cortex - rateLimited - sim.stats.faults.cortex;
-    const allowed = burst + perSecond * elapsedSec;
-    progress(`  ${elapsedSec.toFixed(1)} s (${stoppedBy}): ${answered} requests answered, ${rateLimited} × 429, limit allows ${allowed.toFixed(0)} (${burst} burst + ${perSecond}/s × ${elapsedSec.toFixed(1)} s); client retries ${client.stats.retries}`);
-    return { rateLimited, utilization: answered / allowed, answered, allowed, elapsedSec, burst, perMinute: PER_MINUTE, records, clientRetries: client.stats.retries, stoppedBy };
+    const runs = Object.entries(LIMITS).map(async ([vendor, rpm]) => {
+      const answers = [];
+      let limited = 0;
+      const counting = async (input, init) => {
+        const response = await fetch(input, init);
+        if (response.status === 429) limited += 1;
+        else answers.push(performance.now());
+        return response;
+      };
+      const client = createClient({ vendor, ...server.credentials[vendor], fetch: counting });
+      const capacity = rpm - 1;
+      const controller = new AbortController();
+      let burstEndedAt;
+      const timer = setInterval(() => {
+        if (burstEndedAt === undefined && answers.length >= capacity) burstEndedAt = answers[capacity - 1];
+        if (burstEndedAt !== undefined && performance.now() - burstEndedAt >= steadySeconds * 1000) controller.abort();
+      }, 20);
+      const started = performance.now();
+      let stoppedBy = "time";
+      try {
+        for await (const page of client.pages({ pageSize: PAGE_SIZE, since: new Date(endAt.getTime() - 30 * 86_400_000), until: new Date(endAt.getTime() + 1), signal: controller.signal })) if (!page) break;
+        stoppedBy = "end of data";
+      } catch (error) {
+        if (!controller.signal.aborted) throw error;
+      } finally {
+        clearInterval(timer);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const steady = answers.length - capacity;
+      const allowed = (rpm / 60) * seconds;
+      const utilization = steady / allowed;
+      const burstSeconds = ((burstEndedAt ?? started) - started) / 1000;
+      progress(`  ${vendor} (${rpm}/min): ${answers.length} answered in ${seconds.toFixed(1)} s (the burst of ${capacity} spent after ${burstSeconds.toFixed(1)} s): ${steady} beyond it of ${allowed.toFixed(0)} allowed (${utilization.toFixed(3)}); ${limited} × 429, client retries ${client.stats.retries} (${stoppedBy})`);
+      return [vendor, { utilization, rateLimited: limited, answered: answers.length, capacity, seconds, burstSeconds, requestsPerMinute: rpm, clientRetries: client.stats.retries, stoppedBy }];
+    });
+    const byVendor = Object.fromEntries(await Promise.all(runs));
+    const values = Object.values(byVendor);
+    return { utilization: Math.min(...values.map((v) => v.utilization)), rateLimited: values.reduce((n, v) => n + v.rateLimited, 0), byVendor };
   } finally {
     await server.close();
   }

@@ -1,28 +1,36 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: the performance figures of DESIGN.md §9, measured side by side in one run
- * against loopback servers, using the built package (dist/). Prints a table with each target;
- * `--json` prints one JSON object instead (progress still goes to stderr). `--quick` shortens
- * the rate-limit run from 30 s to 10 s, for development only: the reported figure uses 30 s.
- * `--only=a,b` runs some benchmarks (normalize, overhead, prefetch, parallel, memory, ratelimit).
+ * against loopback servers in other processes, using the built package (dist/). Prints a table
+ * with each target; `--json` prints one JSON object instead (progress still goes to stderr).
+ * `--quick` runs every figure smaller (fewer events, shorter rate-limit run, one latency) in
+ * under a minute, for development only: report a full run. `--only=a,b` runs some steps
+ * (normalize, cpu, backfill, prefetch, memory, ratelimit, requests, children).
+ * bench/bundle.mjs, otel.mjs, fleet.mjs and hostile.mjs, where present, run as child processes
+ * with `--json` (and `--quick`), and their keys join the table.
  * Timings are figures to read, never pass/fail tests: the exit code is 0 whatever they are.
  */
 import os from "node:os";
-import { readFileSync } from "node:fs";
-import { benchOverhead } from "./overhead.mjs";
-import { benchPrefetch, benchParallel } from "./latency.mjs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { benchBackfill } from "./backfill.mjs";
+import { benchCpu } from "./cpu.mjs";
+import { benchPrefetch } from "./latency.mjs";
 import { benchMemory } from "./memory.mjs";
 import { benchNormalize } from "./normalize.mjs";
 import { benchRateLimit, UTILIZATION_DEFINITION } from "./ratelimit.mjs";
+import { benchRequests } from "./requests.mjs";
 import { loadLibrary, loadTesting, progress, round } from "./lib.mjs";
 
+const STEPS = ["normalize", "cpu", "backfill", "prefetch", "memory", "ratelimit", "requests", "children"];
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const quick = args.includes("--quick");
 const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
 const unknown = args.filter((a) => a !== "--json" && a !== "--quick" && !a.startsWith("--only="));
-if (unknown.length) {
-  process.stderr.write(`bench: unknown argument ${unknown[0]}\nusage: npm run bench [-- --json] [--quick] [--only=normalize,overhead,prefetch,parallel,memory,ratelimit]\n`);
+if (unknown.length || only?.some((s) => !STEPS.includes(s))) {
+  process.stderr.write(`bench: unknown argument ${unknown[0] ?? `--only=${only.join(",")}`}\nusage: npm run bench [-- --json] [--quick] [--only=${STEPS.join(",")}]\n`);
   process.exit(2);
 }
 const wanted = (name) => !only || only.includes(name);
@@ -30,7 +38,6 @@ const wanted = (name) => !only || only.includes(name);
 const library = await loadLibrary();
 const { createSimulator } = await loadTesting();
 const deps = { ...library, createSimulator };
-const ratelimitSeconds = quick ? 10 : 30;
 
 const started = performance.now();
 const loadAtStart = os.loadavg();
@@ -40,18 +47,50 @@ const details = {};
 async function step(name, title, fn) {
   if (!wanted(name)) return;
   progress(`${title}…`);
+  const t = performance.now();
   details[name] = await fn();
+  progress(`  (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+}
+
+/** Runs another helper's bench file as a child process with --json, if it exists; its keys join ours. */
+async function childBench(file) {
+  const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const proc = spawn(process.execPath, [path, "--json", ...(quick ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+  let stdout = "";
+  proc.stdout.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
+  // A child that overruns is ended, so the figures measured so far are still printed.
+  const timer = setTimeout(() => proc.kill("SIGTERM"), (quick ? 2 : 15) * 60_000);
+  const code = await new Promise((resolve) => proc.on("close", resolve));
+  clearTimeout(timer);
+  try {
+    return { code, result: JSON.parse(stdout.slice(stdout.indexOf("{"), stdout.lastIndexOf("}") + 1)) };
+  } catch {
+    return { code, error: `no JSON on stdout (exit ${code})` };
+  }
 }
 
 await step("normalize", "normalization alone, one core", () => benchNormalize(deps));
-await step("overhead", "overhead: events() vs fetch + JSON.parse, 100k Pylon events, simulator in its own process, then on the readers' thread (for reference)", async () => ({
-  ...(await benchOverhead(deps)),
-  inProcess: await benchOverhead({ ...deps, serverInProcess: true }),
-}));
-await step("prefetch", "prefetch: 50 ms pages, consumer 20 ms/page", () => benchPrefetch(deps));
-await step("parallel", "parallel: Cortex pages and Datafold windows at 50 ms", () => benchParallel(deps));
-await step("memory", "memory: 1M events streamed in a child process", () => benchMemory());
-await step("ratelimit", `rate limit: ${ratelimitSeconds} s export against 600/min`, () => benchRateLimit({ ...deps, seconds: ratelimitSeconds }));
+await step("cpu", "CPU per event: events() vs fetch + JSON.parse against a server replaying prebuilt bytes, in another process", () =>
+  benchCpu({ ...deps, events: quick ? 20_000 : 100_000, rounds: quick ? 1 : 5 }));
+await step("backfill", `backfill at the ceiling: skewed data, ${quick ? "100 ms" : "100 ms and 300 ms"} per request, page size at each vendor's maximum`, () =>
+  benchBackfill({ ...deps, latencies: quick ? [100] : [100, 300], scale: quick ? 0.15 : 1 }));
+await step("prefetch", "prefetch: 50 ms pages, consumer 20 ms/page", () => benchPrefetch({ ...deps, rounds: quick ? 1 : 3 }));
+await step("memory", `memory: ${quick ? "100k" : "1M"} events per vendor and through mergeEvents, each in a child process`, () => benchMemory({ events: quick ? 100_000 : 1_000_000 }));
+await step("ratelimit", `rate limits at steady state: Zendesk, Cortex and Pylon at their documented limits, ${quick ? 5 : 20} s after the burst`, () =>
+  benchRateLimit({ ...deps, steadySeconds: quick ? 5 : 20 }));
+await step("requests", "requests: Datafold's sparse default range, Pylon's next run in both orders", () => benchRequests(deps));
+await step("children", "other benches (bundle, otel, fleet, hostile), where present", async () => {
+  const out = {};
+  for (const file of ["bundle.mjs", "otel.mjs", "fleet.mjs", "hostile.mjs"]) {
+    const r = await childBench(file);
+    if (r) {
+      out[file] = r;
+      progress(`  ${file}: ${r.error ?? "done"}`);
+    }
+  }
+  return out;
+});
 
 // --- figures ------------------------------------------------------------------------------------
 
@@ -60,36 +99,54 @@ function figure(key, value, target, meets, unit, note) {
   results[key] = value;
   rows.push({ key, value, target, meets, unit, note });
 }
-if (details.overhead) {
-  const d = details.overhead;
-  figure("overhead_ratio", round(d.ratio), "≥ 0.9", d.ratio >= 0.9, "×", `events() ${fmt(d.sdkEventsPerSec)}/s vs fetch+JSON.parse ${fmt(d.fetchEventsPerSec)}/s (medians of ${d.rounds})`);
-  // Not a target: the same comparison with the simulator sharing the readers' thread.
-  results.overhead_ratio_server_in_process = round(d.inProcess.ratio);
-  rows.push({ key: "  server in-process", value: round(d.inProcess.ratio), target: "", meets: undefined, unit: "×", note: `events() ${fmt(d.inProcess.sdkEventsPerSec)}/s vs ${fmt(d.inProcess.fetchEventsPerSec)}/s; the server's CPU time on the same thread` });
+const fmt = (n) => Math.round(n).toLocaleString("en");
+
+if (details.backfill) {
+  for (const [key, d] of Object.entries(details.backfill)) {
+    figure(`backfill_ratio_${key}`, round(d.ratio), "≥ 0.9", d.ratio >= 0.9, "×", `${fmt(d.eventsPerSec)}/s of ${fmt(d.ceilingPerSec)}/s; ${d.requests} requests (min ${d.minimumRequests}), ≤ ${d.maxInFlight} in flight`);
+  }
+}
+if (details.cpu) {
+  for (const [vendor, d] of Object.entries(details.cpu)) {
+    const target = vendor === "cortex" ? 0.5 : 0.75;
+    figure(`cpu_ratio_${vendor}`, round(d.ratio), `≥ ${target}`, d.ratio >= target, "×", `events() ${fmt(d.sdkEventsPerSec)}/s vs fetch+JSON.parse ${fmt(d.fetchEventsPerSec)}/s (medians of ${d.rounds})`);
+  }
+}
+if (details.normalize) {
+  for (const [vendor, rate] of Object.entries(details.normalize)) figure(`normalize_events_per_sec_${vendor}`, Math.round(rate), "≥ 1,000,000", rate >= 1e6, "/s", "one core, no I/O");
+}
+if (details.ratelimit) {
+  const d = details.ratelimit;
+  figure("ratelimit_utilization", round(d.utilization), "≥ 0.9", d.utilization >= 0.9, "×", Object.entries(d.byVendor).map(([v, r]) => `${v} ${round(r.utilization)}`).join(", ") + `${quick ? " (--quick)" : ""}`);
+  figure("ratelimit_429s", d.rateLimited, "0", d.rateLimited === 0, "", Object.entries(d.byVendor).map(([v, r]) => `${v} ${r.rateLimited}`).join(", "));
+}
+if (details.requests) {
+  const d = details.requests;
+  figure("datafold_requests_sparse", d.datafoldSparse.requests, "≤ 30", d.datafoldSparse.requests <= 30, "", "365-day default range, 7 days of events");
+  figure("pylon_next_run_requests", d.pylonNextRun.max, "≤ 2", d.pylonNextRun.max <= 2, "", `ingestion order ${d.pylonNextRun.ingestion.requests}, newest first ${d.pylonNextRun["newest-first"].requests} (first run ${d.pylonNextRun.ingestion.firstRunRequests})`);
 }
 if (details.prefetch) {
   const d = details.prefetch;
   figure("prefetch_ratio", round(d.ratio), "≤ 0.75", d.ratio <= 0.75, "×", `${d.pages} pages: ${d.prefetchedMs.toFixed(0)} ms vs ${d.sequentialMs.toFixed(0)} ms sequential (floor ${round(d.floor, 2)})`);
 }
-if (details.parallel) {
-  for (const vendor of ["cortex", "datafold"]) {
-    const d = details.parallel[vendor];
-    figure(`${vendor}_parallel_speedup`, round(d.speedup, 2), "≥ 3", d.speedup >= 3, "×", `${d.requests} requests: ${d.sequentialMs.toFixed(0)} ms sequential vs ${d.parallelMs.toFixed(0)} ms`);
-  }
-}
 if (details.memory) {
   const d = details.memory;
-  figure("stream_rss_growth_mb", round(d.growthMb, 1), "< 64", d.growthMb < 64, "MB", `1M events: ${d.baselineMb.toFixed(0)} → peak ${d.peakMb.toFixed(0)} MB (${d.atTenthMb.toFixed(0)} MB at 10 %); fetch+JSON.parse loop: +${d.reference.growthMb.toFixed(1)} MB`);
+  for (const [vendor, r] of Object.entries(d.vendors)) figure(`stream_rss_growth_mb_${vendor}`, round(r.growthMb, 1), "< 64", r.growthMb < 64, "MB", `${fmt(r.events)} events: ${r.baselineMb.toFixed(0)} → peak ${r.peakMb.toFixed(0)} MB (${r.atTenthMb.toFixed(0)} MB at 10 %)`);
+  figure("merge_rss_growth_mb", round(d.merge.growthMb, 1), "< 64", d.merge.growthMb < 64, "MB", `${fmt(d.merge.events)} events over five vendors; fetch+JSON.parse loop alone: +${d.reference.growthMb.toFixed(1)} MB`);
 }
-if (details.ratelimit) {
-  const d = details.ratelimit;
-  figure("ratelimit_429s", d.rateLimited, "0", d.rateLimited === 0, "", `${d.elapsedSec.toFixed(1)} s export${quick ? " (--quick)" : ""}, client retries ${d.clientRetries}`);
-  figure("ratelimit_utilization", round(d.utilization), "≥ 0.9", d.utilization >= 0.9, "×", `${d.answered} answered / ${d.allowed.toFixed(0)} allowed (${d.burst} burst + 10/s × ${d.elapsedSec.toFixed(1)} s)`);
-}
-if (details.normalize) {
-  const d = details.normalize;
-  figure("normalize_events_per_sec", Math.round(d.pylon), "≥ 1,000,000", d.pylon >= 1e6, "/s", "Pylon; per vendor below");
-  results.normalize_events_per_sec_by_vendor = Object.fromEntries(Object.entries(d).map(([v, r]) => [v, Math.round(r)]));
+if (details.children) {
+  for (const [file, r] of Object.entries(details.children)) {
+    if (!r.result) {
+      rows.push({ key: `  ${file}`, value: "—", target: "", meets: undefined, unit: "", note: r.error });
+      continue;
+    }
+    for (const [key, value] of Object.entries(r.result)) {
+      if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") {
+        results[key] = value;
+        rows.push({ key, value, target: "", meets: undefined, unit: "", note: `from ${file}` });
+      }
+    }
+  }
 }
 
 const machine = {
@@ -104,24 +161,15 @@ const machine = {
 const totalSec = (performance.now() - started) / 1000;
 
 if (json) {
-  process.stdout.write(
-    `${JSON.stringify({ ...results, ratelimit_utilization_definition: UTILIZATION_DEFINITION, quick, machine, bench_seconds: round(totalSec, 1), details }, null, 2)}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ ...results, ratelimit_utilization_definition: UTILIZATION_DEFINITION, quick, machine, bench_seconds: round(totalSec, 1), details }, null, 2)}\n`);
 } else {
   const table = [["figure", "measured", "target", "", "how"]];
-  for (const r of rows) table.push([r.key, `${typeof r.value === "number" ? r.value.toLocaleString("en") : r.value}${r.unit && r.unit !== "×" ? ` ${r.unit}` : ""}`, r.target, r.meets === undefined ? "" : r.meets ? "✓" : "✗", r.note]);
-  if (details.normalize) {
-    for (const [vendor, rate] of Object.entries(details.normalize)) table.push([`  normalize ${vendor}`, `${fmt(rate)} /s`, "", "", ""]);
-  }
+  for (const r of rows) table.push([r.key, `${typeof r.value === "number" ? r.value.toLocaleString("en") : r.value}${r.unit && r.unit !== "×" ? ` ${r.unit}` : ""}`, r.target, r.meets === undefined ? "" : r.meets ? "✓" : "✗", r.note ?? ""]);
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...row[i]].length)));
   const line = (row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
   const out = [line(table[0]), widths.map((w) => "-".repeat(w)).join("  "), ...table.slice(1).map(line)];
   out.push("", `ratelimit_utilization = ${UTILIZATION_DEFINITION}.`);
-  if (quick) out.push("--quick: the rate-limit run was 10 s, not 30 s; report the 30 s figure.");
+  if (quick) out.push("--quick: fewer events, one latency, a 5 s rate-limit run; report a full run.");
   out.push(`${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; load average at start ${machine.loadAverage.join(" ")}; bench took ${totalSec.toFixed(0)} s.`);
   process.stdout.write(`${out.join("\n")}\n`);
-}
-
-function fmt(n) {
-  return Math.round(n).toLocaleString("en");
 }

@@ -18,9 +18,9 @@ export type AnyClient = { [V in keyof BuiltIns]: ClientOf<BuiltIns[V]> }[keyof B
  * A client for any vendor, chosen by `vendor` (useful when the vendor comes from configuration):
  * a built-in id, or a vendor from `defineVendor` (`createClient({ vendor: okta, ...options })`).
  */
-export function createClient<Id extends string, Options extends object, Raw, Filter, Paths extends {}>(
-  options: { vendor: Vendor<Id, Options, Raw, Filter, Paths> } & Options & CommonOptions,
-): AuditLogClient<Id, Raw, Filter, Paths>;
+export function createClient<Id extends string, Options extends object, Raw, Filter, Paths extends {}, MaxPageSize extends number>(
+  options: { vendor: Vendor<Id, Options, Raw, Filter, Paths, MaxPageSize> } & Options & CommonOptions,
+): AuditLogClient<Id, Raw, Filter, Paths, MaxPageSize>;
 export function createClient<O extends ClientOptions>(options: O): ClientFor<O>;
 export function createClient(options: { vendor: unknown }): unknown {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");

@@ -10,7 +10,7 @@ export { createDatafoldClient, type DatafoldClient, type DatafoldOptions, type D
 export { createJitsudoClient, type JitsudoClient, type JitsudoOptions, type JitsudoAuditLog, type JitsudoFilter } from "./vendors/jitsudo.js";
 
 export { AuditEventSchema, type Operation } from "./core/event.js";
-export { VENDOR_IDS, type VendorId, type AuditEvent } from "./vendors/registry.js";
+export { BUILT_IN_VENDORS, VENDOR_IDS, type VendorId, type AuditEvent } from "./vendors/registry.js";
 export { EventStream } from "./core/stream.js";
 export type { Checkpoint } from "./core/checkpoint.js";
 export type { AuditLogClient, EventParams, Page } from "./core/client.js";

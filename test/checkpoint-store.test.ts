@@ -7,12 +7,39 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, onTestFinished, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from "vitest";
 import { ConfigError, fileCheckpointStore, memoryCheckpointStore, type Checkpoint, type CheckpointStore } from "../src/index.js";
 import { fileNameOf } from "../src/collect/checkpoint-store.js";
 import { writeFileAtomic } from "../src/internal/atomic-file.js";
 import { bundle } from "./child-fixtures.js";
 import { rejectionOf } from "./http-fixtures.js";
+
+// rename, wrapped so a test can hold a write between its temp file and its rename.
+let renameGate: { reached: () => void; released: Promise<void> } | undefined;
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs/promises")>();
+  return {
+    ...fs,
+    rename: async (from: string, to: string) => {
+      const gate = renameGate;
+      if (gate) {
+        renameGate = undefined;
+        gate.reached();
+        await gate.released;
+      }
+      return fs.rename(from, to);
+    },
+  };
+});
+
+/** Holds the next rename until `release()`; `reached` resolves when it is asked for. */
+function holdRename(): { reached: Promise<void>; release: () => void } {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+  renameGate = { reached, released: new Promise<void>((resolve) => (release = resolve)) };
+  return { reached: reachedPromise, release };
+}
 
 let dir: string;
 beforeEach(async () => {
@@ -215,12 +242,18 @@ describe("fileCheckpointStore: crashes", () => {
   });
 
   test("a write in flight in this process is not taken for a leftover by a store opened meanwhile", async () => {
-    // Hold a write between its temp file and its rename by writing a large value; open another store then.
-    const big = "x".repeat(8 * 1024 * 1024);
-    const writing = writeFileAtomic(join(dir, "big.json"), big);
+    // The write is held just before its rename (its temp file written), another store opens then.
+    const held = holdRename();
+    const writing = writeFileAtomic(join(dir, "held.json"), JSON.stringify(checkpoint(1)));
+    await held.reached;
+    const temps = (await readdir(dir)).filter((name) => name.endsWith(".tmp"));
+    expect(temps).toHaveLength(1);
     await fileCheckpointStore(dir).load("other");
+    expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual(temps);
+    held.release();
     await writing;
-    expect((await readFile(join(dir, "big.json"), "utf8")).length).toBe(big.length);
+    expect(JSON.parse(await readFile(join(dir, "held.json"), "utf8"))).toEqual(checkpoint(1));
+    expect(await readdir(dir)).toEqual(["held.json"]);
   });
 
   test("a process killed (SIGKILL) at any point of a save leaves the old checkpoint or the new one, and the next open removes its temp", async () => {

@@ -119,3 +119,27 @@ describe("bad configuration exits 2 before touching the database", () => {
     expect(run.stderr).toContain("no collector database");
   });
 });
+
+describe("examples/fleet.mjs", () => {
+  test("runs against PostgreSQL: every source once, a status table, then collects until Ctrl-C", async () => {
+    const { spawn } = await import("node:child_process");
+    // A database of its own: the tests above already collected sources of the same ids.
+    const url = await database.cluster.createDatabase("example");
+    const child = spawn(process.execPath, [join(ROOT, "examples/fleet.mjs")], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c));
+    child.stderr.on("data", (c: Buffer) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 90_000;
+    while (!stderr.includes("Collecting on schedule") && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGINT");
+    expect(await exited, stderr).toBe(130);
+    for (const id of ["acme-zendesk", "acme-cortex", "acme-jitsudo"]) expect(stdout).toMatch(new RegExp(`${id}: succeeded, 500 events`));
+    expect(stdout).toContain("lagMs");
+  }, 120_000);
+});

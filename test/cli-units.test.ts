@@ -292,7 +292,8 @@ describe("the CLI's page-size maxima are the library's", () => {
     const max = MAX_PAGE_SIZE[vendor];
     if (max === undefined) {
       // No pages: the library refuses any page size, the CLI refuses the flag.
-      expect(() => client.events({ pageSize: 1 })).toThrow(ConfigError);
+      // (a computed number: a literal page size is a compile error for a client that may be Datafold)
+      expect(() => client.events({ pageSize: 1 as number })).toThrow(ConfigError);
       return;
     }
     expect(() => client.events({ pageSize: max })).not.toThrow();

@@ -127,6 +127,31 @@ describe("runs", () => {
   });
 });
 
+describe("a custom sink", () => {
+  test("gets every page's events before its checkpoint commits; the events table stays empty", async () => {
+    const written: string[] = [];
+    let committedBeforeWrite = -1;
+    const c = collector("custom", [{ id: "j", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 40 } }], {
+      sink: {
+        async write(events: { id: string }[], context: { key: string }) {
+          expect(context.key).toBe("j");
+          // The source's committed count has not moved past what this sink already wrote.
+          const [row] = await sql<{ events: string }>("SELECT events FROM custom.sources WHERE source_id = 'j'");
+          committedBeforeWrite = Math.max(committedBeforeWrite, Number(row?.events ?? 0) - written.length);
+          written.push(...events.map((e) => e.id));
+        },
+      },
+    });
+    await c.start();
+    const summary = await c.run("j");
+    expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    expect(new Set(written).size).toBe(sim.events.jitsudo.length);
+    expect(committedBeforeWrite).toBe(0);
+    expect(await sql("SELECT * FROM custom.events")).toEqual([]);
+    expect((await c.status())[0]!.events).toBe(sim.events.jitsudo.length);
+  });
+});
+
 describe("options as a function, called at every run", () => {
   // A vendor whose key rotates: the proxy accepts only the current key and forwards with the
   // simulator's own. A collector that kept the first run's options would be refused after rotation.
@@ -179,6 +204,35 @@ describe("options as a function, called at every run", () => {
     for (const { table_name } of tables) {
       const dump = JSON.stringify(await sql(`SELECT * FROM rotation."${table_name}"`));
       for (const secret of secrets) expect(dump, `rotation.${table_name}`).not.toContain(secret);
+    }
+  });
+});
+
+describe("the run lease", () => {
+  test("a run that lost its source to another worker commits nothing more", async () => {
+    const { createTables, SourceState, LeaseLostError } = await import("../src/collector/tables.js");
+    const { openDatabase } = await import("../src/collector/database.js");
+    const db = await openDatabase({ connectionString: database.connectionString, dataDir: "", poolSize: 2 });
+    try {
+      await createTables(db, "fence");
+      const state = new SourceState("fence", 10_000);
+      expect(await state.acquire(db, "s", "jitsudo", "run-a")).toEqual({ checkpoint: undefined, events: 0, pages: 0 });
+      // A live run holds it: another cannot take it.
+      expect(await state.acquire(db, "s", "jitsudo", "run-b")).toBeUndefined();
+      const checkpoint = { version: 1, vendor: "jitsudo", scope: "x", since: null, until: "2026-01-02T00:00:00.000Z", watermark: "2026-01-01T00:00:00.000Z", position: { state: "c1", skip: 0 }, complete: false, seen: {} } as const;
+      const event = (id: string) => ({ id, occurredAt: "2026-01-01T00:00:00.000Z", vendor: "jitsudo" });
+      expect(await state.commitPage(db, "s", "run-a", "jitsudo", JSON.stringify([event("1"), event("2")]), checkpoint, 0)).toBe(2);
+      // Run a is presumed dead: its lease expired and run b took the source over.
+      await db.query("UPDATE fence.sources SET run_expires_at = clock_timestamp() - interval '1 second'");
+      expect(await state.acquire(db, "s", "jitsudo", "run-b")).toMatchObject({ checkpoint: { position: { state: "c1" } }, events: 2, pages: 1 });
+      await expect(state.commitPage(db, "s", "run-a", "jitsudo", JSON.stringify([event("3")]), { ...checkpoint, position: { state: "c2", skip: 0 } }, 0)).rejects.toBeInstanceOf(LeaseLostError);
+      const rows = await sql<{ id: string }>("SELECT id FROM fence.events ORDER BY id");
+      expect(rows.map((r) => r.id)).toEqual(["1", "2"]);
+      const [row] = await sql<{ checkpoint: { position: { state: string } }; events: string }>("SELECT checkpoint, events FROM fence.sources");
+      expect(row!.checkpoint.position.state).toBe("c1");
+      expect(Number(row!.events)).toBe(2);
+    } finally {
+      await db.close();
     }
   });
 });

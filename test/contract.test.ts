@@ -57,7 +57,10 @@ contract({
   vendor: "datafold",
   path: "/api/v1/audit_logs",
   authHeaders: (c) => ({ authorization: `Key ${c.apiKey}` }),
-  options: (c) => ({ ...c }),
+  // One window at a time: the windows adapt to the data (empty ones make the next four times
+  // larger), so read in parallel, the sparse start of this range is all planned and in flight by
+  // the time the first event comes, and "break stops fetching" could not tell a break from the end.
+  options: (c) => ({ ...c, concurrency: 1, prefetch: 0 }),
   // Windows of 12 hours over the simulator's week; the window bounds travel in the GET body.
   params: { windowMs: 12 * 3600_000, since: new Date(Date.now() - 9 * 86_400_000).toISOString() },
   secondRequest: (first, second) => {

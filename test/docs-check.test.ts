@@ -1,13 +1,15 @@
 // scripts/check-docs.mjs, the CI check that every public export has a doc comment and that the
 // public d.ts shows no internals, run on small fixture packages: what it must catch, and what
 // it must let through.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, expect, test } from "vitest";
 // @ts-expect-error a plain .mjs script, without declarations
 import { checkDocs } from "../scripts/check-docs.mjs";
 
+const ROOT = resolve(import.meta.dirname, "..");
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -148,3 +150,8 @@ test("a subpath whose declarations were not built is a problem, not a silent pas
   const problems = check({ "dist/index.d.ts": "/** A. */\nexport declare const a: 1;\n", "dist/sub.d.ts": undefined as unknown as string });
   expect(problems).toEqual(["./sub: ./dist/sub.d.ts does not exist (run npm run build)"]);
 });
+
+test("the built package: every export of every subpath documented, no mixin or @internal types", () => {
+  execFileSync(process.execPath, ["scripts/ensure-built.mjs"], { cwd: ROOT, timeout: 300_000 });
+  expect(checkDocs(ROOT)).toEqual([]);
+}, 360_000);

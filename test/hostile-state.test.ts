@@ -20,7 +20,7 @@ async function midRun(vendor: VendorId): Promise<{ checkpoint: Checkpoint; serve
     json(res, page(vendor, records, vendor === "datafold" ? undefined : next));
   });
   const client = clientOf(vendor, server, { prefetch: 0, concurrency: 1 });
-  const stream = client.events({ ...RUN, ...(vendor === "datafold" ? {} : { pageSize: 2 }), ...(vendor === "datafold" ? { windowMs: 12 * 3600_000 } : {}) });
+  const stream = client.events({ ...RUN, ...(vendor === "datafold" ? {} : { pageSize: 2 as number }), ...(vendor === "datafold" ? { windowMs: 12 * 3600_000 } : {}) });
   for await (const _event of stream) break;
   return { checkpoint: stream.checkpoint(), server };
 }

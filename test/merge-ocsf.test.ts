@@ -36,7 +36,7 @@ describe("mergeEvents", () => {
       const checkpoint = JSON.parse(JSON.stringify(merged.checkpoint())) as ReturnType<typeof merged.checkpoint>;
       expect(checkpoint.version).toBe(1);
       expect(checkpoint.parts.map((p) => p.vendor)).toEqual([...VENDOR_IDS]);
-      const resumed = clients.map((c, i) => c.events({ ...(c.vendor === "datafold" ? {} : { pageSize: 7 }), resumeFrom: checkpoint.parts[i] }));
+      const resumed = clients.map((c, i) => c.events({ ...(c.vendor === "datafold" ? {} : { pageSize: 7 as number }), resumeFrom: checkpoint.parts[i] }));
       const rest = await mergeEvents(resumed).toArray({ limit: 1000 });
       const got = [...head, ...rest].map(key);
       expect(new Set(got).size, `stop ${stop}`).toBe(got.length);

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import pg from "pg";
 import { describe, expect, test } from "vitest";
-import { startPostgres } from "./postgres.js";
+import { startPostgres } from "./postgres-cluster.js";
 
 describe("throwaway PostgreSQL cluster", () => {
   test("starts on 127.0.0.1, creates a database, and leaves nothing behind when stopped", async () => {

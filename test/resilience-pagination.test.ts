@@ -143,7 +143,7 @@ describe("Cortex page counts that lie", () => {
   test("a very large page count: the first events come, with a handful of requests", async () => {
     const total = 300_000;
     const seen = serve(server, "cortex", (req) => cortexPage([record("cortex", pageOf(req))], pageOf(req), total, total));
-    const events = await client("cortex", { rateLimit: false }).events({ ...RANGE, pageSize: 1 }).toArray({ limit: 3 });
+    const events = await client("cortex", { rateLimit: false }).events({ ...RANGE, pageSize: 1 as number }).toArray({ limit: 3 });
     expect(events).toHaveLength(3);
     expect(seen.length).toBeLessThanOrEqual(10);
   });

@@ -1,46 +1,33 @@
 /**
  * Client options from environment variables (DESIGN §7). The only place that reads credentials
  * from the environment. Messages name the variable, never its value.
+ *
+ * A vendor option's variable is `<VENDOR>_<OPTION>` in snake case, of the option's last segment
+ * (`apiToken` → `PYLON_API_TOKEN`, `auth.email` → `ZENDESK_EMAIL`). Which options come from the
+ * environment is the registry's: each definition's `secrets`, `baseUrl` (required where the
+ * definition has no host), and the non-secret options below.
  */
-import { ConfigError, type ClientOptions, type VendorId } from "../index.js";
+import { BUILT_IN_VENDORS, ConfigError, type ClientOptions, type VendorId } from "../index.js";
 import { UsageError } from "./args.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Each vendor's variables, for help text and for naming the variable behind a library option. */
-export const ENV_VARS: Record<VendorId, { required: string[]; optional: string[]; options: Record<string, string> }> = {
-  pylon: {
-    required: ["PYLON_API_TOKEN"],
-    optional: ["PYLON_BASE_URL"],
-    options: { apiToken: "PYLON_API_TOKEN", baseUrl: "PYLON_BASE_URL" },
-  },
-  zendesk: {
-    required: ["ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL + ZENDESK_API_TOKEN, or ZENDESK_OAUTH_TOKEN"],
-    optional: ["ZENDESK_BASE_URL"],
-    options: {
-      subdomain: "ZENDESK_SUBDOMAIN",
-      "auth.email": "ZENDESK_EMAIL",
-      "auth.apiToken": "ZENDESK_API_TOKEN",
-      "auth.oauthToken": "ZENDESK_OAUTH_TOKEN",
-      baseUrl: "ZENDESK_BASE_URL",
-    },
-  },
-  cortex: {
-    required: ["CORTEX_API_TOKEN"],
-    optional: ["CORTEX_BASE_URL"],
-    options: { apiToken: "CORTEX_API_TOKEN", baseUrl: "CORTEX_BASE_URL" },
-  },
-  datafold: {
-    required: ["DATAFOLD_API_KEY"],
-    optional: ["DATAFOLD_BASE_URL"],
-    options: { apiKey: "DATAFOLD_API_KEY", baseUrl: "DATAFOLD_BASE_URL" },
-  },
-  jitsudo: {
-    required: ["JITSUDO_BASE_URL", "JITSUDO_API_KEY", "JITSUDO_TENANT_ID"],
-    optional: [],
-    options: { baseUrl: "JITSUDO_BASE_URL", apiKey: "JITSUDO_API_KEY", tenantId: "JITSUDO_TENANT_ID" },
-  },
-};
+/** Options besides credentials and `baseUrl` that a vendor needs from the environment. */
+const PLAIN_OPTIONS: Partial<Record<VendorId, readonly string[]>> = { zendesk: ["subdomain"] };
+
+/** The environment variable behind a vendor option. */
+export function envVariable(vendor: string, option: string): string {
+  const name = option.split(".").pop()!;
+  return `${vendor}_${name.replace(/([a-z0-9])([A-Z])/g, "$1_$2")}`.toUpperCase();
+}
+
+/** Each vendor's options read from the environment, with their variables, derived from the registry. */
+export const ENV_VARS: Record<VendorId, { options: Record<string, string> }> = Object.fromEntries(
+  Object.entries(BUILT_IN_VENDORS).map(([vendor, { definition }]) => {
+    const options = [...(PLAIN_OPTIONS[vendor as VendorId] ?? []), ...(definition.secrets ?? []).map((s) => s.replace(/\?$/, "")), "baseUrl"];
+    return [vendor, { options: Object.fromEntries(options.map((option) => [option, envVariable(vendor, option)])) }];
+  }),
+) as Record<VendorId, { options: Record<string, string> }>;
 
 /** A set, non-empty variable, or undefined. */
 function read(env: Env, name: string): string | undefined {

@@ -22,10 +22,13 @@ type PgBoss = InstanceType<Awaited<ReturnType<typeof loadPgBoss>>["PgBoss"]>;
 
 /** What `run(id)` resolves with. */
 export interface RunSummary {
+  /** The source's id. */
   sourceId: string;
+  /** "failed" when the run stopped on an error (`error` says which); its committed pages stay. */
   status: "succeeded" | "failed";
   /** Events committed by this run (a run taken over after a crash counts its earlier pages too). */
   events: number;
+  /** Pages read and committed. */
   pages: number;
   /** Why it failed: the error's name and message, without any credential. */
   error?: string;
@@ -33,10 +36,13 @@ export interface RunSummary {
 
 /** One source as `status()` reports it. Times are RFC 3339 strings, null before the first. */
 export interface SourceStatus {
+  /** The source's id. */
   sourceId: string;
+  /** Its vendor's id. */
   vendor: string;
   /** When the last run started. */
   lastRunAt: string | null;
+  /** When a run last read to its end. */
   lastSuccessAt: string | null;
   /** The last run's error, or null once a run succeeds. */
   lastError: string | null;
@@ -211,14 +217,19 @@ class FleetCollector implements Collector {
     );
     const lastRun = new Map(rows.map((r) => [r.source_id, r.last_run_at]));
     const now = Date.now();
+    const due: { source: ResolvedSource; at: number }[] = [];
     for (const source of this.#sources.values()) {
-      if (this.#stopped) return;
       const last = lastRun.get(source.id) ?? null;
-      const due = last === null ? now : this.#nextRun(boss, source, last);
-      if (due > now + TICK_MS || this.#queuedFor.get(source.id) === due) continue;
-      await boss.send(QUEUE, { sourceId: source.id }, { singletonKey: source.id, ...(due > now ? { startAfter: new Date(due) } : {}) });
-      this.#queuedFor.set(source.id, due);
+      const at = last === null ? now : this.#nextRun(boss, source, last);
+      if (at <= now + TICK_MS && this.#queuedFor.get(source.id) !== at) due.push({ source, at });
     }
+    if (due.length === 0 || this.#stopped) return;
+    // One insert for every due source; the queue drops a source's job while one is already queued.
+    await boss.insert(
+      QUEUE,
+      due.map(({ source, at }) => ({ data: { sourceId: source.id }, singletonKey: source.id, ...(at > now ? { startAfter: new Date(at) } : {}) })),
+    );
+    for (const { source, at } of due) this.#queuedFor.set(source.id, at);
   }
 
   #nextRun(boss: PgBoss, source: ResolvedSource, last: Date): number {

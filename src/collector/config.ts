@@ -18,9 +18,11 @@ export type SourceOptions<O> = O | (() => O | Promise<O>);
 
 /** What one run of a source reads: `since` applies to the first run only; later runs resume. */
 export interface SourceParams {
+  /** The vendor's filter (`events()`'s `filter`); a checkpoint belongs to it, so a new filter needs a new source id. */
   filter?: Record<string, unknown>;
   /** How late an event may arrive; the watermark stays this far behind now. Default 5 minutes. */
   lagMs?: number;
+  /** Records per request; default the vendor's. */
   pageSize?: number;
   /** Where the first run starts (Date or RFC 3339); default the vendor's retention. */
   since?: Date | string;
@@ -50,6 +52,7 @@ export type CollectorSource =
  * sink, the `<schema>.events` table, commits both in one transaction: exactly once.
  */
 export interface CollectorSink {
+  /** Makes a page's events durable; the page's checkpoint commits once this resolves. */
   write(events: AuditEvent[], context: { key: string; checkpoint: Checkpoint }): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export interface CollectorOptions {
   dataDir?: string;
   /** The PostgreSQL schema holding the collector's tables and pg-boss's queues; created if missing. Default `auditlogs`. */
   schema?: string;
+  /** The vendor accounts to read, each validated now (a `ConfigError` names `sources[i].…`). */
   sources: CollectorSource[];
   /** Default: the `<schema>.events` table, written with the checkpoint in one transaction. */
   sink?: CollectorSink;

@@ -9,13 +9,11 @@
  * started counting a moment later than ours is never overdrawn.
  */
 import { abortReason, sleepOrAbort, systemClock } from "../internal/clock.js";
+import type { RateLimiter } from "../core/rate-limit.js";
 import type { Sql } from "./database.js";
 
-/** `rateLimit`'s shared form (DESIGN §11): what a client calls before each request and after a 429. */
-export interface SharedRateLimiter {
-  acquire(signal?: AbortSignal): Promise<void>;
-  penalize(retryAfterMs: number): void;
-}
+/** The `RateLimiter` a client takes as `rateLimit` (DESIGN §11), with `penalize` always there. */
+export type SharedRateLimiter = Required<RateLimiter>;
 
 export function rateLimitTableSql(schema: string): string {
   return `CREATE TABLE IF NOT EXISTS ${schema}.rate_limits (

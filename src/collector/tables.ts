@@ -78,15 +78,17 @@ export class SourceState {
    */
   async acquire(db: Sql, sourceId: string, vendor: string, token: string): Promise<Lease | undefined> {
     const s = this.#schema;
-    await db.query(`INSERT INTO ${s}.sources (source_id, vendor) VALUES ($1, $2) ON CONFLICT (source_id) DO NOTHING`, [sourceId, vendor]);
-    const fresh = `(checkpoint IS NULL OR (checkpoint->>'complete')::boolean)`;
+    const fresh = `(t.checkpoint IS NULL OR (t.checkpoint->>'complete')::boolean)`;
+    // One round trip: a new source's row, or the lease on an existing one unless a live run holds it.
     const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number }>(
-      `UPDATE ${s}.sources SET
+      `INSERT INTO ${s}.sources AS t (source_id, vendor, run_token, run_expires_at, last_run_at)
+       VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())
+       ON CONFLICT (source_id) DO UPDATE SET
          vendor = $2, run_token = $3, run_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
-         last_run_at = CASE WHEN ${fresh} OR last_run_at IS NULL THEN clock_timestamp() ELSE last_run_at END,
-         run_events = CASE WHEN ${fresh} THEN 0 ELSE run_events END,
-         run_pages = CASE WHEN ${fresh} THEN 0 ELSE run_pages END
-       WHERE source_id = $1 AND (run_token IS NULL OR run_expires_at < clock_timestamp())
+         last_run_at = CASE WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
+         run_events = CASE WHEN ${fresh} THEN 0 ELSE t.run_events END,
+         run_pages = CASE WHEN ${fresh} THEN 0 ELSE t.run_pages END
+       WHERE t.run_token IS NULL OR t.run_expires_at < clock_timestamp()
        RETURNING checkpoint, run_events, run_pages`,
       [sourceId, vendor, token, this.#staleAfterMs],
     );
@@ -106,40 +108,34 @@ export class SourceState {
 
   /**
    * Commits one page: its events into `events` (default sink; `eventsJson` undefined for a custom
-   * sink, which wrote `written` events itself) and its checkpoint, in one transaction that first
-   * checks the lease. The run's last commit, a complete checkpoint, also records the watermark
-   * and the success. Returns how many events were new.
+   * sink, which wrote `written` events itself) and its checkpoint, if this run still holds the
+   * lease. One statement, so one round trip and one transaction: the lease row is locked first
+   * (a takeover in between is seen), events go in only with it, and the run's last commit, a
+   * complete checkpoint, also records the watermark and the success. Returns how many events were new.
    */
-  async commitPage(db: Database, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number): Promise<number> {
+  async commitPage(db: Sql, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number): Promise<number> {
     const s = this.#schema;
-    const done = checkpoint.complete === true;
-    return db.transaction(async (tx) => {
-      const held = await tx.query(`SELECT 1 FROM ${s}.sources WHERE source_id = $1 AND run_token = $2 FOR UPDATE`, [sourceId, token]);
-      if (held.rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
-      const update = (count: string) => `UPDATE ${s}.sources SET checkpoint = $2, events = events + ${count}, run_events = run_events + ${count}, run_pages = run_pages + 1,
-          run_expires_at = clock_timestamp() + $3 * interval '1 millisecond',
-          watermark = CASE WHEN $4 THEN $5::timestamptz ELSE watermark END,
-          last_success_at = CASE WHEN $4 THEN clock_timestamp() ELSE last_success_at END,
-          last_error = CASE WHEN $4 THEN NULL ELSE last_error END`;
-      const values = [sourceId, checkpoint, this.#staleAfterMs, done, checkpoint.watermark];
-      if (eventsJson === undefined) {
-        await tx.query(`${update("$6::bigint")} WHERE source_id = $1`, [...values, written]);
-        return written;
-      }
-      const { rows } = await tx.query<{ inserted: string }>(
-        `WITH inserted AS (
-           INSERT INTO ${s}.events (source_id, id, vendor, occurred_at, event)
-           SELECT $1, e->>'id', $7, (e->>'occurredAt')::timestamptz, e FROM jsonb_array_elements($6::jsonb) e
-           ON CONFLICT (source_id, id) DO NOTHING
-           RETURNING 1
-         ), n AS (SELECT count(*) AS inserted FROM inserted)
-         ${update("n.inserted")}
-         FROM n WHERE source_id = $1
-         RETURNING n.inserted`,
-        [...values, eventsJson, vendor],
-      );
-      return Number(rows[0]?.inserted ?? 0);
-    });
+    const { rows } = await db.query<{ added: string }>(
+      `WITH lease AS (
+         SELECT source_id FROM ${s}.sources WHERE source_id = $1 AND run_token = $2 FOR UPDATE
+       ), inserted AS (
+         INSERT INTO ${s}.events (source_id, id, vendor, occurred_at, event)
+         SELECT $1, e->>'id', $3, (e->>'occurredAt')::timestamptz, e FROM jsonb_array_elements($4::jsonb) e
+         WHERE EXISTS (SELECT 1 FROM lease)
+         ON CONFLICT (source_id, id) DO NOTHING
+         RETURNING 1
+       ), n AS (SELECT count(*) + $5::bigint AS added FROM inserted)
+       UPDATE ${s}.sources SET checkpoint = $6, events = events + n.added, run_events = run_events + n.added, run_pages = run_pages + 1,
+         run_expires_at = clock_timestamp() + $7 * interval '1 millisecond',
+         watermark = CASE WHEN $8 THEN $9::timestamptz ELSE watermark END,
+         last_success_at = CASE WHEN $8 THEN clock_timestamp() ELSE last_success_at END,
+         last_error = CASE WHEN $8 THEN NULL ELSE last_error END
+       FROM n, lease WHERE ${s}.sources.source_id = lease.source_id
+       RETURNING n.added`,
+      [sourceId, token, vendor, eventsJson ?? "[]", written, checkpoint, this.#staleAfterMs, checkpoint.complete === true, checkpoint.watermark],
+    );
+    if (rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
+    return Number(rows[0]!.added);
   }
 
   /** Ends a run that read to its end (its last commit recorded the watermark): the lease goes. */

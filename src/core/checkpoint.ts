@@ -8,7 +8,8 @@
  *   passes `now − lagMs`, and skips the ids in `seen` (events at or after the watermark that
  *   were already yielded). Late events in the lag zone are caught; boundary events not repeated.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 import { canonicalJson, tooDeepField } from "./event.js";
 import { ConfigError } from "./errors.js";
 import { createHash } from "node:crypto";
@@ -38,19 +39,28 @@ export interface Checkpoint {
   complete: boolean;
   /** id → occurredAt of events yielded at or after a watermark, so a re-read skips them. */
   seen: Record<string, string>;
+  /**
+   * A finished run of a vendor without a time filter (Pylon): the state of its last page and the
+   * order its records came in, so the next run reads on from there (oldest first) or stops at
+   * the first page older than the watermark (newest first) instead of reading everything again.
+   */
+  tail?: { state: unknown; order: "oldest-first" | "newest-first" };
 }
+
+englishMessages();
 
 const CheckpointSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
   vendor: z.string(),
   scope: z.string(),
-  since: z.string().nullable(),
+  since: z.nullable(z.string()),
   until: z.string(),
   watermark: z.string(),
-  position: z.object({ state: z.unknown(), skip: z.number().int().min(0) }).nullable(),
+  position: z.nullable(z.object({ state: z.unknown(), skip: z.int().check(z.minimum(0)) })),
   complete: z.boolean(),
   // Checked by hand (checkSeen): 100,000 entries in milliseconds, and a `__proto__` id kept.
   seen: z.custom<Record<string, string>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), "Expected an object"),
+  tail: z.optional(z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) })),
 });
 
 /** The most ids a checkpoint's `seen` holds (DESIGN §14); a run saving more keeps the newest. */
@@ -159,6 +169,7 @@ export function writeCheckpoint(run: {
   position: { state: unknown; skip: number } | null;
   complete: boolean;
   seen: { toJSON(floor: number): Record<string, string> };
+  tail?: Checkpoint["tail"];
 }): Checkpoint {
   return {
     version: CHECKPOINT_VERSION,
@@ -170,5 +181,6 @@ export function writeCheckpoint(run: {
     position: run.complete ? null : run.position,
     complete: run.complete,
     seen: run.seen.toJSON(run.complete ? run.watermark : -Infinity),
+    ...(run.complete && run.tail ? { tail: run.tail } : {}),
   };
 }

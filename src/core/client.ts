@@ -4,21 +4,24 @@
  * checkpoints, half-open time ranges and dedupe.
  */
 import { inspect } from "node:util";
-import createFetchClient, { type Client } from "openapi-fetch";
+import createFetchClient from "openapi-fetch";
 import { abortReason } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
-import { ConfigError, ResponseValidationError } from "./errors.js";
+import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
 import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { LoopGuard, paginate, type RawPage } from "./paginate.js";
+import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
+import { paginateSlices } from "./slices.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { check } from "./schema.js";
-import { EventStream } from "./stream.js";
+import { eventStream, type EventStream } from "./stream.js";
+import type { PageSize } from "./page-size.js";
+import { rawClient, type RawClient } from "./raw.js";
 import type { VendorDefinition } from "./vendor.js";
 
 export type { EventParams } from "./run-plan.js";
@@ -29,18 +32,36 @@ export interface Page<Raw, V extends string = string> {
   records: Raw[];
   /** The normalized events of this page that are new and inside `[since, until)`. */
   events: AuditEvent<Raw, V>[];
+  /** The page's request id, for support tickets. */
   requestId: string | undefined;
   /** Resumes after this page. */
   checkpoint: Checkpoint;
 }
 
-/** A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. */
-export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}> {
+/**
+ * A vendor's client: the same shape for the built-ins and a `defineVendor` vendor. `MaxPageSize`
+ * is the vendor's largest page (`never` for a vendor without pages), so a `pageSize` literal it
+ * would refuse does not compile; `number` when it is not known at compile time.
+ */
+export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}, MaxPageSize extends number = number> {
+  /** The vendor's id. */
   readonly vendor: V;
-  events(params?: EventParams<Filter>): EventStream<AuditEvent<Raw, V>, Checkpoint>;
-  pages(params?: EventParams<Filter>): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
-  /** Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit. */
-  readonly raw: Client<Paths>;
+  /**
+   * Every event in `[since, until)` (or after `resumeFrom`), page after page, normalized and
+   * deduplicated. Iterate it once with `for await`; `checkpoint()` resumes right after the last
+   * event yielded. Bad params throw `ConfigError` at once, before any request.
+   */
+  events<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): EventStream<AuditEvent<Raw, V>, Checkpoint>;
+  /**
+   * The same run as `events()`, a page at a time: each page's records as received, its new
+   * in-range events, its request id and the checkpoint that resumes after it (for batch writers).
+   */
+  pages<const N extends number = number>(params?: EventParams<Filter> & { pageSize?: PageSize<N, MaxPageSize> }): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint };
+  /**
+   * Typed calls to the vendor's API (openapi-fetch), with auth, retries, timeout and rate limit.
+   * A failed call always sets `error`, so `if (error) throw error;` leaves `data` defined.
+   */
+  readonly raw: RawClient<Paths>;
   /** Requests sent, retries made and invalid records skipped by this client so far. */
   readonly stats: Readonly<ClientStats>;
 }
@@ -48,10 +69,10 @@ export interface AuditLogClient<V extends string, Raw, Filter, Paths extends {}>
 type AnyDefinition = VendorDefinition<string, any, any, any, any, any, any>;
 
 /** Checks `options` against the definition (ConfigError naming the option) and builds the client. */
-export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}>(
-  def: VendorDefinition<V, Options, Raw, any, any, any, Paths>,
+export function createVendorClient<V extends string, Options extends object, Raw, Filter, Paths extends {}, MaxPageSize extends number>(
+  def: VendorDefinition<V, Options, Raw, any, any, any, Paths, MaxPageSize>,
   options: Options & CommonOptions,
-): AuditLogClient<V, Raw, Filter, Paths> {
+): AuditLogClient<V, Raw, Filter, Paths, MaxPageSize> {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
   const secrets = checkSecrets(def.secrets ?? [], options);
   const tenant = def.tenant?.(options);
@@ -75,7 +96,10 @@ export function createVendorClient<V extends string, Options extends object, Raw
     maxRetryDelayMs: common.maxRetryDelayMs,
     timeoutMs: common.timeoutMs,
     maxResponseBytes: common.maxResponseBytes,
-    rateLimiter: common.rateLimiter ?? (common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock) : undefined),
+    // A limiter the caller gave is theirs; the documented default may be widened by the vendor's
+    // own headers, a rate the caller set is not.
+    rateLimiter: common.rateLimiter ?? (common.requestsPerMinute ? new TokenBucket(common.requestsPerMinute, common.clock, { widens: options.rateLimit === undefined }) : undefined),
+    rateLimitHeaders: def.rateLimitHeaders,
     logger: common.logger,
     logLevel: common.logLevel,
     userAgent: common.userAgent,
@@ -85,7 +109,7 @@ export function createVendorClient<V extends string, Options extends object, Raw
   });
   // A GET with a body goes over node:http (fetch refuses it), for `raw` as for pages.
   const init = { baseUrl: common.origin, fetch: http.fetch, Request: BodyCarryingRequest };
-  const raw = def.raw ? def.raw(init) : createFetchClient<Paths>(init);
+  const raw = rawClient<Paths>(def.raw ? def.raw(init) : createFetchClient<Paths>(init), http);
   return new VendorClient<V, Raw, Filter, Paths>(def, common, http, raw, { tenant, windowMs, invalid: new InvalidRecords(common.onInvalidRecord) });
 }
 
@@ -112,13 +136,13 @@ interface ClientDefaults {
 
 class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements AuditLogClient<V, Raw, Filter, Paths> {
   readonly vendor: V;
-  readonly raw: Client<Paths>;
+  readonly raw: RawClient<Paths>;
   readonly #def: AnyDefinition;
   readonly #common: ResolvedCommon;
   readonly #http: HttpClient;
   readonly #defaults: ClientDefaults;
 
-  constructor(def: AnyDefinition & { id: V }, common: ResolvedCommon, http: HttpClient, raw: Client<Paths>, defaults: ClientDefaults) {
+  constructor(def: AnyDefinition & { id: V }, common: ResolvedCommon, http: HttpClient, raw: RawClient<Paths>, defaults: ClientDefaults) {
     this.vendor = def.id;
     this.#def = def;
     this.#common = common;
@@ -133,12 +157,12 @@ class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements A
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw, V>, Checkpoint> {
     const run = this.#run(params);
-    return new EventStream((cancel) => run.events(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.events(cancel), () => run.checkpoint());
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint } {
     const run = this.#run(params);
-    return new EventStream((cancel) => run.pages(cancel), () => run.checkpoint());
+    return eventStream((cancel) => run.pages(cancel), () => run.checkpoint());
   }
 
   #run(params: EventParams<Filter>): Run<Raw, V> {
@@ -190,6 +214,21 @@ class Run<Raw, V extends string> {
   readonly #normalizer: Normalizer<Raw, V>;
   readonly #invalid: InvalidRecords;
   #complete = false;
+  /**
+   * Incremental runs (`pagination.incremental`): the order the previous run saw, whether this
+   * run reads on from its last page (and may fall back to a full read if that state is
+   * refused), and where a newest-first run may stop.
+   */
+  readonly #priorOrder: "oldest-first" | "newest-first" | undefined;
+  readonly #resume: Position | undefined;
+  #fromTail = false;
+  readonly #stopOlderThan: number | undefined;
+  /** The order records came in so far: every time not below / not above the one before. */
+  #lastAt: number | undefined;
+  #ascending = true;
+  #descending = true;
+  /** The last page's state, kept after the run completes (a checkpoint's `tail`). */
+  #lastState: { state: unknown } | undefined;
 
   constructor(def: AnyDefinition, common: ResolvedCommon, http: HttpClient, plan: RunPlan, tenant: string | undefined, invalid: InvalidRecords) {
     this.#def = def;
@@ -201,6 +240,23 @@ class Run<Raw, V extends string> {
     this.#position = new RunPosition(plan.resume);
     this.#normalizer = new Normalizer(def.id as V, def.normalize);
     this.#invalid = invalid;
+    this.#resume = plan.resume;
+    const tail = def.pagination.incremental ? plan.tail : undefined;
+    this.#priorOrder = tail?.order;
+    // The previous run ended at this page: oldest first, what is new comes after it; newest
+    // first, what is new comes before anything older than the watermark.
+    if (tail?.order === "oldest-first") {
+      this.#resume = { state: structuredClone(tail.state), skip: 0 };
+      this.#fromTail = true;
+    }
+    this.#stopOlderThan = tail?.order === "newest-first" ? plan.watermark : undefined;
+  }
+
+  /** For an incremental pagination's finished run: its last page's state and the order it saw. */
+  #tail(): Checkpoint["tail"] {
+    if (!this.#def.pagination.incremental || !this.#lastState) return undefined;
+    const order = this.#ascending !== this.#descending ? (this.#ascending ? "oldest-first" : "newest-first") : this.#priorOrder;
+    return order ? { state: structuredClone(this.#lastState.state), order } : undefined;
   }
 
   checkpoint(): Checkpoint {
@@ -214,6 +270,7 @@ class Run<Raw, V extends string> {
       position: this.#complete ? null : this.#position.toJSON(),
       complete: this.#complete,
       seen: this.#seen,
+      tail: this.#complete ? this.#tail() : undefined,
     });
   }
 
@@ -250,19 +307,55 @@ class Run<Raw, V extends string> {
 
   /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
   async *#read(cancel: AbortSignal): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
-    const { ctx, resume } = this.#plan;
-    const { since, until } = ctx;
+    const { ctx } = this.#plan;
     const signal = this.#plan.signal ? AbortSignal.any([this.#plan.signal, cancel]) : cancel;
-    const pages = paginate(this.#http, this.#def.pagination, ctx, { prefetch: this.#common.prefetch, concurrency: this.#common.concurrency, signal }, resume);
+    // Newest first, any page may be the last one needed: none is fetched ahead of it.
+    const prefetch = this.#stopOlderThan === undefined ? this.#common.prefetch : 0;
+    const engine = { prefetch, concurrency: this.#common.concurrency, signal };
+    const pagination = this.#def.pagination;
+    const open = (resume: Position | undefined): AsyncIterable<RawPage<unknown>> =>
+      pagination.timeSlices
+        ? paginateSlices(this.#http, pagination, ctx, { ...engine, timeOf: pagination.time ?? ((record) => this.#timeOf(record)) }, resume)
+        : paginate(this.#http, pagination, ctx, engine, resume);
+    if (!this.#fromTail) {
+      yield* this.#normalizePages(open(this.#resume));
+      return;
+    }
+    // Read on from the previous run's last page; a server that refuses that state (an expired
+    // cursor) gets a full read instead, which `since` and `seen` trim to what is new.
+    let started = false;
+    try {
+      for await (const read of this.#normalizePages(open(this.#resume))) {
+        started = true;
+        yield read;
+      }
+    } catch (error) {
+      if (started || !(ApiError.isInstance(error) && [400, 404, 410, 422].includes(error.status))) throw error;
+      this.#fromTail = false;
+      yield* this.#normalizePages(open(undefined));
+    }
+  }
+
+  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+    const { since, until } = this.#plan.ctx;
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
     let carry = 0;
     // Server-driven chains only: parallel pages (numbers, windows) are planned by the SDK.
     const guard = this.#def.pagination.parallel ? undefined : new LoopGuard(this.#def.id);
+    let carrySlice: number | undefined;
     for await (const page of pages) {
+      this.#lastState = { state: page.state };
+      // A time slice keeps its own part of the range (slices meet on whole seconds).
+      const lower = page.bounds ? page.bounds.since : since;
+      const upper = page.bounds ? page.bounds.until : until;
+      // What is carried belongs to the same chain: another slice's page starts from its own skip.
+      if (page.bounds && page.bounds.since !== carrySlice) carry = 0;
+      carrySlice = page.bounds?.since;
       const skip = page.skip + carry;
       const records = page.records;
       carry = Math.max(0, skip - records.length);
+      let older = false;
       const events: AuditEvent<Raw, V>[] = [];
       const times: number[] = [];
       const skips: number[] = [];
@@ -271,14 +364,31 @@ class Run<Raw, V extends string> {
         if (event === undefined) continue;
         guard?.note(event.id);
         const at = Date.parse(event.occurredAt);
+        if (this.#lastAt !== undefined) {
+          if (at < this.#lastAt) this.#ascending = false;
+          if (at > this.#lastAt) this.#descending = false;
+        }
+        this.#lastAt = at;
+        if (this.#stopOlderThan !== undefined && at < this.#stopOlderThan) older = true;
         // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
-        if ((since !== undefined && at < since) || at >= until || this.#seen.has(event.id)) continue;
+        if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id)) continue;
         events.push(event);
         times.push(at);
         skips.push(i + 1);
       }
       guard?.endPage();
       yield { page, events, times, skips, endSkip: Math.max(skip, records.length) };
+      // Newest first: past this page everything is older than the watermark, already read.
+      if (older) return;
+    }
+  }
+
+  /** A record's time for a pagination that gives no cheaper way: its normalized `occurredAt`. */
+  #timeOf(record: unknown): number | undefined {
+    try {
+      return Date.parse(this.#normalizer.event(record as Raw, this.#normalizeContext).occurredAt);
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,5 +1,6 @@
 import * as nodeCrypto from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { englishMessages } from "./zod.js";
 
 /** What kind of thing an event's action did, derived from the action by keyword (see `AuditEvent.operation`). */
 export type Operation = "create" | "read" | "update" | "delete" | "login" | "other";
@@ -43,19 +44,21 @@ export interface AuditEvent<Raw = unknown, V extends string = string> {
   raw: Raw;
 }
 
-const optionalString = z.string().optional();
+englishMessages();
 
-/** A zod schema of `AuditEvent` of any vendor, built-in or defined (with `raw` unchecked), to validate events you stored or received. */
+const optionalString = z.optional(z.string());
+
+/** A zod/mini schema of `AuditEvent` of any vendor, built-in or defined (with `raw` unchecked), to validate events you stored or received: `AuditEventSchema.parse(value)`. */
 export const AuditEventSchema = z.object({
-  vendor: z.string().regex(/^[a-z][a-z0-9-]*$/, "a vendor id"),
-  id: z.string().min(1),
-  occurredAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds"),
-  action: z.string().min(1),
+  vendor: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, "a vendor id")),
+  id: z.string().check(z.minLength(1)),
+  occurredAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with milliseconds")),
+  action: z.string().check(z.minLength(1)),
   operation: z.enum(OPERATIONS),
-  outcome: z.enum(["success", "failure"]).optional(),
+  outcome: z.optional(z.enum(["success", "failure"])),
   actor: z.object({ id: optionalString, type: optionalString, name: optionalString, email: optionalString }),
   source: z.object({ ip: optionalString, userAgent: optionalString }),
-  target: z.object({ type: optionalString, id: optionalString, name: optionalString }).optional(),
+  target: z.optional(z.object({ type: optionalString, id: optionalString, name: optionalString })),
   message: optionalString,
   tenant: optionalString,
   unmapped: z.record(z.string(), z.unknown()),
@@ -131,6 +134,14 @@ export function toOccurredAt(value: unknown): string | undefined {
   // An offset can carry 9999-12-31 or 0000-01-01 past the years RFC 3339 can write (`+010000-…`).
   const iso = new Date(ms).toISOString();
   return CANONICAL_TIME.test(iso) ? iso : undefined;
+}
+
+/** The epoch ms of a record's time field, read as `toOccurredAt` reads it; undefined when unusable. */
+export function timeOfField(field: string): (record: unknown) => number | undefined {
+  return (record) => {
+    const at = record !== null && typeof record === "object" ? toOccurredAt((record as Record<string, unknown>)[field]) : undefined;
+    return at === undefined ? undefined : Date.parse(at);
+  };
 }
 
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|\+00:00)?$/;
@@ -322,17 +333,27 @@ export interface NormalizeContext {
  * it returns its own.
  */
 export interface NormalizedFields {
+  /** The vendor's record id; none: the core uses a `sha256:` hash of the canonical record. */
   id?: string | number | null | undefined;
   /** Any RFC 3339 form (a zone-less ISO time is read as UTC). */
   occurredAt?: string | null | undefined;
+  /** The vendor's action, verbatim; none: `"unknown"`. */
   action?: string | null | undefined;
+  /** Omitted: derived from `action` by keyword (see `AuditEvent.operation`). */
   operation?: Operation | undefined;
+  /** Only where the vendor says whether it succeeded. */
   outcome?: "success" | "failure" | undefined;
+  /** Who did it. */
   actor?: { id?: string | undefined; type?: string | undefined; name?: string | undefined; email?: string | undefined } | undefined;
+  /** Where the request came from. */
   source?: { ip?: string | undefined; userAgent?: string | undefined } | undefined;
+  /** What it was done to. */
   target?: { type?: string | undefined; id?: string | undefined; name?: string | undefined } | undefined;
+  /** A human description of the event. */
   message?: string | null | undefined;
+  /** Omitted: the client's tenant (the definition's `tenant`). */
   tenant?: string | undefined;
+  /** The record's other fields; omitted: every field the core did not see `normalize` read. */
   unmapped?: Record<string, unknown> | undefined;
 }
 
@@ -343,15 +364,18 @@ export interface NormalizedFields {
 export function recordTime<R>(record: R, ...fields: Array<keyof R & string>): string {
   for (const field of fields) {
     const at = toOccurredAt(record[field]);
-    if (at !== undefined) return at;
+    if (at !== undefined) return (lastRecordTime = at);
   }
   throw new RecordFieldError(fields[0] ?? "occurredAt", `no usable ${fields.join(" or ")}`);
 }
 
+/** The last time `recordTime` returned: already canonical, so `completeEvent` need not parse it again. */
+let lastRecordTime: string | undefined;
+
 /** The event of `record`, from the fields `normalize` returned (see `NormalizedFields`). */
 export function completeEvent<Raw, V extends string>(vendor: V, record: Raw, fields: NormalizedFields, tenant: string | undefined, read?: ReadonlySet<string>): AuditEvent<Raw, V> {
   if (fields === null || typeof fields !== "object") throw new TypeError(`${vendor}: normalize must return an object of mapped fields`);
-  const occurredAt = toOccurredAt(fields.occurredAt);
+  const occurredAt = fields.occurredAt === lastRecordTime && lastRecordTime !== undefined ? lastRecordTime : toOccurredAt(fields.occurredAt);
   if (occurredAt === undefined) throw new RecordFieldError(fieldHolding(record, fields.occurredAt), `no usable time (${fields.occurredAt === undefined ? "none" : JSON.stringify(fields.occurredAt)})`);
   const rawId = fields.id;
   const id = typeof rawId === "number" && Number.isFinite(rawId) ? String(rawId) : typeof rawId === "string" && rawId !== "" ? rawId : contentHashId(record);

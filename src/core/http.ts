@@ -21,7 +21,8 @@ import {
   type ApiError,
 } from "./errors.js";
 import type { Logger, LogLevel } from "./options.js";
-import type { RateLimiter } from "./rate-limit.js";
+import type { RateLimiter, TokenBucket } from "./rate-limit.js";
+import { telemetry } from "./telemetry.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 const SECRET_HEADERS = new Set(["authorization", "x-api-key", "x-tenant-id", "cookie", "proxy-authorization"]);
@@ -42,6 +43,12 @@ export interface HttpConfig {
   /** The most bytes a response body may hold, counted after decompression (DESIGN §14). */
   maxResponseBytes: number;
   rateLimiter: RateLimiter | undefined;
+  /**
+   * Response headers that tell the account's rate limit (DESIGN §13), lower-case names tried in
+   * order: `limit` in requests per minute, `remaining` in the vendor's window. Given to the
+   * rate limiter after every response.
+   */
+  rateLimitHeaders?: { limit?: readonly string[]; remaining?: readonly string[] } | undefined;
   logger: Logger | undefined;
   logLevel: LogLevel;
   userAgent: string | undefined;
@@ -118,7 +125,12 @@ export class HttpClient {
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;
-      await config.rateLimiter?.acquire(req.signal);
+      const otel = telemetry();
+      if (config.rateLimiter) {
+        const waitFrom = config.clock.now();
+        await config.rateLimiter.acquire(req.signal);
+        otel?.rateLimitWait(config.vendor, config.clock.now() - waitFrom);
+      }
       this.stats.requests += 1;
       try {
         result = await this.#attempt(req, attempt);
@@ -126,7 +138,14 @@ export class HttpClient {
         if (!ConnectionError.isInstance(error)) throw error;
         failure = error;
       }
+      otel?.request(config.vendor, result?.status);
 
+      // The vendor's own rate-limit headers, for a limiter that adjusts to them (the token bucket).
+      const limiter = config.rateLimiter as RateLimiter & Partial<Pick<TokenBucket, "observe">>;
+      if (result && limiter && config.rateLimitHeaders && typeof limiter.observe === "function") {
+        const { limit, remaining } = config.rateLimitHeaders;
+        limiter.observe({ limit: headerNumber(result.headers, limit), remaining: headerNumber(result.headers, remaining) });
+      }
       const retriesLeft = attempt <= config.maxRetries;
       if (result && !RETRYABLE_STATUS.has(result.status)) {
         if (result.status >= 300 && throwOnError) throw this.#errorFor(result);
@@ -151,6 +170,7 @@ export class HttpClient {
         throw this.#errorFor(result!, retryAfterMs);
       }
       this.stats.retries += 1;
+      otel?.retry(config.vendor);
       this.#log("info", `${config.vendor}: retrying ${req.method} ${req.url.pathname} in ${delay} ms (attempt ${attempt} of ${config.maxRetries + 1}: ${result ? `HTTP ${result.status}` : (failure as Error).message})`);
       await sleepOrAbort(config.clock, delay, req.signal);
     }
@@ -169,7 +189,10 @@ export class HttpClient {
       headers[key] = value;
     });
     const result = await this.request({ method: input.method, url, headers, body, signal: input.signal }, { throwOnError: false });
-    return new Response(nullBodyStatus(result.status) ? null : result.text, { status: result.status, headers: result.headers });
+    const response = new Response(nullBodyStatus(result.status) ? null : result.text, { status: result.status, headers: result.headers });
+    // The error events() would throw for this answer, for client.raw to return (see raw.ts).
+    if (!response.ok) RAW_ERRORS.set(response, this.#errorFor(result));
+    return response;
   };
 
   async #attempt(req: HttpRequest, attempt: number): Promise<HttpResult> {
@@ -277,6 +300,13 @@ export class HttpClient {
 }
 
 // --- GET with a body ---------------------------------------------------------------------------
+
+const RAW_ERRORS = new WeakMap<Response, ApiError>();
+
+/** The `ApiError` for an error Response that `HttpClient.fetch` returned, if it was one. */
+export function errorOfRawResponse(response: Response): ApiError | undefined {
+  return RAW_ERRORS.get(response);
+}
 
 const GET_BODY = Symbol.for("auditlogs.getBody");
 type RequestWithBody = Request & { [GET_BODY]?: string };
@@ -441,6 +471,15 @@ export function retryAfterOf(result: Pick<HttpResult, "headers" | "body">, now: 
 function backoffMs(attempt: number): number {
   const base = Math.min(500 * 2 ** (attempt - 1), 8_000);
   return Math.round(base * (1 - Math.random() * 0.25));
+}
+
+/** The first of `names` present in `headers` as a whole number, or undefined. */
+function headerNumber(headers: Headers, names: readonly string[] | undefined): number | undefined {
+  for (const name of names ?? []) {
+    const value = headers.get(name);
+    if (value !== null && /^\s*\d+\s*$/.test(value)) return Number(value);
+  }
+  return undefined;
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -1,6 +1,6 @@
 import { positiveWhole } from "./options.js";
 import { ConfigError } from "./errors.js";
-import { EventStream } from "./stream.js";
+import { cancelStream, eventStream, EventStream } from "./stream.js";
 import type { AuditEvent } from "./event.js";
 import type { Checkpoint } from "./checkpoint.js";
 
@@ -63,11 +63,11 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
       }
     } finally {
       // Stop every part now: abort what each has in flight, then close it.
-      for (const stream of streams) EventStream.cancel(stream);
+      for (const stream of streams) cancelStream(stream);
       for (const pending of inFlight.values()) pending.catch(() => undefined);
       await Promise.allSettled(iterators.map((it) => it.return?.()));
     }
   }
 
-  return new EventStream<T, MergedCheckpoint>(source, () => ({ version: 1, parts: committed.map((c) => structuredClone(c)) }));
+  return eventStream<T, MergedCheckpoint>(source, () => ({ version: 1, parts: committed.map((c) => structuredClone(c)) }));
 }

@@ -6,11 +6,20 @@ import type { InvalidRecordHandler } from "./records.js";
 /** The least severe level passed to `logger`; `"off"` passes nothing. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
 
-/** Any object with some of these methods (console, pino, winston). Auth headers are masked. */
+/**
+ * Any object with some of these methods: console, pino, winston, or your own. The library calls
+ * `method(message)`, or `method(message, data)` when a line has structured fields; a pino logger
+ * (recognized by its `Symbol.for("pino.serializers")`) gets them pino's way, `method(data, message)`,
+ * so the fields land in the JSON line. Auth headers are masked in `data`.
+ */
 export interface Logger {
+  /** Each request sent, with its (masked) headers in `data`. */
   debug?(message: string, data?: Record<string, unknown>): void;
+  /** Each retry: why, after how long, which attempt. */
   info?(message: string, data?: Record<string, unknown>): void;
+  /** Something the caller should know about that did not fail the run. */
   warn?(message: string, data?: Record<string, unknown>): void;
+  /** A failure the library reports besides throwing it. */
   error?(message: string, data?: Record<string, unknown>): void;
 }
 
@@ -128,7 +137,7 @@ export function resolveCommon(
     rateLimiter,
     prefetch: wholeNumber(options.prefetch ?? 1, "prefetch"),
     concurrency: positiveWhole(options.concurrency ?? 4, "concurrency"),
-    logger: options.logger,
+    logger: options.logger && callingConvention(options.logger),
     logLevel,
     userAgent: options.userAgent,
     clock: clock ?? systemClock,
@@ -140,6 +149,32 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /** 64 MiB: a page of the largest page size is a few MB; a bomb is stopped long before memory is. */
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** pino documents this symbol on every logger it makes (child loggers inherit it). */
+const PINO = Symbol.for("pino.serializers");
+const LOG_METHODS = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * The user's logger behind one calling convention, `(message, data?)`: no `data` argument at all
+ * when a line has none (console would print a literal `undefined`), and pino's `(data, message)`
+ * order for pino (which otherwise treats `data` as a printf argument and drops it). Methods are
+ * looked up at each call: pino swaps them for no-ops when its level changes.
+ */
+function callingConvention(logger: Logger): Logger {
+  const dataFirst = typeof logger === "object" && PINO in logger;
+  const adapted: Logger = {};
+  for (const level of LOG_METHODS) {
+    if (typeof logger[level] !== "function") continue;
+    adapted[level] = (message, data) => {
+      const method = logger[level] as ((...args: unknown[]) => void) | undefined;
+      if (typeof method !== "function") return;
+      if (data === undefined) method.call(logger, message);
+      else if (dataFirst) method.call(logger, data, message);
+      else method.call(logger, message, data);
+    };
+  }
+  return adapted;
+}
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 

@@ -10,9 +10,11 @@ import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { check, type Schema } from "./schema.js";
+import { tracePage } from "./telemetry.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
 export interface PageContext<Filter = unknown> {
+  /** The vendor's id. */
   vendor: string;
   /** The client's origin; every request and next link must stay on it. */
   origin: string;
@@ -45,15 +47,19 @@ export interface PageRequest {
 
 /** What `read` is told about the response besides its body. */
 export interface PageResponse {
+  /** The HTTP status (a success: errors are thrown before `read`). */
   status: number;
+  /** The response's headers. */
   headers: Headers;
   /** The URL the page was fetched from. */
   url: string;
+  /** The vendor's request id, from the body or the `X-Request-Id` header. */
   requestId: string | undefined;
 }
 
 /** What a page says: its records and the states to read next (`[]` ends the list). */
 export interface PageRead<S> {
+  /** The page's records, as received. */
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
@@ -61,7 +67,9 @@ export interface PageRead<S> {
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
 export interface Position<S = unknown> {
+  /** The state that fetches the page. */
   state: S;
+  /** How many of its records were consumed. */
   skip: number;
 }
 
@@ -78,7 +86,9 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
   start?(ctx: PageContext<Filter>): S[];
   /** Where a checkpoint's position resumes. Default: its state again, skipping its consumed records. */
   resume?(position: Position<S>, ctx: PageContext<Filter>): { states: S[]; skip: number };
+  /** What to send for the page in `state`. */
   request(state: S, ctx: PageContext<Filter>): PageRequest;
+  /** The page's records and the states to read after it, from the validated body. */
   read(body: Body, state: S, ctx: PageContext<Filter>, response: PageResponse): PageRead<S>;
   /** States known ahead (`start`, or several `next`) are fetched `concurrency` at a time. Default false. */
   parallel?: boolean;
@@ -88,10 +98,25 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
    */
   maxRecords?(state: S, ctx: PageContext<Filter>): number | undefined;
   /**
-   * `request()` honours `ctx.since`/`ctx.until`, so the core may split the range into slices
-   * read side by side. Declared for the time-filtering vendors; read as one range for now.
+   * `request()` honours `ctx.since`/`ctx.until` (from the first page of a chain on), so the core
+   * reads the range as up to `concurrency` parallel time slices, one cursor chain each, yielded
+   * in time order and rebalanced as they go (DESIGN §13; `slices.ts`). The vendor's own bounds
+   * may be inclusive: each slice keeps its `[since, until)` itself. Default false.
    */
   timeSlices?: boolean;
+  /**
+   * For a list with no time filter but a stable order (Pylon): a finished run keeps its last
+   * page's state and the order its records showed; the next run reads on from that state
+   * (oldest first) or stops at the first page older than the watermark (newest first), and a
+   * state the server refuses (HTTP 400, 404, 410, 422: an expired cursor) falls back to a full
+   * read. Default false.
+   */
+  incremental?: boolean;
+  /**
+   * A record's time (epoch ms), cheaper than normalizing it, for `timeSlices` (which reads each
+   * record's time as pages arrive, to know where a chain stands). Default: the normalized `occurredAt`.
+   */
+  time?(record: unknown): number | undefined;
   /**
    * Checks a checkpoint's position before a run resumes from it (DESIGN §14): what is wrong and
    * the field under `position` it is about, or undefined. `maxPageSize` is the vendor's bound.
@@ -120,6 +145,8 @@ export interface RawPage<S> {
   requestId: string | undefined;
   /** Records at the start of this page already consumed by an earlier run (resume). */
   skip: number;
+  /** The time slice this page belongs to: only its records in `[since, until)` are its own. */
+  bounds?: { since: number | undefined; until: number };
 }
 
 export interface EngineOptions {
@@ -259,7 +286,8 @@ export async function* paginate<S, Body>(
   for (const slot of slots) seenStates.add(JSON.stringify(slot.state));
   let emptyRun = 0;
 
-  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError }> => {
+  // `status` and `retries` are for the page's span (telemetry.ts).
+  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; after?: PaginationLoopError; status: number; retries: number }> => {
     const request = pagination.request(slot.state, ctx);
     const url = requestUrl(request, ctx.origin);
     const result = await http.request({
@@ -297,12 +325,13 @@ export async function* paginate<S, Body>(
       });
     }
     const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
+    const answer = { status: result.status, retries: result.attempts - 1 };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
       const key = JSON.stringify(next);
       if (seenStates.has(key)) {
         const after = new PaginationLoopError(ctx.vendor, `the server sent the same pagination position twice (${pagination.kind ?? "pagination"}); stopping instead of looping`);
-        return { page, next: [], after };
+        return { page, next: [], after, ...answer };
       }
       seenStates.add(key);
     }
@@ -312,7 +341,7 @@ export async function* paginate<S, Body>(
         throw new PaginationLoopError(ctx.vendor, `${MAX_EMPTY_PAGES} empty pages in a row claimed more results; stopping instead of looping`);
       }
     }
-    return { page, next: read.next };
+    return { page, next: read.next, ...answer };
   };
 
   // Starts fetches for the first `ahead` slots. A finished page inserts its successors right
@@ -321,7 +350,7 @@ export async function* paginate<S, Body>(
     for (let i = 0; i < slots.length && i < ahead; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
-      slot.result = fetchSlot(slot).then(({ page, next, after }) => {
+      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(({ page, next, after }) => {
         slot.after = after;
         if (next.length > 0) {
           // A loop, not one spread: a spread of very many states overflows the call stack.
@@ -371,7 +400,10 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
   next(body: Body, response: PageResponse): string | undefined;
   /** The page size `query` asks for when the run sets none: a page holding more is refused. */
   defaultPageSize?: number;
+  /** See `Pagination.timeSlices`, `incremental` and `time`. */
   timeSlices?: boolean;
+  incremental?: boolean;
+  time?(record: unknown): number | undefined;
 }): Pagination<string | null, Body, Filter> {
   return {
     kind: "cursor",
@@ -382,6 +414,8 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
     },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
+    ...(spec.incremental ? { incremental: true } : {}),
+    ...(spec.time ? { time: spec.time } : {}),
     request: (cursor, ctx) => ({ path: spec.path, query: spec.query(ctx, cursor) }),
     read: (body, _cursor, _ctx, response) => {
       const next = spec.next(body, response);
@@ -409,7 +443,10 @@ export function linkPagination<Body, Filter = unknown>(spec: {
   linkField?: string;
   /** The page size the first page asks for when the run sets none: a page holding more is refused. */
   defaultPageSize?: number;
+  /** See `Pagination.timeSlices`, `incremental` and `time`. */
   timeSlices?: boolean;
+  incremental?: boolean;
+  time?(record: unknown): number | undefined;
 }): Pagination<string, Body, Filter> {
   const field = spec.linkField ?? "Link";
   return {
@@ -428,6 +465,8 @@ export function linkPagination<Body, Filter = unknown>(spec: {
     },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     ...(spec.timeSlices ? { timeSlices: true } : {}),
+    ...(spec.incremental ? { incremental: true } : {}),
+    ...(spec.time ? { time: spec.time } : {}),
     start: (ctx) => [requestUrl(spec.first(ctx), ctx.origin).href].map(canonicalHref),
     request: (href, ctx) => (spec.query ? { url: href, query: spec.query(ctx) } : { url: href }),
     read: (body, state, ctx, response) => {
@@ -534,29 +573,44 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
   };
 }
 
-type Window = { start: number; end: number };
+type Window = { start: number; end: number; head?: true };
+
+/** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
+const WINDOW_BATCH = 4;
+/** Records a planned window aims at: well under the split point, so a few in flight stay small. */
+const WINDOW_TARGET_SHARE = 1 / 8;
+/** A window whose answer reaches the split point is cut into this many. */
+const WINDOW_SPLIT_WAYS = 4;
 
 /**
- * Time windows, for an API with no pagination: `[since, until)` cut into `windowMs` slices with
- * no gap and no overlap, read in parallel and yielded in time order. A window whose answer
- * reaches `splitAt` records may have been cut short by the server, so it is split in two and
- * read again (down to one second). The definition gives `defaultSince`: windows need a start.
+ * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
+ * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
+ * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
+ * window of a batch sizes the next batch from its own density: an empty one makes the next
+ * windows four times larger, a dense one smaller, aiming at an eighth of `splitAt` records
+ * each, so memory stays bounded however dense the data. A window whose answer reaches
+ * `splitAt` records may have been cut short by the server, so it is split in four and read
+ * again (down to one second). The definition gives `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
   path: string;
   /** The request for one window: a query, or a JSON body (on a GET, sent over node:http). */
-  request(window: Window, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
+  request(window: { start: number; end: number }, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
   records(body: Body): readonly unknown[];
   /** A record's time (epoch ms), or undefined when it has none (left for validation to report). */
   time(record: unknown): number | undefined;
   splitAt: number;
 }): Pagination<Window, Body, Filter> {
-  const windows = (from: number, to: number, size: number): Window[] => {
+  /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
+  const batch = (from: number, to: number, size: number): Window[] => {
     const out: Window[] = [];
-    for (let start = from; start < to; start += size) out.push({ start, end: Math.min(start + size, to) });
+    for (let start = from; start < to && out.length < WINDOW_BATCH; start += size) out.push({ start, end: Math.min(start + size, to) });
+    const last = out[out.length - 1];
+    if (last && last.end < to) last.head = true;
     return out;
   };
+  const target = Math.max(1, Math.floor(spec.splitAt * WINDOW_TARGET_SHARE));
   return {
     kind: "time-window",
     parallel: true,
@@ -571,14 +625,19 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
       return skipIssue(skip, spec.splitAt);
     },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
-    start: (ctx) => windows(startOf(ctx), ctx.until, ctx.windowMs),
-    resume: (resume, ctx) => ({ states: [resume.state, ...windows(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
-    request: (window, ctx) => ({ path: spec.path, ...spec.request(window, ctx) }),
-    read: (body, window) => {
+    start: (ctx) => batch(startOf(ctx), ctx.until, ctx.windowMs),
+    resume: (resume, ctx) => ({ states: [{ start: resume.state.start, end: resume.state.end }, ...batch(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
+    request: (window, ctx) => ({ path: spec.path, ...spec.request({ start: window.start, end: window.end }, ctx) }),
+    read: (body, window, ctx) => {
       const records = spec.records(body);
-      if (records.length >= spec.splitAt && window.end - window.start > 1_000) {
-        const mid = window.start + Math.floor((window.end - window.start) / 2);
-        return { records: [], next: [{ start: window.start, end: mid }, { start: mid, end: window.end }] };
+      const span = window.end - window.start;
+      if (records.length >= spec.splitAt && span > 1_000) {
+        const parts: Window[] = [];
+        const step = Math.max(1_000, Math.ceil(span / WINDOW_SPLIT_WAYS));
+        for (let start = window.start; start < window.end; start += step) parts.push({ start, end: Math.min(start + step, window.end) });
+        // The split window's duty to plan what follows passes to its last part.
+        if (window.head) parts[parts.length - 1]!.head = true;
+        return { records: [], next: parts };
       }
       // Each window keeps [start, end) only: vendors often include both bounds, and an event on
       // a boundary must come once.
@@ -586,7 +645,10 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
         const at = spec.time(record);
         return at === undefined || (at >= window.start && at < window.end);
       });
-      return { records: inWindow, next: [] };
+      if (!window.head) return { records: inWindow, next: [] };
+      // Empty: grow fourfold; otherwise size the next windows for `target` records each.
+      const size = inWindow.length === 0 ? span * 4 : Math.min(span * 4, (span * target) / inWindow.length);
+      return { records: inWindow, next: batch(window.end, ctx.until, Math.max(1_000, Math.floor(size))) };
     },
   };
 }

@@ -28,19 +28,40 @@ export interface RateLimiter {
  * covers any such lag shorter than one refill interval (60 s / requestsPerMinute).
  */
 export class TokenBucket implements RateLimiter {
-  /** The rate the bucket refills at. */
-  readonly requestsPerMinute: number;
+  /** The rate the bucket refills at (the vendor's headers may change it: `observe`). */
+  requestsPerMinute: number;
   /** Tokens it holds when full: one less than a minute's worth, at least one. */
-  readonly capacity: number;
+  capacity: number;
   private tokens: number;
   private updatedAt: number;
   private queue: Promise<void> = Promise.resolve();
+  /** A limit the vendor's headers may raise (the documented default), not one the caller set. */
+  private readonly widens: boolean;
 
-  constructor(requestsPerMinute: number, private readonly clock: Clock) {
+  constructor(requestsPerMinute: number, private readonly clock: Clock, options: { widens?: boolean } = {}) {
     this.requestsPerMinute = requestsPerMinute;
     this.capacity = Math.max(1, requestsPerMinute - 1);
     this.tokens = this.capacity;
     this.updatedAt = clock.now();
+    this.widens = options.widens ?? false;
+  }
+
+  /**
+   * What a response's rate-limit headers say about the account (DESIGN §13), called by the http
+   * layer: `limit`, requests per minute on this account's plan, sets the rate (lower always;
+   * higher only for the documented default, never above a limit the caller chose); `remaining`,
+   * requests left in the vendor's window, caps the tokens held (other clients of the account
+   * spend them too). A value that is not a finite number ≥ 0 is ignored.
+   */
+  observe(headers: { limit?: number | undefined; remaining?: number | undefined }): void {
+    const { limit, remaining } = headers;
+    this.refill();
+    if (limit !== undefined && Number.isFinite(limit) && limit >= 1 && limit !== this.requestsPerMinute && (limit < this.requestsPerMinute || this.widens)) {
+      this.requestsPerMinute = limit;
+      this.capacity = Math.max(1, limit - 1);
+      this.tokens = Math.min(this.tokens, this.capacity);
+    }
+    if (remaining !== undefined && Number.isFinite(remaining) && remaining >= 0) this.tokens = Math.min(this.tokens, remaining);
   }
 
   /** Waits until a request may be sent. Waiters are served in order. */

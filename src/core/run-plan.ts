@@ -2,7 +2,7 @@
  * A run's options and time-range maths: what `events()`/`pages()` params mean once checked
  * (ConfigError naming the param otherwise), with a checkpoint deciding where a resumed run starts.
  */
-import { readCheckpoint, scopeOf } from "./checkpoint.js";
+import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
 import { wholeNumber } from "./options.js";
@@ -17,10 +17,13 @@ export interface EventParams<Filter = Record<string, unknown>> {
   since?: Date | string;
   /** Exclusive end: a Date or an RFC 3339 string. Default now. */
   until?: Date | string;
+  /** Records per request, from 1 to the vendor's maximum (a literal over it does not compile). Default the vendor's own. Refused by a vendor without pages (Datafold). */
   pageSize?: number;
+  /** The vendor's typed filters, mapped to its own query parameters; an unknown key is a `ConfigError`. */
   filter?: Filter;
   /** A checkpoint from `stream.checkpoint()` (the object or its JSON text). */
   resumeFrom?: unknown;
+  /** Aborts the run: the request in flight is cancelled and iteration rejects with `UserAbortError`. */
   signal?: AbortSignal;
   /** How late an event may arrive; the watermark stays this far behind now. Default 5 minutes. */
   lagMs?: number;
@@ -57,6 +60,8 @@ export interface RunPlan {
   resume: Position | undefined;
   /** id → occurredAt of events already yielded at or after the watermark (a checkpoint's `seen`). */
   seen: Record<string, string>;
+  /** A finished checkpoint's last page and order, for an incremental pagination's next run. */
+  tail: Checkpoint["tail"];
 }
 
 export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults, params: EventParams<unknown>): RunPlan {
@@ -109,6 +114,7 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
     signal: params.signal,
     resume,
     seen: checkpoint?.seen ?? {},
+    tail: checkpoint?.complete ? checkpoint.tail : undefined,
   };
 }
 

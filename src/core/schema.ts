@@ -6,6 +6,7 @@
 
 /** The part of Standard Schema v1 the core uses. zod, zod/mini, valibot and arktype schemas have it. */
 export interface Schema<Input = unknown, Output = Input> {
+  /** The Standard Schema interface: `validate`, and the types for inference. */
   readonly "~standard": {
     readonly version: 1;
     readonly vendor: string;

@@ -5,18 +5,33 @@ import type { AuditEvent } from "./event.js";
 const STREAM = Symbol.for("auditlogs.EventStream");
 const CANCEL = Symbol.for("auditlogs.EventStream.cancel");
 
+/** Reads until `signal` aborts (see `cancelStream`). */
+type Source<T> = (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
+
+let construct: <T, C>(source: Source<T>, checkpoint: () => C) => EventStream<T, C>;
+
+/** A stream over `source`, whose `checkpoint()` is `checkpoint`'s value. */
+export function eventStream<T, C>(source: Source<T>, checkpoint: () => C): EventStream<T, C> {
+  return construct(source, checkpoint);
+}
+
+/** Aborts the stream's requests in flight now, even while a `next()` is pending; any copy's stream. */
+export function cancelStream(stream: EventStream<any, any>): void {
+  (stream as unknown as Record<symbol, (() => void) | undefined>)[CANCEL]?.();
+}
+
 /**
  * What `events()` returns: iterate it once with `for await`, and ask it at any point for the
  * checkpoint that resumes right after the last event it yielded.
  */
 export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T> {
   #started = false;
-  readonly #source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
+  readonly #source: Source<T>;
   readonly #checkpoint: () => C;
   readonly #cancel = new AbortController();
 
-  /** @internal `source` reads until `signal` aborts (see `cancelStream`). */
-  constructor(source: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>, checkpoint: () => C) {
+  // Made by the library only (`eventStream` below): the public d.ts shows a private constructor.
+  private constructor(source: Source<T>, checkpoint: () => C) {
     this.#source = source;
     this.#checkpoint = checkpoint;
     Object.defineProperty(this, STREAM, { value: true });
@@ -30,11 +45,11 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[STREAM] === true;
   }
 
-  /** @internal Aborts the requests in flight now, even while a `next()` is pending. */
-  static cancel(stream: EventStream<any, any>): void {
-    (stream as unknown as Record<symbol, () => void>)[CANCEL]?.();
+  static {
+    construct = (source, checkpoint) => new EventStream(source, checkpoint);
   }
 
+  /** Iterates the events once; a second iteration throws (call `events()` again, with `resumeFrom` to continue). */
   [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     if (this.#started) {
       throw new AuditLogsError("This stream was already iterated; call events() again (with resumeFrom to continue).");

@@ -15,14 +15,16 @@ import { isSchema, type Schema, type SchemaInput, type SchemaOutput } from "./sc
 
 /** What a vendor's hooks see of an HTTP answer. */
 export interface VendorResponse {
+  /** The HTTP status. */
   status: number;
+  /** The response headers. */
   headers: Headers;
   /** The parsed JSON body, or the text when it is not JSON. */
   body: unknown;
 }
 
 /** Everything a vendor tells the core. Only `id`, `auth`, `pagination` and `normalize` are required. */
-export interface VendorDefinition<Id extends string = string, Options extends object = any, Raw = any, FilterSchema = undefined, S = any, Body = any, Paths extends {} = {}> {
+export interface VendorDefinition<Id extends string = string, Options extends object = any, Raw = any, FilterSchema = undefined, S = any, Body = any, Paths extends {} = {}, MaxPageSize extends number = number> {
   /** `[a-z][a-z0-9-]*`; names the vendor in events, errors and checkpoints. Not a built-in id. */
   id: Id;
   /** The product's name, for docs and OCSF `metadata.product.name` ("Zendesk Support"). Default the id. */
@@ -44,14 +46,22 @@ export interface VendorDefinition<Id extends string = string, Options extends ob
   /** The account the options read (a subdomain, a tenant id): set as `event.tenant`, and part of a checkpoint's scope. */
   tenant?(options: Options): string | undefined;
   /** Page-size bounds; omitted for an API without pages (then `pageSize` is refused). */
-  pageSize?: { max: number };
+  pageSize?: { max: MaxPageSize };
   /** Validates each record leniently (unknown fields pass); a failure is a `ResponseValidationError` naming the field. */
   record?: Schema;
   /** Validates `params.filter` (unknown keys are refused); its output is `ctx.filter` in `pagination`. Omitted: no filters. */
   filter?: FilterSchema;
+  /** How the list is paged: `cursorPagination`, `linkPagination`, … or `{ request, read }` by hand. */
   pagination: Pagination<S, Body, FilterOutput<FilterSchema>>;
   /** The mapped fields of one record; the core completes the event (see `NormalizedFields`). */
   normalize(record: Raw, ctx: NormalizeContext): NormalizedFields;
+  /**
+   * Response headers that tell the account's real rate limit (DESIGN §13), lower-case names
+   * tried in order: `limit` in requests per minute (sets the client's rate: lower always, higher
+   * only over the documented default, never over a `rateLimit` the caller set), `remaining` in
+   * the vendor's window (caps the requests the client may send before it refills).
+   */
+  rateLimitHeaders?: { limit?: readonly string[]; remaining?: readonly string[] };
   /** The vendor's own rate-limit signal, in ms (the standard `Retry-After` is always honoured). */
   retryAfter?(response: VendorResponse): number | undefined;
   /** A plainer message for a vendor error, or undefined. */
@@ -68,16 +78,18 @@ type FilterOutput<F> = F extends Schema ? SchemaOutput<F> : undefined;
 type FilterInput<F> = F extends Schema ? SchemaInput<F> : Record<string, never>;
 
 const VENDOR = Symbol.for("auditlogs.vendor");
+const NO_TENANT: NormalizeContext = Object.freeze({ tenant: undefined });
 
 /** A vendor made by `defineVendor`: its client factory and the event its client makes of a record. */
-export interface Vendor<Id extends string = string, Options extends object = any, Raw = any, Filter = any, Paths extends {} = any> {
+export interface Vendor<Id extends string = string, Options extends object = any, Raw = any, Filter = any, Paths extends {} = any, MaxPageSize extends number = number> {
+  /** The vendor's id. */
   readonly id: Id;
   /** A client with the same shape as a built-in vendor's: `events()`, `pages()`, `raw`, `stats`. */
-  createClient(options: Options & CommonOptions): AuditLogClient<Id, Raw, Filter, Paths>;
+  createClient(options: Options & CommonOptions): AuditLogClient<Id, Raw, Filter, Paths, MaxPageSize>;
   /** The event a client of this vendor makes of `record` (without validating it): for tests and benchmarks. */
   normalize(record: Raw, context?: Partial<NormalizeContext>): AuditEvent<Raw, Id>;
   /** The definition, as given (frozen). */
-  readonly definition: Readonly<VendorDefinition<Id, Options, Raw, any, any, any, Paths>>;
+  readonly definition: Readonly<VendorDefinition<Id, Options, Raw, any, any, any, Paths, MaxPageSize>>;
 }
 
 /** The client type of a vendor: `ClientOf<typeof okta>`. */
@@ -99,18 +111,29 @@ const ID = /^[a-z][a-z0-9-]*$/;
  * Type parameters are inferred from the definition: options from `auth`'s parameter, the raw
  * record from `normalize`'s, the filter from the `filter` schema.
  */
-export function defineVendor<const Id extends string, Options extends object, Raw, FilterSchema extends Schema | undefined = undefined, S = any, Body = any, Paths extends {} = {}>(
-  definition: VendorDefinition<Id, Options, Raw, FilterSchema, S, Body, Paths>,
-): Vendor<Id, Options, Raw, FilterInput<FilterSchema>, Paths> {
+export function defineVendor<
+  const Id extends string,
+  Options extends object,
+  Raw,
+  FilterSchema extends Schema | undefined = undefined,
+  S = any,
+  Body = any,
+  Paths extends {} = {},
+  // The literal of `pageSize.max`; without `pageSize`, `never`: the vendor has no pages.
+  const MaxPageSize extends number = never,
+>(
+  definition: VendorDefinition<Id, Options, Raw, FilterSchema, S, Body, Paths, MaxPageSize>,
+): Vendor<Id, Options, Raw, FilterInput<FilterSchema>, Paths, MaxPageSize> {
   checkDefinition(definition);
   const def = Object.freeze({ ...definition, pagination: Object.freeze({ ...definition.pagination }) });
   const normalizer = new Normalizer(def.id, def.normalize);
   registerProduct(def.id, { name: def.name ?? def.id, vendor_name: def.vendorName ?? def.name ?? def.id });
-  const vendor: Vendor<Id, Options, Raw, FilterInput<FilterSchema>, Paths> = {
+  const vendor: Vendor<Id, Options, Raw, FilterInput<FilterSchema>, Paths, MaxPageSize> = {
     id: def.id,
     definition: def,
     createClient: (options) => createVendorClient(def, options),
-    normalize: (record, context) => normalizer.event(record, { tenant: context?.tenant }),
+    // One context object when none is given: this runs per record in benchmarks.
+    normalize: (record, context) => normalizer.event(record, context?.tenant === undefined ? NO_TENANT : { tenant: context.tenant }),
   };
   Object.defineProperty(vendor, VENDOR, { value: true });
   return Object.freeze(vendor);
@@ -146,7 +169,18 @@ function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, un
   requireFunction(pagination.request, "pagination.request", "a function from a state to the page request");
   requireFunction(pagination.read, "pagination.read", "a function from a page to its records and next states");
   for (const hook of ["start", "resume"] as const) optionalFunction(pagination[hook], `pagination.${hook}`);
-  for (const flag of ["parallel", "timeSlices"] as const) {
+  const headers = def.rateLimitHeaders as Record<string, unknown> | undefined;
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== "object") throw new ConfigError("must be { limit?, remaining? }", "rateLimitHeaders");
+    for (const key of ["limit", "remaining"]) {
+      const names = headers[key];
+      if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === "string" && n === n.toLowerCase() && n !== ""))) {
+        throw new ConfigError("must be an array of lower-case header names", `rateLimitHeaders.${key}`);
+      }
+    }
+  }
+  optionalFunction(pagination.time, "pagination.time");
+  for (const flag of ["parallel", "timeSlices", "incremental"] as const) {
     if (pagination[flag] !== undefined && typeof pagination[flag] !== "boolean") throw new ConfigError("must be true or false", `pagination.${flag}`);
   }
   if (pagination.envelope !== undefined && !isSchema(pagination.envelope)) throw new ConfigError("must be a schema (zod, zod/mini, valibot: any Standard Schema)", "pagination.envelope");

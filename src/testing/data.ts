@@ -88,10 +88,25 @@ export function userAgent(rng: Random): string {
   return rng.pick(USER_AGENTS);
 }
 
-/** `count` instants (epoch ms), oldest first, in `[end - spanMs, end)`, rounded down to `precisionMs`. */
-export function instants(rng: Random, count: number, end: number, spanMs: number, precisionMs: number): number[] {
+/** A share of the events placed in the most recent part of the span: `{ share: 0.8, last: 0.1 }` = 80 % in the last 10 %. */
+export interface Skew {
+  /** The fraction of the events (0 to 1) that fall in the dense part. */
+  share: number;
+  /** The dense part: this fraction (0 to 1) of the span, at its end. */
+  last: number;
+}
+
+/**
+ * `count` instants (epoch ms), oldest first, in `[end - spanMs, end)`, rounded down to
+ * `precisionMs`; uniform, or with `skew.share` of them in the last `skew.last` of the span.
+ */
+export function instants(rng: Random, count: number, end: number, spanMs: number, precisionMs: number, skew?: Skew): number[] {
   const out = new Array<number>(count);
-  for (let i = 0; i < count; i++) out[i] = roundDown(end - 1 - Math.floor(rng.next() * spanMs), precisionMs);
+  const recent = skew ? spanMs * skew.last : spanMs;
+  for (let i = 0; i < count; i++) {
+    const back = !skew ? rng.next() * spanMs : rng.chance(skew.share) ? rng.next() * recent : recent + rng.next() * (spanMs - recent);
+    out[i] = roundDown(end - 1 - Math.floor(back), precisionMs);
+  }
   return out.sort((a, b) => a - b);
 }
 

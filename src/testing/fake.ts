@@ -20,6 +20,8 @@ export interface FakeConfig {
   readonly zendeskEnterprise: boolean;
   /** Datafold cuts every answer to this many logs, silently. */
   readonly datafoldMaxLogs: number | undefined;
+  /** The order Pylon serves (its API documents none): as ingested (oldest first) or newest first. */
+  readonly pylonOrder: "ingestion" | "newest-first";
 }
 
 /** What a fake sees of one request besides the Request itself. */
@@ -43,6 +45,8 @@ export interface VendorFake<R> {
   authenticate(request: Request, context: FakeContext<R>): Response | undefined;
   /** Serves the list (auth and rate limit already passed). `body` is the request body, if any. */
   list(request: Request, body: string | undefined, context: FakeContext<R>): Response;
+  /** The headers the vendor reports its rate limit in on every answer, when it does (Zendesk, Pylon). */
+  rateLimitHeaders?(perMinute: number, remaining: number): Record<string, string>;
   /** The vendor's own 429. */
   rateLimited(context: FakeContext<R>, retryAfterSeconds: number): Response;
   /** The vendor's 5xx. */

@@ -92,6 +92,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Whole requests left now: what a vendor puts in its remaining-requests header. */
+  remaining(): number {
+    const now = this.clock.now();
+    return Math.floor(Math.min(this.perMinute, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000));
+  }
+
   /** Whole seconds until the next token, at least 1: what a vendor puts in Retry-After. */
   retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(((1 - this.#tokens) * 60) / this.perMinute));

@@ -11,10 +11,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
-import { VENDOR_IDS, type VendorId } from "../core/vendor-id.js";
+import { isVendor, type Vendor } from "../core/vendor.js";
+import { BUILT_IN_VENDORS, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
+import { firstPath } from "./contract.js";
 import { systemClock, type Clock } from "../internal/clock.js";
 import { cortex, type CortexRecord } from "./cortex.js";
-import { instants, Random, roundDown } from "./data.js";
+import { instants, Random, roundDown, type Skew } from "./data.js";
 import { datafold, type DatafoldRecord } from "./datafold.js";
 import { AuditLog, json, type FakeConfig, type FakeContext, type VendorFake } from "./fake.js";
 import { connectionReset, FaultInjector, TokenBucket, truncate, type FaultKind, type FaultOptions } from "./faults.js";
@@ -24,7 +26,10 @@ import { pylon, type PylonRecord } from "./pylon.js";
 import { listen, type SimulatorServer } from "./server.js";
 import { zendesk, ZENDESK_SUBDOMAIN, type ZendeskRecord } from "./zendesk.js";
 
-export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, VendorId, ZendeskRecord };
+export { vendorContract, type ContractMatchers, type ContractRunner, type RecordedRequest, type VendorContractSubject } from "./contract.js";
+import type { Fake } from "./server.js";
+export type { Fake };
+export type { CortexRecord, DatafoldRecord, FaultKind, FaultOptions, JitsudoRecord, PylonRecord, SimulatorServer, Skew, VendorId, ZendeskRecord };
 
 /** Options of `createSimulator`; every one has a default. */
 export interface SimulatorOptions {
@@ -38,6 +43,11 @@ export interface SimulatorOptions {
   endAt?: Date | string;
   /** How many days before `endAt` the events spread over. Default 7. */
   spanDays?: number;
+  /**
+   * Skewed data: `share` of the events in the last `last` of the span (`{ share: 0.8, last: 0.1 }`:
+   * 80 % of them in the last 10 %, the rest spread over the other 90 %). Default uniform.
+   */
+  skew?: Skew;
   /** Faults injected per request. Default none. */
   faults?: FaultOptions;
   /** Added before every response, ms. */
@@ -49,12 +59,35 @@ export interface SimulatorOptions {
   /** Cuts every Datafold answer to this many logs, silently (for testing window splitting). */
   datafoldMaxLogs?: number;
   /**
+   * The order Pylon serves its audit log in, which its API does not document: `"ingestion"`
+   * (oldest first, the default) or `"newest-first"`.
+   */
+  pylonOrder?: "ingestion" | "newest-first";
+  /**
    * The simulator's time: `now()` for its rate limits, time filters, the default `endAt` and
    * `addEvents`; `sleep(ms)` for `latencyMs` and slow faults. The client's `clock` option has the
    * same shape, so a test can drive both from one fake clock instead of waiting. Default: the
    * system clock.
    */
   clock?: Clock;
+  /**
+   * More vendors to serve beside the built-ins, each a `defineVendor` vendor with a fake of its
+   * API: on `listen()`'s origin by path, and with msw on the vendor's own host. Faults, latency
+   * and the vendor's `requestsPerMinute` apply to them as to the built-ins.
+   */
+  fakes?: SimulatorFake[];
+}
+
+/** A vendor the simulator serves besides the built-ins (`createSimulator({ fakes })`). */
+export interface SimulatorFake {
+  /** The vendor, from `defineVendor`. */
+  vendor: Vendor;
+  /** Its API: a Request (and the body a GET cannot carry) to the Response it would send. */
+  fake: Fake;
+  /** Client options that authenticate against `fake`: `sim.credentials[vendor.id]`. */
+  credentials: Record<string, unknown>;
+  /** The paths it answers on `listen()`'s origin. Default: the path of the definition's first page. */
+  paths?: string[];
 }
 
 /** The records each vendor serves, typed from the vendors' OpenAPI specs (generated/<vendor>.ts). */
@@ -88,11 +121,11 @@ export interface SimulatorCredentials {
 /** What the simulator has served, per vendor (`sim.stats`). */
 export interface SimulatorStats {
   /** Every request routed to the vendor, faulted or not. */
-  requests: Record<VendorId, number>;
+  requests: Record<VendorId, number> & Record<string, number>;
   /** Injected faults (including slow responses). */
-  faults: Record<VendorId, number>;
+  faults: Record<VendorId, number> & Record<string, number>;
   /** 429s from the vendor's rate limit (not injected ones). */
-  rateLimited: Record<VendorId, number>;
+  rateLimited: Record<VendorId, number> & Record<string, number>;
 }
 
 /** A simulator of the five vendors, from `createSimulator()`. Serve it with `listen()` or msw's `setupServer(...sim.handlers)`. */
@@ -101,8 +134,8 @@ export interface Simulator {
   readonly handlers: RequestHandler[];
   /** A real HTTP server on 127.0.0.1 serving every vendor on one origin (random port by default). */
   listen(options?: { port?: number }): Promise<SimulatorServer>;
-  /** Options that authenticate, for the msw path (the vendors' default hosts). */
-  readonly credentials: SimulatorCredentials;
+  /** Options that authenticate, for the msw path (the vendors' default hosts); a vendor of `fakes` by its id. */
+  readonly credentials: SimulatorCredentials & Record<string, Record<string, unknown>>;
   /** The records served, oldest first; live (added events show up). */
   readonly events: SimulatorRecords;
   /** Routes one request to its vendor by path. `body` carries a GET body (Datafold), which a Request cannot hold. */
@@ -125,8 +158,8 @@ export const SIMULATOR_CREDENTIALS: Readonly<SimulatorCredentials & { zendeskOau
   zendeskOauthToken: "sim_zendesk_oauth_token",
 });
 
-/** Documented limits, requests/min (DESIGN §1): Pylon 60, Zendesk Enterprise 700, Cortex 1,000; Datafold and JITSudo none. */
-const DOCUMENTED_RATE_LIMITS: Record<VendorId, number | false> = { pylon: 60, zendesk: 700, cortex: 1000, datafold: false, jitsudo: false };
+/** A vendor's documented limit (its definition's `requestsPerMinute`), requests/min; false where it documents none. */
+const documentedLimit = (vendor: Vendor): number | false => vendor.definition.requestsPerMinute ?? false;
 
 const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { pylon, zendesk, cortex, datafold, jitsudo };
 
@@ -145,16 +178,22 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const spanDays = options.spanDays ?? 7;
   if (!(spanDays > 0)) throw new RangeError("createSimulator: spanDays must be more than 0");
   if (options.datafoldMaxLogs !== undefined) checkCount(options.datafoldMaxLogs, "createSimulator: datafoldMaxLogs");
+  const skew = options.skew;
+  if (skew !== undefined && !(skew && skew.share >= 0 && skew.share <= 1 && skew.last > 0 && skew.last <= 1)) {
+    throw new RangeError("createSimulator: skew must be { share, last } with share in [0, 1] and last in (0, 1]");
+  }
   // A copy per simulator: a test that edits sim.credentials changes nobody else's.
   const { zendeskOauthToken, ...credentials } = structuredClone(SIMULATOR_CREDENTIALS);
-  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs };
+  const pylonOrder = options.pylonOrder ?? "ingestion";
+  if (pylonOrder !== "ingestion" && pylonOrder !== "newest-first") throw new TypeError('createSimulator: pylonOrder must be "ingestion" or "newest-first"');
+  const config: FakeConfig = { credentials, zendeskOauthToken, zendeskEnterprise: options.zendeskEnterprise ?? true, datafoldMaxLogs: options.datafoldMaxLogs, pylonOrder };
 
   const faults = new FaultInjector(options.faults, seed);
   const buckets = new Map<VendorId, TokenBucket>();
   const latency = new Map<VendorId, number>();
   const counts = new Map<VendorId, number>();
   for (const vendor of vendors) {
-    const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? DOCUMENTED_RATE_LIMITS[vendor]);
+    const limit = options.rateLimit === false ? false : (options.rateLimit?.[vendor] ?? documentedLimit(BUILT_IN_VENDORS[vendor]));
     if (limit !== false) {
       if (!(limit > 0)) throw new RangeError(`createSimulator: rateLimit.${vendor} must be more than 0, or false`);
       buckets.set(vendor, new TokenBucket(limit, clock));
@@ -173,16 +212,26 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   VENDOR_IDS.forEach((vendor, index) => {
     const count = counts.get(vendor);
     if (count === undefined) return;
-    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, clock }));
+    simulated.set(vendor, simulateVendor(vendor, new Random(seed * 7919 + index * 104_729), config, { count, endAt, spanMs: spanDays * 86_400_000, skew, clock }));
   });
+  const extras = checkFakes(options.fakes);
+  for (const extra of extras) {
+    const id = extra.vendor.id;
+    (credentials as Record<string, Record<string, unknown>>)[id] = structuredClone(extra.credentials);
+    const limit = options.rateLimit === false ? false : documentedLimit(extra.vendor);
+    if (limit !== false) buckets.set(id as VendorId, new TokenBucket(limit, clock));
+    latency.set(id as VendorId, perVendor(options.latencyMs as Record<string, number> | number | undefined, id as VendorId, 0, "latencyMs"));
+    simulated.set(id as VendorId, extraVendor(extra));
+  }
+  const ids = [...VENDOR_IDS, ...extras.map((e) => e.vendor.id)] as VendorId[];
   const routes = new Map<string, SimulatedVendor<unknown>>();
   for (const vendor of simulated.values()) for (const path of vendor.paths) routes.set(path, vendor);
 
-  const zero = () => Object.fromEntries(VENDOR_IDS.map((v) => [v, 0])) as Record<VendorId, number>;
+  const zero = () => Object.fromEntries(ids.map((v) => [v, 0])) as Record<VendorId, number>;
   const stats: SimulatorStats = { requests: zero(), faults: zero(), rateLimited: zero() };
 
   /** The dispatcher. `only`: the vendor whose host the request went to (msw), so another vendor's path there is a 404. */
-  async function dispatch(request: Request, body: string | undefined, only?: VendorId): Promise<Response> {
+  async function dispatch(request: Request, body: string | undefined, only?: string): Promise<Response> {
     const url = new URL(request.url);
     const target = routes.get(url.pathname);
     if (!target || (only !== undefined && target.vendor !== only)) return json({ error: "NotFound", message: `No route for ${request.method} ${url.pathname}` }, 404);
@@ -201,7 +250,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       stats.rateLimited[vendor] += 1;
       return bucket.retryAfterSeconds();
     };
-    const response = target.answer(request, body, fault, admit);
+    const response = await target.answer(request, body, fault, admit);
+    // The vendor's rate-limit headers, on every answer a limited vendor gives.
+    if (bucket && response.type !== "error") for (const [name, value] of Object.entries(target.rateLimitHeaders(bucket.perMinute, bucket.remaining()))) response.headers.set(name, value);
     return fault === "truncate" ? truncate(response) : response;
   }
 
@@ -209,7 +260,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   let handlers: RequestHandler[] | undefined;
   return {
     get handlers() {
-      handlers ??= mswHandlers(dispatch, vendors, credentials);
+      handlers ??= mswHandlers(dispatch, [...vendors.map((v) => BUILT_IN_VENDORS[v] as Vendor), ...extras.map((e) => e.vendor)], credentials);
       return handlers;
     },
     listen: (listenOptions) => listen((request, body) => dispatch(request, body), credentials, listenOptions),
@@ -226,7 +277,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     },
     stats,
     resetStats() {
-      for (const counter of [stats.requests, stats.faults, stats.rateLimited]) for (const v of VENDOR_IDS) counter[v] = 0;
+      for (const counter of [stats.requests, stats.faults, stats.rateLimited]) for (const v of ids) counter[v] = 0;
     },
   };
 }
@@ -239,11 +290,51 @@ interface SimulatedVendor<R> {
   newestAt(): number | undefined;
   /** Generates and stores one record at `at` (rounded to the vendor's precision). */
   add(at: number): R;
+  /** The vendor's rate-limit headers for a limit and what is left of it (none for most vendors). */
+  rateLimitHeaders(perMinute: number, remaining: number): Record<string, string>;
   /** Fault, auth, rate limit (`admit` gives the seconds to wait when none is left), list; every answer with `X-Request-Id`. */
-  answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response;
+  answer(request: Request, body: string | undefined, fault: FaultKind | undefined, admit: () => number | undefined): Response | Promise<Response>;
 }
 
-type InitialData = { count: number; endAt: number; spanMs: number; clock: Clock };
+/** A vendor of `fakes` as a SimulatedVendor: injected faults and its rate limit answered generically, the rest by its fake. */
+function extraVendor(extra: SimulatorFake): SimulatedVendor<unknown> {
+  const problem = (status: number, title: string, headers: Record<string, string> = {}) => json({ status, title }, status, headers);
+  return {
+    vendor: extra.vendor.id as VendorId,
+    paths: extra.paths ?? [firstPath(extra.vendor)],
+    records: [],
+    newestAt: () => undefined,
+    // Its fake sends its own headers; the simulator adds none.
+    rateLimitHeaders: () => ({}),
+    add: () => {
+      throw new TypeError(`addEvents: ${extra.vendor.id} is served by its own fake; add records to it there`);
+    },
+    async answer(request, body, fault, admit) {
+      if (fault === "reset") return connectionReset();
+      if (fault === "429") return problem(429, "Too Many Requests", { "Retry-After": "0" });
+      if (fault === "500" || fault === "502" || fault === "503") return problem(Number(fault), "Server Error");
+      const wait = admit();
+      if (wait !== undefined) return problem(429, "Too Many Requests", { "Retry-After": String(wait) });
+      return extra.fake(request, body);
+    },
+  };
+}
+
+function checkFakes(fakes: SimulatorFake[] | undefined): SimulatorFake[] {
+  if (fakes === undefined) return [];
+  if (!Array.isArray(fakes)) throw new TypeError("createSimulator: fakes must be an array of { vendor, fake, credentials }");
+  const seen = new Set<string>(VENDOR_IDS);
+  for (const extra of fakes) {
+    if (!isVendor(extra?.vendor)) throw new TypeError("createSimulator: fakes[].vendor must be a vendor from defineVendor");
+    if (seen.has(extra.vendor.id)) throw new TypeError(`createSimulator: fakes: ${JSON.stringify(extra.vendor.id)} is served twice`);
+    seen.add(extra.vendor.id);
+    if (typeof extra.fake !== "function") throw new TypeError(`createSimulator: fakes[${extra.vendor.id}].fake must be a function from Request to Response`);
+    if (extra.credentials === null || typeof extra.credentials !== "object") throw new TypeError(`createSimulator: fakes[${extra.vendor.id}].credentials must be the client options`);
+  }
+  return fakes;
+}
+
+type InitialData = { count: number; endAt: number; spanMs: number; skew: Skew | undefined; clock: Clock };
 
 /** The vendor's fake with its record type, as one SimulatedVendor. */
 function simulateVendor<V extends VendorId>(vendor: V, rng: Random, config: FakeConfig, initial: InitialData): SimulatedVendor<SimulatorRecords[V][number]> {
@@ -257,7 +348,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     log.add(at, record);
     return record;
   };
-  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs)) add(at);
+  for (const at of instants(rng, initial.count, initial.endAt, initial.spanMs, fake.precisionMs, initial.skew)) add(at);
 
   return {
     vendor: fake.vendor,
@@ -265,6 +356,7 @@ function simulate<R>(fake: VendorFake<R>, rng: Random, config: FakeConfig, initi
     records: log.records,
     newestAt: () => log.newestAt,
     add: (at) => add(roundDown(at, fake.precisionMs)),
+    rateLimitHeaders: (perMinute, remaining) => fake.rateLimitHeaders?.(perMinute, remaining) ?? {},
     answer(request, body, fault, admit) {
       if (fault === "reset") return connectionReset();
       const context: FakeContext<R> = { log, config, url: new URL(request.url), requestId: randomUUID(), now: initial.clock.now() };

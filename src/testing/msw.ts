@@ -5,33 +5,32 @@
  */
 import { createRequire } from "node:module";
 import type { RequestHandler } from "msw";
-import type { VendorId } from "../core/vendor-id.js";
-import type { SimulatorCredentials } from "./index.js";
+import type { Vendor } from "../core/vendor.js";
 
-type Dispatch = (request: Request, body: string | undefined, only: VendorId) => Promise<Response>;
+type Dispatch = (request: Request, body: string | undefined, only: string) => Promise<Response>;
 
 const load = createRequire(import.meta.url);
 
-export function mswHandlers(dispatch: Dispatch, vendors: readonly VendorId[], credentials: SimulatorCredentials): RequestHandler[] {
+export function mswHandlers(dispatch: Dispatch, vendors: readonly Vendor[], credentials: Readonly<Record<string, Record<string, unknown>>>): RequestHandler[] {
   let msw: typeof import("msw");
   try {
     msw = load("msw") as typeof import("msw");
   } catch {
     throw new Error("sim.handlers needs msw (npm install --save-dev msw); sim.listen() needs nothing beyond Node");
   }
-  const hosts: Record<VendorId, string> = {
-    pylon: "https://api.usepylon.com",
-    zendesk: `https://${credentials.zendesk.subdomain}.zendesk.com`,
-    cortex: "https://api.getcortexapp.com",
-    datafold: "https://app.datafold.com",
-    jitsudo: credentials.jitsudo.baseUrl,
+  // Each vendor's own host, as its client finds it: the credentials' baseUrl (self-hosted), else the definition's.
+  const hostOf = (vendor: Vendor): string => {
+    const options = credentials[vendor.id] ?? {};
+    const baseUrl = options.baseUrl ?? (typeof vendor.definition.baseUrl === "function" ? vendor.definition.baseUrl(options) : vendor.definition.baseUrl);
+    if (typeof baseUrl !== "string") throw new TypeError(`sim.handlers: ${vendor.id} has no host; give its credentials a baseUrl`);
+    return new URL(baseUrl).origin;
   };
   // Every path on the host: a wrong path gets the simulator's 404, not msw's "unhandled request".
   return vendors.map((vendor) =>
-    msw.http.all(`${hosts[vendor]}/*`, async ({ request }) => {
+    msw.http.all(`${hostOf(vendor)}/*`, async ({ request }) => {
       const body = request.method === "GET" || request.method === "HEAD" ? await clientRequestBody(request) : await request.text();
       // A reset is Response.error(), which msw turns into a network error.
-      return dispatch(request, body, vendor);
+      return dispatch(request, body, vendor.id);
     }),
   );
 }

@@ -67,7 +67,8 @@ export const pylon: VendorFake<PylonRecord> = {
     if (limit === "invalid") return errors(context, 400, "limit must be greater than 0 and less than 1000");
     const after = cursorParam(query, "cursor");
     if (after === "invalid") return errors(context, 400, "invalid cursor");
-    const page = keysetPage(context.log.entries, { after, limit });
+    // Pylon documents no order: the simulator serves either (`pylonOrder`).
+    const page = keysetPage(context.log.entries, { after, limit, newestFirst: context.config.pylonOrder === "newest-first" });
     const last = page.items[page.items.length - 1];
     return json({
       data: page.items.map((entry) => entry.record),
@@ -78,6 +79,7 @@ export const pylon: VendorFake<PylonRecord> = {
     });
   },
 
+  rateLimitHeaders: (_perMinute, remaining) => ({ "X-Rate-Limit-Remaining": String(remaining) }),
   rateLimited: (context, seconds) => errors(context, 429, "rate limit exceeded", { "X-Retry-After": String(seconds), "X-Rate-Limit-Remaining": "0" }),
   serverError: (context, status) => errors(context, status, status === 500 ? "internal server error" : "service unavailable, try again"),
   record,

@@ -11,17 +11,36 @@ import type { SimulatorCredentials } from "./index.js";
 export interface SimulatorServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** The credentials, each with `baseUrl` set to this server. */
-  credentials: { [V in keyof SimulatorCredentials]: SimulatorCredentials[V] & { baseUrl: string } };
+  /** The credentials, each with `baseUrl` set to this server (a vendor of `fakes` by its id too). */
+  credentials: { [V in keyof SimulatorCredentials]: SimulatorCredentials[V] & { baseUrl: string } } & Record<string, Record<string, unknown> & { baseUrl: string }>;
   /** Stops the server and closes its open connections. */
   close(): Promise<void>;
 }
 
+/** The simulator's dispatcher: a request (and the body a GET cannot carry) to the vendor's answer. */
 type Handle = (request: Request, body: string | undefined) => Promise<Response>;
 
 export async function listen(handle: Handle, credentials: SimulatorCredentials, options: { port?: number } = {}): Promise<SimulatorServer> {
+  const server = await serveFake(handle, options);
+  const url = server.url;
+  return {
+    url,
+    credentials: Object.fromEntries(Object.entries(credentials).map(([vendor, options]) => [vendor, { ...options, baseUrl: url }])) as SimulatorServer["credentials"],
+    close: server.close,
+  };
+}
+
+/**
+ * A fake of a vendor's API, as the simulator and `vendorContract` serve it: a WHATWG Request
+ * (and the body text, which a Request cannot carry on a GET) to the Response the vendor would
+ * send. `Response.error()` drops the connection.
+ */
+export type Fake = (request: Request, body: string | undefined) => Response | Promise<Response>;
+
+/** `fake` as a real HTTP server on 127.0.0.1 (random port by default): `{ url, close() }`. */
+export async function serveFake(fake: Fake, options: { port?: number } = {}): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    serve(handle, req, res).catch((error: unknown) => {
+    serve(fake, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "SimulatorError", message: String(error) }));
     });
@@ -33,16 +52,8 @@ export async function listen(handle: Handle, credentials: SimulatorCredentials, 
       resolve();
     });
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
-    credentials: {
-      pylon: { ...credentials.pylon, baseUrl: url },
-      zendesk: { ...credentials.zendesk, baseUrl: url },
-      cortex: { ...credentials.cortex, baseUrl: url },
-      datafold: { ...credentials.datafold, baseUrl: url },
-      jitsudo: { ...credentials.jitsudo, baseUrl: url },
-    },
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -51,7 +62,7 @@ export async function listen(handle: Handle, credentials: SimulatorCredentials, 
   };
 }
 
-async function serve(handle: Handle, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(handle: Fake, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : undefined;

@@ -127,6 +127,8 @@ export const zendesk: VendorFake<ZendeskRecord> = {
     return cursorMode ? cursorPage(entries, context) : offsetPage(entries, context);
   },
 
+  // Zendesk reports the account's limit per minute and what is left of it on every answer.
+  rateLimitHeaders: (perMinute, remaining) => ({ "X-Rate-Limit": String(perMinute), "X-Rate-Limit-Remaining": String(remaining) }),
   rateLimited: (_context, seconds) => text("Number of allowed API requests per minute exceeded", 429, { "Retry-After": String(seconds), "X-Rate-Limit-Remaining": "0" }),
   serverError: (_context, status) => error(status, status === 500 ? "InternalServerError" : "ServiceUnavailable", "Please try again later"),
   record,

@@ -16,11 +16,13 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Cortex client options: credentials and the common options. */
 export interface CortexOptions extends CommonOptions {
   /** An API key with the "View audit logs" permission. */
   apiToken: string;
 }
 
+/** One Cortex audit-log record, typed from the vendor's spec. */
 export type CortexAuditLog = components["schemas"]["AuditLogResponse"];
 
 const FILTER_KEYS = ["actions", "objectTypes", "objectIdentifiers", "actorTypes", "actorEmails", "actorApiKeyIdentifiers", "actorIpAddresses", "actorRequestTypes"] as const;
@@ -29,6 +31,7 @@ const FILTER_KEYS = ["actions", "objectTypes", "objectIdentifiers", "actorTypes"
 const filterValue = z.optional(oneOrMany(z.string().check(z.minLength(1), z.regex(/^[^,]*$/, "must not contain a comma"))));
 const filter = z.strictObject(Object.fromEntries(FILTER_KEYS.map((key) => [key, filterValue])) as Record<(typeof FILTER_KEYS)[number], typeof filterValue>);
 
+/** Cortex's filters for `events({ filter })`, mapped to its query parameters. */
 export type CortexFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -104,6 +107,7 @@ export const cortex = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Cortex client: `events()`, `pages()`, `raw`, `stats`. */
 export type CortexClient = ClientOf<typeof cortex>;
 
 /** The event a Cortex client makes of a record. */

@@ -16,6 +16,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Datafold client options: credentials and the common options. */
 export interface DatafoldOptions extends CommonOptions {
   /** A Datafold API key. Hosts: app.datafold.com (default), eu.datafold.com or a dedicated domain (`baseUrl`). */
   apiKey: string;
@@ -23,6 +24,7 @@ export interface DatafoldOptions extends CommonOptions {
   windowMs?: number;
 }
 
+/** One Datafold audit-log record, typed from the vendor's spec. */
 export type DatafoldAuditLog = components["schemas"]["AuditLogs"];
 /** Datafold's audit-log endpoint has no filters. */
 export type DatafoldFilter = Record<string, never>;
@@ -100,6 +102,7 @@ export const datafold = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Datafold client: `events()`, `pages()`, `raw`, `stats`. */
 export type DatafoldClient = ClientOf<typeof datafold>;
 
 /** The event a Datafold client makes of a record. */

@@ -6,7 +6,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/jitsudo.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { cursorPagination, type PageContext } from "../core/paginate.js";
 import { defineVendor, type ClientOf } from "../core/vendor.js";
@@ -15,14 +15,17 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Options of `createJitsudoClient`: the credentials, and every option clients share (`CommonOptions`). */
 export interface JitsudoOptions extends CommonOptions {
   /** Your deployment's origin, such as `https://jitsudo.example.com` (JITSudo is self-hosted). */
   baseUrl: string;
+  /** The API key, sent as `X-API-Key`. */
   apiKey: string;
   /** The tenant the key belongs to (a uuid); another tenant's id gets 403 `tenant_mismatch`. */
   tenantId: string;
 }
 
+/** One Jitsudo audit-log record, typed from the vendor's spec. */
 export type JitsudoAuditLog = components["schemas"]["AuditLogEntry"];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,6 +38,7 @@ function tenantOf(options: JitsudoOptions): string {
 const text = z.optional(z.string().check(z.minLength(1)));
 const filter = z.strictObject({ actorId: text, resourceType: text, resourceId: text, action: text });
 
+/** Jitsudo's filters for `events({ filter })`, mapped to its query parameters. */
 export type JitsudoFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -108,12 +112,15 @@ export const jitsudo = defineVendor({
       }
       return page.next_cursor;
     },
+    // from/to bound every request: the range is read as parallel time slices.
     timeSlices: true,
+    time: timeOfField("created_at"),
   }),
   normalize,
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Jitsudo client: `events()`, `pages()`, `raw`, `stats`. */
 export type JitsudoClient = ClientOf<typeof jitsudo>;
 
 /** The event a JITSudo client makes of a record (`tenant`: the tenant id). */

@@ -14,11 +14,13 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Pylon client options: credentials and the common options. */
 export interface PylonOptions extends CommonOptions {
   /** An API token created by an admin (Settings > Developer > API Tokens). */
   apiToken: string;
 }
 
+/** One Pylon audit-log record, typed from the vendor's spec. */
 export type PylonAuditLog = components["schemas"]["AuditLog"];
 /** Pylon's audit-log endpoint has no filters. */
 export type PylonFilter = Record<string, never>;
@@ -70,6 +72,7 @@ export const pylon = defineVendor({
   baseUrl: "https://api.usepylon.com",
   // 60/min documented for this endpoint (a newer page says 30/120/300 by tier: `rateLimit` overrides).
   requestsPerMinute: 60,
+  rateLimitHeaders: { remaining: ["x-rate-limit-remaining"] },
   secrets: ["apiToken"],
   auth: (options: PylonOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 999 },
@@ -81,11 +84,14 @@ export const pylon = defineVendor({
     query: (ctx, cursor) => ({ limit: ctx.pageSize ?? 100, cursor }),
     records: (page) => page.data,
     next: (page) => (page.pagination.has_next_page ? page.pagination.cursor : undefined),
+    // No time filter: a next run reads on from the last page instead of the whole history.
+    incremental: true,
   }),
   normalize,
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Pylon client: `events()`, `pages()`, `raw`, `stats`. */
 export type PylonClient = ClientOf<typeof pylon>;
 
 /** The event a Pylon client makes of a record. */

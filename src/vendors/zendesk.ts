@@ -7,7 +7,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/zendesk.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { linkPagination, type PageContext } from "../core/paginate.js";
@@ -17,6 +17,7 @@ export type { components, paths };
 
 // --- options and auth --------------------------------------------------------------------------
 
+/** Zendesk client options: credentials and the common options. */
 export interface ZendeskOptions extends CommonOptions {
   /** `acme` for acme.zendesk.com. */
   subdomain: string;
@@ -24,6 +25,7 @@ export interface ZendeskOptions extends CommonOptions {
   auth: { email: string; apiToken: string } | { oauthToken: string };
 }
 
+/** One Zendesk audit-log record, typed from the vendor's spec. */
 export type ZendeskAuditLog = components["schemas"]["AuditLog"];
 
 function authHeaders(options: ZendeskOptions): Record<string, string> {
@@ -67,6 +69,7 @@ const filter = z
   })
   .check(z.refine((f) => f.sourceId === undefined || f.sourceType !== undefined, { message: "needs filter.sourceType too (Zendesk requires it)", path: ["sourceId"] }));
 
+/** Zendesk's filters for `events({ filter })`, mapped to its query parameters. */
 export type ZendeskFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
@@ -144,6 +147,8 @@ export const zendesk = defineVendor({
   baseUrl: (options) => `https://${subdomainOf(options)}.zendesk.com`,
   // Audit logs are Enterprise-only; Enterprise allows 700/min (2,500 with High Volume: `rateLimit`).
   requestsPerMinute: 700,
+  // The account's real plan: X-Rate-Limit (per minute) and what is left of it.
+  rateLimitHeaders: { limit: ["x-rate-limit", "ratelimit-limit"], remaining: ["x-rate-limit-remaining", "ratelimit-remaining"] },
   secrets: ["auth.email?", "auth.apiToken?", "auth.oauthToken?"],
   tenant: (options) => subdomainOf(options),
   auth: (options: ZendeskOptions) => authHeaders(options),
@@ -168,7 +173,9 @@ export const zendesk = defineVendor({
       url.searchParams.set("page[after]", page.meta.after_cursor);
       return url.href;
     },
+    // The created_at filter bounds every request: the range is read as parallel time slices.
     timeSlices: true,
+    time: timeOfField("created_at"),
   }),
   normalize,
   // Zendesk rejects a time filter bound 60 s or less in the past.
@@ -180,6 +187,7 @@ export const zendesk = defineVendor({
   raw: (init) => createFetchClient<paths>(init),
 });
 
+/** A Zendesk client: `events()`, `pages()`, `raw`, `stats`. */
 export type ZendeskClient = ClientOf<typeof zendesk>;
 
 /** The event a Zendesk client makes of a record (`tenant`: the subdomain). */

@@ -22,7 +22,7 @@ import { CheckpointFile, type SavedState } from "../checkpoint-file.js";
 import { Commits } from "../commit.js";
 import { checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
-import { MAX_PAGE_SIZE } from "../page-size.js";
+import { MAX_PAGE_SIZE, pageSizeList, wrapHelp } from "../page-size.js";
 import { onInterrupt } from "../signals.js";
 
 export const EXPORT_HELP = `Usage: auditlogs export <vendor> [options]
@@ -42,8 +42,7 @@ Options:
                         Rerun the same command to pick up where the last run ended: only new
                         events are written, each exactly once in --out even after a kill -9.
                         --since is ignored once FILE exists
-  --page-size N         records per request (default: the vendor's maximum: pylon 999, zendesk 100,
-                        cortex 1000, jitsudo 1000; Datafold has no pages)
+  --page-size N         records per request (default: the vendor's maximum: ${wrapHelp(`${pageSizeList()}; Datafold has no pages)`, 24, 24)}
   --max-events N        stop after N events (with --checkpoint, the next run continues after them)
   -q, --quiet           no progress and no summary on stderr; errors only
   -h, --help            show this help

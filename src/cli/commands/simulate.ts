@@ -2,6 +2,7 @@
  * `auditlogs simulate`: the simulator as a standalone server on 127.0.0.1, for trying `export`
  * (or your own code) without real credentials. Prints the variables to use; runs until Ctrl-C.
  */
+import { envVariable } from "../env.js";
 import { VENDOR_IDS, type VendorId } from "../../index.js";
 import { createSimulator } from "../../testing/index.js";
 import { intFlag, noMorePositionals, numberFlag, parseCommand, UsageError, vendorsFlag, wantsHelp } from "../args.js";
@@ -94,24 +95,16 @@ type Credentials = Awaited<ReturnType<ReturnType<typeof createSimulator>["listen
 
 /** `NAME=value` pairs, shell-quoted, that make `auditlogs export <vendor>` use the simulator. */
 export function envAssignments(vendor: VendorId, credentials: Credentials): string[] {
-  const pairs: Array<[string, string]> = (() => {
-    switch (vendor) {
-      case "pylon":
-        return [["PYLON_BASE_URL", credentials.pylon.baseUrl], ["PYLON_API_TOKEN", credentials.pylon.apiToken]];
-      case "zendesk": {
-        const { subdomain, auth, baseUrl } = credentials.zendesk;
-        return [["ZENDESK_BASE_URL", baseUrl], ["ZENDESK_SUBDOMAIN", subdomain], ["ZENDESK_EMAIL", auth.email], ["ZENDESK_API_TOKEN", auth.apiToken]];
-      }
-      case "cortex":
-        return [["CORTEX_BASE_URL", credentials.cortex.baseUrl], ["CORTEX_API_TOKEN", credentials.cortex.apiToken]];
-      case "datafold":
-        return [["DATAFOLD_BASE_URL", credentials.datafold.baseUrl], ["DATAFOLD_API_KEY", credentials.datafold.apiKey]];
-      case "jitsudo": {
-        const { baseUrl, apiKey, tenantId } = credentials.jitsudo;
-        return [["JITSUDO_BASE_URL", baseUrl], ["JITSUDO_API_KEY", apiKey], ["JITSUDO_TENANT_ID", tenantId]];
-      }
+  // baseUrl first, then the vendor's options in the order the simulator gives them, flattened.
+  const { baseUrl, ...rest } = credentials[vendor] as Record<string, unknown>;
+  const pairs: Array<[string, string]> = [[envVariable(vendor, "baseUrl"), String(baseUrl)]];
+  const add = (options: Record<string, unknown>) => {
+    for (const [option, value] of Object.entries(options)) {
+      if (value !== null && typeof value === "object") add(value as Record<string, unknown>);
+      else pairs.push([envVariable(vendor, option), String(value)]);
     }
-  })();
+  };
+  add(rest);
   return pairs.map(([name, value]) => `${name}=${shellQuote(value)}`);
 }
 

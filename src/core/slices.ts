@@ -1,0 +1,276 @@
+/**
+ * Parallel time slices (DESIGN §13), for a vendor whose requests honour `ctx.since`/`ctx.until`
+ * (its pagination says `timeSlices`). `[since, until)` is read as up to `concurrency` cursor
+ * chains over sub-ranges at once, each chain the one pagination engine (`paginate`) over its
+ * slice, and the pages are yielded in time order: slice after slice, each in the vendor's order.
+ *
+ * Rebalancing: a slot with nothing to fetch splits the largest remaining slice at the point its
+ * chain has reached (the chain keeps the first half of what is left, a new chain reads the
+ * second), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
+ * one being yielded stops fetching once the slices before it, and itself, hold
+ * `BUFFERED_RECORDS` records not yet yielded; the free slot then splits a slice nearer the front.
+ *
+ * Boundaries: every slice keeps `[since, until)` of its own records (`RawPage.bounds`), whatever
+ * the vendor's own bounds (Zendesk's are inclusive whole seconds), so an event on a boundary
+ * comes once. Interior boundaries fall on whole seconds.
+ *
+ * Checkpoints: a page's state is `{ since, until, state }`, its slice and the inner chain state.
+ * Everything before the slice being yielded has been yielded and nothing after it, so resuming
+ * reads that slice on from the inner state and cuts `[until, ctx.until)` into slices afresh:
+ * every open slice is read again, exactly once.
+ */
+import { setMaxListeners } from "node:events";
+import { abortReason } from "../internal/clock.js";
+import type { HttpClient } from "./http.js";
+import { paginate, type EngineOptions, type PageContext, type Pagination, type Position, type RawPage } from "./paginate.js";
+
+/** The state of a page read by a sliced run: its slice and the state of the chain within it. */
+export interface SliceState<S> {
+  since: number | null;
+  /** The slice's end: its records at or after it are the next slice's. */
+  until: number;
+  state: S;
+  /** The end its requests ask for, when a split made the slice shorter (they keep asking it, so a re-read page is the same page). */
+  requested?: number;
+}
+
+/** Records fetched ahead and not yet yielded, beyond which chains further on wait. */
+export const BUFFERED_RECORDS = 4_000;
+
+/** Slices are not cut smaller than this (whole seconds: Zendesk's precision). */
+const MIN_SLICE_MS = 2_000;
+
+/** A record's time in epoch ms, or undefined when it has none. */
+export type TimeOf = (record: unknown) => number | undefined;
+
+/** `value` if it is a sliced state; a checkpoint made before slicing holds the inner state alone. */
+export function isSliceState(value: unknown): value is SliceState<unknown> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    "state" in value &&
+    typeof (value as { until?: unknown }).until === "number" &&
+    ((value as { since?: unknown }).since === null || typeof (value as { since?: unknown }).since === "number")
+  );
+}
+
+interface Chain<S> {
+  since: number | undefined;
+  /** Where the slice ends; a split moves it earlier, never the requests' `ctx.until`. */
+  until: number;
+  /** The engine over this slice; undefined until the chain starts. */
+  pages: AsyncGenerator<RawPage<S>, void, undefined> | undefined;
+  /** The context its requests read, fixed for the chain's life. */
+  ctx: PageContext<any>;
+  resume: Position<S> | undefined;
+  /** Pages fetched, not yet yielded (the first may be in the caller's hands). */
+  buffer: Array<RawPage<SliceState<S>>>;
+  records: number;
+  /** Records fetched in all, and the largest page: how dense the slice is. */
+  fetched: number;
+  largestPage: number;
+  pulling: boolean;
+  done: boolean;
+  error: { value: unknown } | undefined;
+  /** Latest record time fetched; -1 before any. */
+  reached: number;
+  /** Records came oldest first so far (only such a chain is split or stopped early). */
+  ascending: boolean;
+}
+
+const secondFloor = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+export async function* paginateSlices<S, Body>(
+  http: HttpClient,
+  pagination: Pagination<S, Body, any>,
+  ctx: PageContext<any>,
+  options: EngineOptions & { timeOf: TimeOf },
+  resume?: Position<SliceState<S> | S>,
+): AsyncGenerator<RawPage<SliceState<S>>, void, undefined> {
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  const { concurrency, prefetch, timeOf } = options;
+  // One abort for every chain: breaking out stops them all, requests in flight included.
+  const abort = new AbortController();
+  // Every chain's engine listens on it; splits can make more than Node's default ten.
+  setMaxListeners(0, abort.signal);
+  const onOuterAbort = () => abort.abort(options.signal!.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const chain = (since: number | undefined, until: number, at?: Position<S>, requested = until): Chain<S> => ({
+    since,
+    until,
+    pages: undefined,
+    ctx: { ...ctx, since, until: requested },
+    resume: at,
+    buffer: [],
+    records: 0,
+    fetched: 0,
+    largestPage: 0,
+    pulling: false,
+    done: false,
+    error: undefined,
+    reached: -1,
+    ascending: true,
+  });
+  /** `[from, to)` in up to `parts` slices with whole-second interior bounds. */
+  const cut = (from: number | undefined, to: number, parts: number): Array<Chain<S>> => {
+    if (from === undefined || parts <= 1 || to - from < parts * MIN_SLICE_MS) return [chain(from, to)];
+    const out: Array<Chain<S>> = [];
+    let start = from;
+    for (let i = 1; i < parts; i++) {
+      const end = secondFloor(from + ((to - from) * i) / parts);
+      if (end > start) {
+        out.push(chain(start, end));
+        start = end;
+      }
+    }
+    out.push(chain(start, to));
+    return out;
+  };
+
+  let chains: Array<Chain<S>>;
+  if (resume) {
+    const sliced = isSliceState(resume.state) ? resume.state : { since: ctx.since ?? null, until: ctx.until, state: resume.state };
+    const end = Math.min(sliced.until, ctx.until);
+    const first = chain(sliced.since ?? undefined, end, { state: sliced.state as S, skip: resume.skip }, Math.max(end, Math.min(sliced.requested ?? end, ctx.until)));
+    chains = [first, ...(first.until < ctx.until ? cut(first.until, ctx.until, concurrency - 1) : [])];
+  } else {
+    chains = cut(ctx.since, ctx.until, concurrency);
+  }
+
+  let wake: () => void = () => undefined;
+  let changed = new Promise<void>((resolve) => (wake = resolve));
+  const notify = () => {
+    wake();
+    changed = new Promise<void>((resolve) => (wake = resolve));
+  };
+  let stopped = false;
+
+  const pull = (c: Chain<S>) => {
+    c.pulling = true;
+    c.pages ??= paginate(http, pagination, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal }, c.resume);
+    c.pages.next().then(
+      (result) => {
+        c.pulling = false;
+        if (result.done) c.done = true;
+        else accept(c, result.value);
+        if (!stopped) schedule();
+        notify();
+      },
+      (error: unknown) => {
+        c.pulling = false;
+        c.done = true;
+        c.error = { value: error };
+        notify();
+      },
+    );
+  };
+
+  /** A page arrives: it is this slice's, cut to the slice's current bounds. */
+  const accept = (c: Chain<S>, page: RawPage<S>) => {
+    const { records } = page;
+    let past = false;
+    if (c.ascending) {
+      // Every record, not the first and last only: a split point must lie past all of them.
+      for (let i = 0; i < records.length; i++) {
+        const at = timeOf(records[i]);
+        if (at === undefined || at < c.reached) {
+          c.ascending = false;
+          break;
+        }
+        c.reached = at;
+      }
+      past = c.ascending && c.reached >= c.until;
+    }
+    const state: SliceState<S> = { since: c.since ?? null, until: c.until, state: page.state };
+    if (c.ctx.until !== c.until) state.requested = c.ctx.until;
+    c.buffer.push({ ...page, state, bounds: { since: c.since, until: c.until } });
+    c.records += records.length;
+    c.fetched += records.length;
+    c.largestPage = Math.max(c.largestPage, records.length);
+    // Oldest first and past the slice's end: the rest of the chain is the next slice's.
+    if (past) {
+      c.done = true;
+      void c.pages!.return(undefined);
+    }
+  };
+
+  const schedule = () => {
+    let inFlight = 0;
+    for (const c of chains) if (c.pulling) inFlight += 1;
+    // Fetch in time order: what is fetched first is yielded first.
+    let before = 0;
+    const eligible: number[] = [];
+    for (let i = 0; i < chains.length; i++) {
+      const c = chains[i]!;
+      const open = before + c.records < BUFFERED_RECORDS;
+      if (open) eligible.push(i);
+      if (inFlight < concurrency && !c.pulling && !c.done) {
+        const may = i === 0 ? c.buffer.length < 1 + prefetch : open;
+        if (may) {
+          pull(c);
+          inFlight += 1;
+        }
+      }
+      before += c.records;
+    }
+    // Free slots: split the largest remaining slice where the new chain may fetch.
+    while (inFlight < concurrency && concurrency > 1) {
+      let best: { index: number; at: number; size: number } | undefined;
+      for (const i of eligible) {
+        const c = chains[i]!;
+        // A resumed chain starts past records already yielded: it is not split before its first
+        // page says where it stands.
+        // Nor is a chain whose first page is on its way: that page tells how dense its slice is.
+        if (c.done || !c.ascending || c.since === undefined || (c.reached < 0 && (c.resume || c.pages))) continue;
+        const from = c.reached < 0 ? c.since : secondFloor(c.reached) + 1000;
+        const size = c.until - Math.max(from, c.since);
+        if (size < MIN_SLICE_MS) continue;
+        // What is left, at the density read so far, must fill more than the next two pages
+        // this chain will read anyway: a split costs a request of its own.
+        if (c.reached >= 0 && (c.fetched * size) / Math.max(1000, c.reached - c.since) < 2 * c.largestPage) continue;
+        if (!best || size > best.size) best = { index: i, at: secondFloor(Math.max(from, c.since) + size / 2), size };
+      }
+      if (!best) break;
+      const c = chains[best.index]!;
+      if (best.at <= (c.since ?? -Infinity) || best.at >= c.until) break;
+      const next = chain(best.at, c.until);
+      c.until = best.at;
+      chains.splice(best.index + 1, 0, next);
+      // Indices after the split moved by one.
+      for (let k = 0; k < eligible.length; k++) if (eligible[k]! > best.index) eligible[k]! += 1;
+      eligible.push(best.index + 1);
+      pull(next);
+      inFlight += 1;
+    }
+  };
+
+  try {
+    schedule();
+    while (chains.length > 0) {
+      const head = chains[0]!;
+      const page = head.buffer[0];
+      if (page) {
+        // The page in hand stays in the buffer (counted) until the caller asks for the next.
+        yield page;
+        head.buffer.shift();
+        head.records -= page.records.length;
+        schedule();
+        continue;
+      }
+      if (head.done) {
+        if (head.error) throw head.error.value;
+        chains.shift();
+        schedule();
+        continue;
+      }
+      if (!head.pulling) schedule();
+      await changed;
+    }
+  } finally {
+    stopped = true;
+    abort.abort(new Error("pagination stopped"));
+    options.signal?.removeEventListener("abort", onOuterAbort);
+    // Each chain's engine runs its own cleanup; one with a request in flight ends as it aborts.
+    await Promise.allSettled(chains.map((c) => (c.pages && !c.pulling ? c.pages.return(undefined) : undefined)));
+  }
+}
