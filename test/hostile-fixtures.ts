@@ -77,7 +77,9 @@ export function json(res: nodeHttp.ServerResponse, value: unknown, status = 200,
 
 /** A client of `vendor` pointed at the hostile server, with a fake clock (no real waits between retries). */
 export function clientOf(vendor: VendorId, server: Hostile, overrides: Record<string, unknown> = {}): AnyClient {
-  return createClient({ vendor, ...OPTIONS[vendor], baseUrl: server.origin, clock: fakeClock(), rateLimit: false, maxRetries: 0, ...overrides } as unknown as ClientOptions);
+  // One chain at a time: these servers ignore time filters, so parallel time slices (Zendesk,
+  // JITSudo) would each be served the same records.
+  return createClient({ vendor, ...OPTIONS[vendor], baseUrl: server.origin, clock: fakeClock(), rateLimit: false, maxRetries: 0, concurrency: 1, ...overrides } as unknown as ClientOptions);
 }
 
 /** Every event of a run (or the error it ends with). */

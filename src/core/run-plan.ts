@@ -6,7 +6,8 @@ import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
 import { wholeNumber } from "./options.js";
-import type { PageContext, Pagination, Position } from "./paginate.js";
+import type { PageContext, Pagination, Position, PositionIssue } from "./paginate.js";
+import { isSliceState } from "./slices.js";
 
 const DEFAULT_LAG_MS = 5 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
@@ -39,7 +40,7 @@ export interface RunVendor {
   maxUntil?(now: number): number;
   defaultSince?(until: number): number;
   /** Its pagination's check of a checkpoint's position. */
-  pagination?: Pick<Pagination<any, any, any>, "checkPosition">;
+  pagination?: Pick<Pagination<any, any, any>, "checkPosition" | "timeSlices">;
 }
 
 /** Per-client values a run starts from. */
@@ -105,7 +106,7 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
   if (since === undefined && vendor.defaultSince) since = vendor.defaultSince(until);
   const ctx: PageContext = { vendor: vendor.id, origin, since, until, pageSize, filter, windowMs };
   // The position is checked against the vendor's pagination: never page=NaN, nor a skip past a page.
-  const issue = resume && vendor.pagination?.checkPosition?.(resume, ctx, vendor.pageSize?.max);
+  const issue = resume && checkResume(vendor.pagination, resume, ctx, vendor.pageSize?.max);
   if (issue) throw new ConfigError(issue.message, `resumeFrom.position.${issue.field}`);
   return {
     ctx,
@@ -152,4 +153,25 @@ export function timeParam(value: unknown, option: string): number | undefined {
     if (Number.isFinite(ms)) return ms;
   }
   throw new ConfigError(`must be a Date or an RFC 3339 date-time with a zone, such as "2026-01-01T00:00:00Z" (got ${JSON.stringify(value)})`, option);
+}
+
+/**
+ * A checkpoint's position against the vendor's pagination. A sliced run's state is its slice's
+ * bounds around the chain's own state: the bounds are checked here, the inner state by the
+ * pagination, as any other.
+ */
+function checkResume(
+  pagination: Pick<Pagination<any, any, any>, "checkPosition" | "timeSlices"> | undefined,
+  position: Position<unknown>,
+  ctx: PageContext,
+  maxPageSize: number | undefined,
+): PositionIssue | undefined {
+  if (!pagination?.timeSlices || !isSliceState(position.state)) return pagination?.checkPosition?.(position, ctx, maxPageSize);
+  const slice = position.state;
+  const time = (value: unknown) => typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e15;
+  if (!time(slice.until)) return { field: "state.until", message: "must be a time in epoch milliseconds" };
+  if (slice.since !== null && (!time(slice.since) || slice.since >= slice.until)) return { field: "state.since", message: "must be null or a time before state.until" };
+  if (slice.requested !== undefined && !time(slice.requested)) return { field: "state.requested", message: "must be a time in epoch milliseconds" };
+  const inner = pagination.checkPosition?.({ state: slice.state, skip: position.skip }, ctx, maxPageSize);
+  return inner && inner.field.startsWith("state") ? { ...inner, field: `state.${inner.field}` } : inner;
 }
