@@ -51,15 +51,25 @@ export interface VendorContractSubject<V extends Vendor = Vendor> {
 
 /** The matchers the contract uses; vitest's and jest's `expect` have them. */
 export interface ContractMatchers {
+  /** Passes when the value is `expected` (`Object.is`). */
   toBe(expected: unknown): void;
+  /** Passes when the value deeply equals `expected`. */
   toEqual(expected: unknown): void;
+  /** Passes when the value's `length` is `length`. */
   toHaveLength(length: number): void;
+  /** Passes when the value is greater than `n`. */
   toBeGreaterThan(n: number): void;
+  /** Passes when the value is at least `n`. */
   toBeGreaterThanOrEqual(n: number): void;
+  /** Passes when the value is less than `n`. */
   toBeLessThan(n: number): void;
+  /** Passes when the value is at most `n`. */
   toBeLessThanOrEqual(n: number): void;
+  /** Passes when the array or string contains `item`. */
   toContain(item: unknown): void;
+  /** Passes when the string matches `pattern`. */
   toMatch(pattern: RegExp | string): void;
+  /** Passes when the value is `undefined`. */
   toBeUndefined(): void;
   /** The negation of each matcher. */
   not: Omit<ContractMatchers, "not">;
@@ -67,8 +77,11 @@ export interface ContractMatchers {
 
 /** Your test runner's `describe`, `test` and `expect`. */
 export interface ContractRunner {
+  /** Groups the contract's tests under `name`. */
   describe(name: string, body: () => void): void;
+  /** Registers one contract test. */
   test(name: string, body: () => Promise<void>): void;
+  /** Starts an assertion on `actual`; `message` is shown when it fails. */
   expect(actual: unknown, message?: string): ContractMatchers;
 }
 
