@@ -13,7 +13,7 @@
  * - Datafold: no pages; a response holds at most `DATAFOLD_CAP` logs, so the ceiling is
  *   ⌈⌈events ÷ cap⌉ ÷ 4⌉ round trips, which only a reader that knew where the events are could reach.
  */
-import { progress } from "./lib.mjs";
+import { benchClientOptions, progress } from "./lib.mjs";
 import { startVendorServer } from "./vendor-server.mjs";
 
 const DAY_MS = 86_400_000;
@@ -31,21 +31,6 @@ function plan(scale) {
   };
 }
 
-function options(vendor, url) {
-  const common = { baseUrl: url, rateLimit: false, maxRetries: 0 };
-  switch (vendor) {
-    case "pylon":
-      return { vendor, apiToken: "bench", ...common };
-    case "zendesk":
-      return { vendor, subdomain: "acme", auth: { email: "bench@example.com", apiToken: "bench" }, ...common };
-    case "cortex":
-      return { vendor, apiToken: "bench", ...common };
-    case "datafold":
-      return { vendor, apiKey: "bench", ...common };
-    case "jitsudo":
-      return { vendor, apiKey: "bench", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0", ...common };
-  }
-}
 
 export async function benchBackfill({ createClient, latencies = [100, 300], scale = 1, vendors = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] }) {
   const out = {};
@@ -56,7 +41,7 @@ export async function benchBackfill({ createClient, latencies = [100, 300], scal
       const p = plan(scale)[vendor];
       const server = await startVendorServer({ total: p.events, start, end, skew: { share: 0.8, last: 0.1 }, latencyMs, datafoldCap: DATAFOLD_CAP });
       try {
-        const client = createClient(options(vendor, server.url));
+        const client = createClient(benchClientOptions(vendor, server.url));
         const params = { since: new Date(start), until: new Date(end + 1), ...(vendor === "datafold" ? {} : { pageSize: p.pageSize }) };
         const started = performance.now();
         let count = 0;

@@ -8,27 +8,12 @@
  * JITSudo read time slices, Cortex pages and Datafold windows 4 at a time).
  */
 import nodeHttp from "node:http";
-import { median, progress } from "./lib.mjs";
+import { benchClientOptions, median, progress } from "./lib.mjs";
 import { startVendorServer } from "./vendor-server.mjs";
 
 const DAY_MS = 86_400_000;
 const PAGE = { pylon: 999, zendesk: 100, cortex: 1000, jitsudo: 1000 };
 
-function options(vendor, url) {
-  const common = { baseUrl: url, rateLimit: false, maxRetries: 0 };
-  switch (vendor) {
-    case "pylon":
-      return { vendor, apiToken: "bench", ...common };
-    case "zendesk":
-      return { vendor, subdomain: "acme", auth: { email: "bench@example.com", apiToken: "bench" }, ...common };
-    case "cortex":
-      return { vendor, apiToken: "bench", ...common };
-    case "datafold":
-      return { vendor, apiKey: "bench", ...common };
-    case "jitsudo":
-      return { vendor, apiKey: "bench", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0", ...common };
-  }
-}
 
 const getJson = async (url, headers = {}) => {
   const response = await fetch(url, { headers: { accept: "application/json", ...headers } });
@@ -134,7 +119,7 @@ export async function benchCpu({ createClient, events = 100_000, rounds = 5, ven
     const server = await startVendorServer({ total: events, start, end: end - 1000, replay: true });
     try {
       const sdk = async () => {
-        const client = createClient(options(vendor, server.url));
+        const client = createClient(benchClientOptions(vendor, server.url));
         let count = 0;
         for await (const event of client.events({ ...range, ...(PAGE[vendor] ? { pageSize: PAGE[vendor] } : {}) })) if (event) count += 1;
         return count;

@@ -67,3 +67,20 @@ export async function simulatorProcess(options) {
     },
   };
 }
+
+/** Client options for a bench server that accepts any credential: no limiter, no retries. */
+export function benchClientOptions(vendor, url) {
+  const common = { baseUrl: url, rateLimit: false, maxRetries: 0 };
+  switch (vendor) {
+    case "pylon":
+      return { vendor, apiToken: "bench", ...common };
+    case "zendesk":
+      return { vendor, subdomain: "acme", auth: { email: "bench@example.com", apiToken: "bench" }, ...common };
+    case "cortex":
+      return { vendor, apiToken: "bench", ...common };
+    case "datafold":
+      return { vendor, apiKey: "bench", ...common };
+    case "jitsudo":
+      return { vendor, apiKey: "bench", tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0", ...common };
+  }
+}
