@@ -2,7 +2,6 @@
 // worker processes pointed at one database, the simulator behind a proxy that records which run
 // sent each request. A worker SIGKILLed mid-run loses nothing and duplicates nothing; two
 // collectors never run one source at once.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator } from "../src/testing/index.js";
 import { buildWorker, startProxy, startWorker, type WorkerConfig, type WorkerProcess } from "./collector-fixtures.js";
@@ -21,16 +20,6 @@ afterAll(async () => {
   for (const close of closing) await close();
   worker?.remove();
 });
-
-async function sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({ connectionString: database.connectionString });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -75,7 +64,7 @@ describe("a worker killed mid-run", () => {
     const victim = await until(
       "a run with committed pages",
       async () => {
-        const rows = await sql<{ source_id: string }>("SELECT source_id FROM killed.sources WHERE run_token IS NOT NULL AND run_pages >= 3 AND last_success_at IS NULL");
+        const rows = await database.sql<{ source_id: string }>("SELECT source_id FROM killed.sources WHERE run_token IS NOT NULL AND run_pages >= 3 AND last_success_at IS NULL");
         for (const row of rows) {
           const owner = workers.find((w) => w.lines.some((l) => l.includes(`run of ${row.source_id} started`)));
           if (owner) return { owner, sourceId: row.source_id };
@@ -85,14 +74,14 @@ describe("a worker killed mid-run", () => {
       30_000,
     );
     await victim.owner.kill();
-    const [atKill] = await sql<{ run_pages: number }>("SELECT run_pages FROM killed.sources WHERE source_id = $1", [victim.sourceId]);
+    const [atKill] = await database.sql<{ run_pages: number }>("SELECT run_pages FROM killed.sources WHERE source_id = $1", [victim.sourceId]);
     const killedAt = performance.now();
 
     // Every source's run completes, the victim's in another process.
     await until(
       "every source's run to succeed",
       async () => {
-        const [row] = await sql<{ done: string }>("SELECT count(*) AS done FROM killed.sources WHERE last_success_at IS NOT NULL");
+        const [row] = await database.sql<{ done: string }>("SELECT count(*) AS done FROM killed.sources WHERE last_success_at IS NOT NULL");
         return Number(row!.done) === ids.length;
       },
       90_000,
@@ -100,10 +89,10 @@ describe("a worker killed mid-run", () => {
 
     const expected = sim.events.jitsudo.map((e) => e.id).sort();
     for (const id of ids) {
-      const rows = await sql<{ id: string }>("SELECT id FROM killed.events WHERE source_id = $1 ORDER BY id", [id]);
+      const rows = await database.sql<{ id: string }>("SELECT id FROM killed.events WHERE source_id = $1 ORDER BY id", [id]);
       expect(rows.map((r) => r.id), id).toEqual(expected);
     }
-    const counters = await sql<{ source_id: string; events: string; run_pages: number }>("SELECT source_id, events, run_pages FROM killed.sources");
+    const counters = await database.sql<{ source_id: string; events: string; run_pages: number }>("SELECT source_id, events, run_pages FROM killed.sources");
     for (const row of counters) expect(Number(row.events), row.source_id).toBe(expected.length);
 
     // The takeover continued the run: its first request asked for a later page, not the first one.
@@ -162,7 +151,7 @@ describe("two collectors", () => {
     expect(a.lines.some((l) => /run of s\d succeeded/.test(l))).toBe(true);
     expect(b.lines.some((l) => /run of s\d succeeded/.test(l))).toBe(true);
     for (const source of ["s1", "s2"]) {
-      const rows = await sql<{ n: string }>("SELECT count(*) AS n FROM exclusive.events WHERE source_id = $1", [source]);
+      const rows = await database.sql<{ n: string }>("SELECT count(*) AS n FROM exclusive.events WHERE source_id = $1", [source]);
       expect(Number(rows[0]!.n)).toBe(sim.events.jitsudo.length);
     }
   }, 120_000);

@@ -2,7 +2,6 @@
 // simulator on 127.0.0.1: configuration checked before the database, runs that write each event
 // once with its checkpoint, status(), rotated secrets, and nothing secret in any table.
 import { createServer, type Server } from "node:http";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfigError } from "../src/core/errors.js";
 import { createCollector, type Collector, type CollectorSource } from "../src/collector/index.js";
@@ -27,16 +26,6 @@ function collector(schema: string, sources: CollectorSource[], extra: Record<str
   const c = createCollector({ connectionString: database.connectionString, schema, sources, staleAfterMs: 10_000, ...extra });
   open.push(c);
   return c;
-}
-
-async function sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
-  const client = new pg.Client({ connectionString: database.connectionString });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
 }
 
 const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as const, maxRetries: 0 });
@@ -92,7 +81,7 @@ describe("runs", () => {
     await c.start({ workers: 1 });
     const first = await c.run("acme-jitsudo");
     expect(first).toEqual({ sourceId: "acme-jitsudo", status: "succeeded", events: 120, pages: 5 });
-    const rows = await sql<{ id: string; vendor: string; occurred_at: Date; event: { id: string } }>("SELECT id, vendor, occurred_at, event FROM runs.events WHERE source_id = 'acme-jitsudo'");
+    const rows = await database.sql<{ id: string; vendor: string; occurred_at: Date; event: { id: string } }>("SELECT id, vendor, occurred_at, event FROM runs.events WHERE source_id = 'acme-jitsudo'");
     expect(rows.map((r) => r.id).sort()).toEqual(sim.events.jitsudo.map((e) => e.id).sort());
     expect(rows.every((r) => r.vendor === "jitsudo" && r.event.id === r.id && r.occurred_at instanceof Date)).toBe(true);
 
@@ -101,7 +90,7 @@ describe("runs", () => {
     // Late arrivals inside the lag zone (the last lagMs) are caught by the next run.
     sim.addEvents("jitsudo", 3, { occurredAt: new Date(Date.now() - 30_000) });
     expect(await c.run("acme-jitsudo")).toMatchObject({ status: "succeeded", events: 3 });
-    const [total] = await sql<{ count: string }>("SELECT count(*) FROM runs.events");
+    const [total] = await database.sql<{ count: string }>("SELECT count(*) FROM runs.events");
     expect(Number(total!.count)).toBe(123);
 
     const [status] = await c.status();
@@ -136,7 +125,7 @@ describe("a custom sink", () => {
         async write(events: { id: string }[], context: { key: string }) {
           expect(context.key).toBe("j");
           // The source's committed count has not moved past what this sink already wrote.
-          const [row] = await sql<{ events: string }>("SELECT events FROM custom.sources WHERE source_id = 'j'");
+          const [row] = await database.sql<{ events: string }>("SELECT events FROM custom.sources WHERE source_id = 'j'");
           committedBeforeWrite = Math.max(committedBeforeWrite, Number(row?.events ?? 0) - written.length);
           written.push(...events.map((e) => e.id));
         },
@@ -147,7 +136,7 @@ describe("a custom sink", () => {
     expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
     expect(new Set(written).size).toBe(sim.events.jitsudo.length);
     expect(committedBeforeWrite).toBe(0);
-    expect(await sql("SELECT * FROM custom.events")).toEqual([]);
+    expect(await database.sql("SELECT * FROM custom.events")).toEqual([]);
     expect((await c.status())[0]!.events).toBe(sim.events.jitsudo.length);
   });
 });
@@ -199,10 +188,10 @@ describe("options as a function, called at every run", () => {
 
     // No credential in any table of the schema, pg-boss's job rows (data and output) included.
     const secrets = ["key-one", "key-two", server.credentials.jitsudo.apiKey];
-    const tables = await sql<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'rotation'");
+    const tables = await database.sql<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'rotation'");
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["events", "sources", "rate_limits", "job"]));
     for (const { table_name } of tables) {
-      const dump = JSON.stringify(await sql(`SELECT * FROM rotation."${table_name}"`));
+      const dump = JSON.stringify(await database.sql(`SELECT * FROM rotation."${table_name}"`));
       for (const secret of secrets) expect(dump, `rotation.${table_name}`).not.toContain(secret);
     }
   });
@@ -226,9 +215,9 @@ describe("the run lease", () => {
       await db.query("UPDATE fence.sources SET run_expires_at = clock_timestamp() - interval '1 second'");
       expect(await state.acquire(db, "s", "jitsudo", "run-b")).toMatchObject({ checkpoint: { position: { state: "c1" } }, events: 2, pages: 1 });
       await expect(state.commitPage(db, "s", "run-a", "jitsudo", JSON.stringify([event("3")]), { ...checkpoint, position: { state: "c2", skip: 0 } }, 0)).rejects.toBeInstanceOf(LeaseLostError);
-      const rows = await sql<{ id: string }>("SELECT id FROM fence.events ORDER BY id");
+      const rows = await database.sql<{ id: string }>("SELECT id FROM fence.events ORDER BY id");
       expect(rows.map((r) => r.id)).toEqual(["1", "2"]);
-      const [row] = await sql<{ checkpoint: { position: { state: string } }; events: string }>("SELECT checkpoint, events FROM fence.sources");
+      const [row] = await database.sql<{ checkpoint: { position: { state: string } }; events: string }>("SELECT checkpoint, events FROM fence.sources");
       expect(row!.checkpoint.position.state).toBe("c1");
       expect(Number(row!.events)).toBe(2);
     } finally {

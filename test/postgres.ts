@@ -1,4 +1,5 @@
 // One throwaway PostgreSQL cluster per test file (test/postgres-cluster.ts), stopped when the file ends.
+import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { startPostgres, type PostgresCluster } from "./postgres-cluster.js";
 
@@ -8,7 +9,12 @@ export { startPostgres, type PostgresCluster };
  * One cluster and one database for the calling test file, started in `beforeAll` and stopped in
  * `afterAll` (which runs whether the tests passed or not). Read `connectionString` in tests.
  */
-export function usePostgres(database = "auditlogs_test"): { readonly connectionString: string; readonly cluster: PostgresCluster } {
+export function usePostgres(database = "auditlogs_test"): {
+  readonly connectionString: string;
+  readonly cluster: PostgresCluster;
+  /** One query on a connection of its own: the rows. */
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+} {
   let cluster: PostgresCluster | undefined;
   let connectionString: string | undefined;
   beforeAll(async () => {
@@ -26,6 +32,15 @@ export function usePostgres(database = "auditlogs_test"): { readonly connectionS
     get cluster() {
       if (cluster === undefined) throw new Error("usePostgres: the cluster is not started yet (read it inside a test)");
       return cluster;
+    },
+    async sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]> {
+      const client = new pg.Client({ connectionString: this.connectionString });
+      await client.connect();
+      try {
+        return (await client.query(text, values)).rows as T[];
+      } finally {
+        await client.end();
+      }
     },
   };
 }
