@@ -7,7 +7,7 @@
 import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/datafold.js";
-import { recordTime, toOccurredAt, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, str, toOccurredAt, unmappedFields, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { timeWindowPagination } from "../core/paginate.js";
 import { defineVendor, type ClientOf } from "../core/vendor.js";
@@ -51,17 +51,14 @@ const envelope = z.object({ logs: z.array(z.unknown()) });
 
 const MAPPED = new Set(["timestamp", "event_uuid", "client_ip", "action", "log_entry", "object_id", "object_type", "user_agent", "user_email", "user_id"]);
 
-/** A number as a string; a string unless empty; undefined otherwise. */
-const text = (value: string | number | null | undefined) => (typeof value === "number" ? String(value) : value || undefined);
-
 function normalize(raw: DatafoldAuditLog): NormalizedFields {
   return {
     id: raw.event_uuid,
     occurredAt: recordTime(raw, "timestamp"),
     action: raw.action,
-    actor: { id: text(raw.user_id), email: text(raw.user_email) },
-    source: { ip: text(raw.client_ip), userAgent: text(raw.user_agent) },
-    target: { type: text(raw.object_type), id: text(raw.object_id) },
+    actor: { id: str(raw.user_id), email: str(raw.user_email) },
+    source: { ip: str(raw.client_ip), userAgent: str(raw.user_agent) },
+    target: { type: str(raw.object_type), id: str(raw.object_id) },
     message: raw.log_entry,
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
   };

@@ -7,7 +7,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/zendesk.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, str, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { linkPagination, type PageContext } from "../core/paginate.js";
@@ -97,17 +97,14 @@ const envelope = z.object({
 
 const MAPPED = new Set(["id", "action", "actor_id", "actor_name", "source_id", "source_type", "source_label", "change_description", "ip_address", "created_at"]);
 
-/** A number as a string; a string unless empty; undefined otherwise. */
-const text = (value: string | number | null | undefined) => (typeof value === "number" ? String(value) : value || undefined);
-
 function normalize(raw: ZendeskAuditLog): NormalizedFields {
   return {
     id: raw.id,
     occurredAt: recordTime(raw, "created_at"),
     action: raw.action,
-    actor: { id: text(raw.actor_id), name: text(raw.actor_name) },
-    source: { ip: text(raw.ip_address) },
-    target: { type: text(raw.source_type), id: text(raw.source_id), name: text(raw.source_label) },
+    actor: { id: str(raw.actor_id), name: str(raw.actor_name) },
+    source: { ip: str(raw.ip_address) },
+    target: { type: str(raw.source_type), id: str(raw.source_id), name: str(raw.source_label) },
     message: raw.change_description,
     unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
   };
