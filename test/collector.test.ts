@@ -32,6 +32,17 @@ function collector(schema: string, sources: CollectorSource[], extra: Record<str
 
 const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as const, maxRetries: 0 });
 
+/**
+ * Starts `c` with a run of `id` already queued, and resolves to that run's summary. Started first,
+ * the schedule's own first run (due at once for a new source) can go ahead, and run() then queues
+ * the next run, which finds nothing new: the summary would depend on which job a worker took first.
+ */
+async function startWithRun(c: Collector, id: string, options?: { workers?: number }) {
+  const run = c.run(id);
+  await c.start(options);
+  return run;
+}
+
 describe("createCollector validates every source before touching the database", () => {
   // The connection string points nowhere: a check that reached the database would fail differently.
   const base = { connectionString: "postgres://u:pw@127.0.0.1:1/x" };
@@ -80,8 +91,7 @@ describe("createCollector validates every source before touching the database", 
 describe("runs", () => {
   test("run() writes every event once with its checkpoint, and status() reports watermark and lag", async () => {
     const c = collector("runs", [{ id: "acme-jitsudo", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 25, lagMs: 60_000 } }]);
-    await c.start({ workers: 1 });
-    const first = await c.run("acme-jitsudo");
+    const first = await startWithRun(c, "acme-jitsudo", { workers: 1 });
     expect(first).toEqual({ sourceId: "acme-jitsudo", status: "succeeded", events: 120, pages: 5 });
     const rows = await database.sql<{ id: string; vendor: string; occurred_at: Date; event: { id: string } }>("SELECT id, vendor, occurred_at, event FROM runs.events WHERE source_id = 'acme-jitsudo'");
     expect(rows.map((r) => r.id).sort()).toEqual(sim.events.jitsudo.map((e) => e.id).sort());
@@ -106,8 +116,7 @@ describe("runs", () => {
   test("a failed run is reported and recorded; the next run with good options succeeds", async () => {
     let apiKey = "wrong-key-do-not-store";
     const c = collector("failures", [{ id: "j", vendor: "jitsudo", options: () => ({ ...jitsudo(), apiKey }) }]);
-    await c.start();
-    const failed = await c.run("j");
+    const failed = await startWithRun(c, "j");
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/AuthenticationError/);
     expect(failed.error).not.toContain(apiKey);
@@ -133,8 +142,7 @@ describe("a custom sink", () => {
         },
       },
     });
-    await c.start();
-    const summary = await c.run("j");
+    const summary = await startWithRun(c, "j");
     expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
     expect(new Set(written).size).toBe(sim.events.jitsudo.length);
     expect(committedBeforeWrite).toBe(0);
@@ -178,8 +186,7 @@ describe("options as a function, called at every run", () => {
         },
       },
     ]);
-    await c.start();
-    expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    expect(await startWithRun(c, "rotating")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
     current = "key-two";
     sim.addEvents("jitsudo", 2, { occurredAt: new Date(Date.now() - 60_000) });
     expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: 2 });
@@ -267,8 +274,7 @@ describe("a record holding U+0000, which PostgreSQL's text cannot", () => {
   test("is stored as U+FFFD in the events table, and a cursor holding one resumes exactly", async () => {
     let calls = 0;
     const c = collector("nul", [{ id: "n", vendor: nul, options: { apiKey: "k", baseUrl: origin, maxRetries: 0, rateLimit: false } }]);
-    await c.start();
-    expect(await c.run("n")).toMatchObject({ status: "succeeded", events: 5 });
+    expect(await startWithRun(c, "n")).toMatchObject({ status: "succeeded", events: 5 });
     const rows = await database.sql<{ id: string; event: { action: string; raw: { note: string } } }>("SELECT id, event FROM nul.events ORDER BY id");
     expect(rows.map((r) => r.event.action)).toEqual(records.map((_, i) => `user.update\ufffd${i}`));
     // A backslash and "u0000" in the text stay what they were.
