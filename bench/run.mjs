@@ -103,7 +103,7 @@ const fmt = (n) => Math.round(n).toLocaleString("en");
 
 if (details.backfill) {
   for (const [key, d] of Object.entries(details.backfill)) {
-    figure(`backfill_ratio_${key}`, round(d.ratio), "≥ 0.9", d.ratio >= 0.9, "×", `${fmt(d.eventsPerSec)}/s of ${fmt(d.ceilingPerSec)}/s; ${d.requests} requests (min ${d.minimumRequests}), ≤ ${d.maxInFlight} in flight`);
+    figure(`backfill_ratio_${key}`, round(d.ratio), "≥ 0.9", d.ratio >= 0.9, "×", `${fmt(d.eventsPerSec)}/s of ${fmt(d.ceilingPerSec)}/s; ${d.requests} requests (min ${d.minimumRequests}); ${d.meanInFlight.toFixed(2)} of ${d.ceilingInFlight} in flight on average; reader CPU ${Math.round(d.readerCpuShare * 100)} % (${d.readerCpuUsPerEvent.toFixed(1)} µs/event)`);
   }
 }
 if (details.cpu) {

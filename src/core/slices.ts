@@ -87,6 +87,21 @@ interface Chain<S> {
 
 const secondFloor = (ms: number) => Math.floor(ms / 1000) * 1000;
 
+/**
+ * Where to split what is left of a chain's slice, `[from, from + size)`: about halfway, at the
+ * point where one of the chain's next pages is due to end (from the density of its latest
+ * page), a tenth of a page short of it. The chain's last page before the split then ends just
+ * past it and is nearly all used, where a split at the midpoint wastes half a page on average.
+ */
+function splitPoint(c: Chain<unknown>, from: number, size: number): number {
+  const middle = secondFloor(from + size / 2);
+  if (c.reached < 0 || c.density <= 0 || c.largestPage <= 0) return middle;
+  const perPage = c.largestPage / c.density;
+  const pages = Math.floor((size / perPage) / 2);
+  if (pages < 1) return middle;
+  return Math.max(from, secondFloor(c.reached + pages * perPage - perPage / 10));
+}
+
 export async function* paginateSlices<S, Body>(
   http: HttpClient,
   pagination: Pagination<S, Body, any>,
@@ -248,7 +263,7 @@ export async function* paginateSlices<S, Body>(
         // What is left, at the density read so far, must fill more than the next two pages
         // this chain will read anyway: a split costs a request of its own.
         if (c.reached >= 0 && c.density * size < 2 * c.largestPage) continue;
-        if (!best || size > best.size) best = { index: i, at: secondFloor(Math.max(from, c.since) + size / 2), size };
+        if (!best || size > best.size) best = { index: i, at: splitPoint(c, Math.max(from, c.since), size), size };
       }
       if (!best) break;
       const c = chains[best.index]!;
