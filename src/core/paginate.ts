@@ -176,6 +176,13 @@ const MAX_PLAIN_KEY = 64;
  */
 export class RecentKeys {
   readonly #keys = new Set<string>();
+  /**
+   * The keys in the order they were added, a ring: the oldest is at `#next` once it is full.
+   * Asking the Set for its first key instead (`values().next()`) walks over every slot deleted
+   * since its last rehash: at 50,000 ids that was a quarter of `events()`' CPU time.
+   */
+  readonly #order: string[] = [];
+  #next = 0;
   readonly #capacity: number;
 
   constructor(capacity: number) {
@@ -187,7 +194,14 @@ export class RecentKeys {
     const k = key.length > MAX_PLAIN_KEY ? `#${createHash("sha256").update(key).digest("base64")}` : key;
     if (this.#keys.has(k)) return false;
     this.#keys.add(k);
-    if (this.#keys.size > this.#capacity) this.#keys.delete(this.#keys.values().next().value!);
+    if (this.#order.length < this.#capacity) {
+      this.#order.push(k);
+    } else {
+      // A key leaves only here, so the ring and the Set hold the same keys.
+      this.#keys.delete(this.#order[this.#next]!);
+      this.#order[this.#next] = k;
+      this.#next = (this.#next + 1) % this.#capacity;
+    }
     return true;
   }
 
