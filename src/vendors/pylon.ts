@@ -63,6 +63,18 @@ const envelope = z.object({
 
 const MAPPED = new Set(["id", "action", "action_happened_at", "created_at", "actor_user_id", "actor_contact_id", "object_type", "object_id"]);
 
+const failures = new Map<string, boolean>();
+
+/** Whether an action is a failure (`LoginFailed`, `AccessDenied`), cached: a stream has few distinct actions. */
+function failed(action: string): boolean {
+  let failure = failures.get(action);
+  if (failure === undefined) {
+    failure = /failed|denied|rejected/i.test(action);
+    if (failures.size < 10_000) failures.set(action, failure);
+  }
+  return failure;
+}
+
 function normalize(raw: PylonAuditLog): NormalizedFields {
   const actorId = raw.actor_user_id || raw.actor_contact_id;
   return {
@@ -70,7 +82,7 @@ function normalize(raw: PylonAuditLog): NormalizedFields {
     id: raw.id,
     occurredAt: recordTime(raw, "action_happened_at", "created_at"),
     action: raw.action,
-    outcome: raw.action && /failed|denied|rejected/i.test(raw.action) ? "failure" : undefined,
+    outcome: raw.action && failed(raw.action) ? "failure" : undefined,
     actor: actorId ? { id: actorId, type: raw.actor_user_id ? "user" : "contact" } : undefined,
     target: raw.object_type || raw.object_id ? { type: raw.object_type || undefined, id: raw.object_id || undefined } : undefined,
     unmapped: unmappedFields(raw, MAPPED),
