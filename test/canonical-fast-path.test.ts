@@ -45,3 +45,28 @@ test("numberString writes every number as String does", () => {
   for (const n of cases) expect(numberString(n), String(n)).toBe(String(n));
   expect(str(54210000000058)).toBe("54210000000058");
 });
+
+/** The walk tooDeepField does for nested records, for comparison. */
+function walk(value: unknown, limit: number): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const stack: Array<{ value: object; depth: number; field: string }> = [{ value, depth: 1, field: "" }];
+  while (stack.length > 0) {
+    const { value: node, depth, field } = stack.pop()!;
+    if (depth > limit) return field;
+    for (const key in node) {
+      const item = (node as Record<string, unknown>)[key];
+      if (item !== null && typeof item === "object") stack.push({ value: item, depth: depth + 1, field: depth === 1 ? key : field });
+    }
+  }
+  return undefined;
+}
+
+test("tooDeepField decides shallow records without its stack walk, and as the walk does", async () => {
+  const { tooDeepField } = await import("../src/core/event.js");
+  const nest = (depth: number): unknown => (depth <= 0 ? 1 : { x: nest(depth - 1) });
+  const shapes: unknown[] = [1, "x", null, [], {}, { a: 1 }, { a: {} }, { a: [] }, { a: { b: 1 } }, { a: { b: {} } }, { a: [[]] }, { a: 1, b: { c: [1, 2] }, d: "x" }];
+  for (let depth = 0; depth <= 6; depth++) shapes.push({ flat: "x", list: [1, 2], deep: nest(depth) }, { deep: nest(depth), meta: {} }, [nest(depth)]);
+  for (let limit = 1; limit <= 6; limit++) for (const shape of shapes) expect(tooDeepField(shape, limit), `${limit} ${JSON.stringify(shape)}`).toBe(walk(shape, limit));
+  expect(tooDeepField({ a: { y: [] } }, 2)).toBe("a");
+  expect(tooDeepField({ a: { y: 1 }, b: {} }, 1000)).toBeUndefined();
+});

@@ -186,13 +186,24 @@ export class NestingTooDeepError extends Error {
  */
 export function tooDeepField(value: unknown, limit: number = MAX_RECORD_DEPTH): string | undefined {
   if (value === null || typeof value !== "object") return undefined;
-  // Flat records (the usual case) are decided without allocating a stack.
+  // Records at most two levels deep (the usual case: Pylon's `attributes`, JITSudo's
+  // `metadata`) are decided without allocating a stack.
   let nested = false;
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
     if (item !== null && typeof item === "object") {
-      nested = true;
-      break;
+      if (limit < 3) {
+        nested = true;
+        break;
+      }
+      for (const inner in item) {
+        const leaf = (item as Record<string, unknown>)[inner];
+        if (leaf !== null && typeof leaf === "object") {
+          nested = true;
+          break;
+        }
+      }
+      if (nested) break;
     }
   }
   if (!nested) return undefined;
