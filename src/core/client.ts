@@ -186,6 +186,17 @@ class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements A
 
 // --- one run -----------------------------------------------------------------------------------
 
+/** Records normalized between two turns of the event loop (about a millisecond's work). */
+const NORMALIZE_SLICE = 256;
+
+/** `setImmediate` as it was when the package loaded (a test's fake timers installed later do not stop a run). */
+const immediate = typeof setImmediate === "function" ? setImmediate : undefined;
+
+/** The next turn of the event loop: I/O callbacks (answers arriving) run first. */
+function nextTurn(): Promise<void> | undefined {
+  return immediate ? new Promise((resolve) => immediate(resolve)) : undefined;
+}
+
 /** One page as a run reads it: its new, in-range events, with per event its time and resume skip. */
 interface NormalizedPage<Raw, V extends string> {
   page: RawPage<unknown>;
@@ -356,6 +367,9 @@ class Run<Raw, V extends string> {
       const times: number[] = [];
       const skips: number[] = [];
       for (let i = skip; i < records.length; i++) {
+        // A large page is normalized a slice at a time, letting the event loop in between: the
+        // answers of requests in flight are read, and the requests after them sent, meanwhile.
+        if (i > skip && (i - skip) % NORMALIZE_SLICE === 0) await nextTurn();
         const event = this.#normalize(records[i], i, page.requestId);
         if (event === undefined) continue;
         guard?.note(event.id);
