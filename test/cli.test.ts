@@ -269,6 +269,63 @@ describe("export --checkpoint --out after a crash", () => {
   });
 });
 
+describe("export --invalid", () => {
+  const COUNT = 60;
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: COUNT, seed: 13, endAt: new Date(Date.now() - 10 * MINUTE), spanDays: 2, rateLimit: false });
+  let server: Server;
+  let deep: Record<string, unknown> = {};
+  beforeAll(async () => {
+    // Two poison records among the served ones: a time that is not one, and nesting 5,000 deep.
+    for (let i = 0; i < 5_000; i++) deep = { next: deep };
+    (sim.events.jitsudo[10] as { created_at: string }).created_at = "not a time";
+    (sim.events.jitsudo[40] as unknown as Record<string, unknown>).details = deep;
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+  const args = (...more: string[]) => ["export", "jitsudo", "--page-size", "25", ...more];
+
+  test("without it, a poison record stops the export: exit 1, one line naming the record and field", async () => {
+    const out = file("poisoned.ndjson");
+    const r = await cli(args("--out", out), simEnv(server, "jitsudo"));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^auditlogs: ResponseValidationError: jitsudo: invalid response at records\[10\]\.created_at/);
+  });
+
+  test("with it, the poison records go to FILE as NDJSON with their reason, the rest to --out; a rerun with --checkpoint repeats neither", async () => {
+    const out = file("clean.ndjson");
+    const invalid = file("invalid.ndjson");
+    const checkpoint = file("invalid.checkpoint.json");
+    const run = args("--out", out, "--invalid", invalid, "--checkpoint", checkpoint);
+    const r = await cli(run, simEnv(server, "jitsudo"));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/58 events .*; 2 invalid records → /);
+    expect(lines(out)).toHaveLength(COUNT - 2);
+    const kept = lines(invalid);
+    expect(kept.map((line) => [line.vendor, line.error.name, line.error.path])).toEqual([
+      ["jitsudo", "ResponseValidationError", "records[10].created_at"],
+      ["jitsudo", "ResponseValidationError", expect.stringMatching(/^records\[15\]\.details(\.next)+$/)],
+    ]);
+    expect(kept[0]!.record).toEqual(sim.events.jitsudo[10]);
+    expect(kept[1]!.record.id).toBe(sim.events.jitsudo[40]!.id);
+    expect(kept.every((line) => typeof line.error.requestId === "string")).toBe(true);
+    const again = await cli(run, simEnv(server, "jitsudo"));
+    expect(again.code).toBe(0);
+    expect(lines(out)).toHaveLength(COUNT - 2);
+    expect(lines(invalid)).toHaveLength(2);
+  });
+
+  test("--invalid is checked before any request like --out, and must be its own file", async () => {
+    const r = await cli(args("--invalid", join(work, "missing", "bad.ndjson")), simEnv(server, "jitsudo"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^auditlogs: --invalid \S*missing.bad\.ndjson: cannot write it: directory/);
+    const same = file("same.ndjson");
+    const u = await cli(args("--out", same, "--invalid", same), simEnv(server, "jitsudo"));
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--out and --invalid must be different files/);
+  });
+});
+
 describe("Ctrl-C", () => {
   const now = Date.now();
   const COUNT = 400;
