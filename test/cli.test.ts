@@ -298,7 +298,7 @@ describe("export --invalid", () => {
     const checkpoint = file("invalid.checkpoint.json");
     const run = args("--out", out, "--invalid", invalid, "--checkpoint", checkpoint);
     const r = await cli(run, simEnv(server, "jitsudo"));
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/58 events .*; 2 invalid records → /);
     expect(lines(out)).toHaveLength(COUNT - 2);
     const kept = lines(invalid);
