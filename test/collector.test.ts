@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfigError } from "../src/core/errors.js";
 import { createCollector, type Collector, type CollectorSource } from "../src/collector/index.js";
 import { createSimulator } from "../src/testing/index.js";
+import { cursorPagination, defineVendor } from "../src/define.js";
+import * as z from "zod/mini";
 import { forward } from "./collector-fixtures.js";
 import { usePostgres } from "./postgres.js";
 
@@ -29,6 +31,17 @@ function collector(schema: string, sources: CollectorSource[], extra: Record<str
 }
 
 const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as const, maxRetries: 0 });
+
+/**
+ * Starts `c` with a run of `id` already queued, and resolves to that run's summary. Started first,
+ * the schedule's own first run (due at once for a new source) can go ahead, and run() then queues
+ * the next run, which finds nothing new: the summary would depend on which job a worker took first.
+ */
+async function startWithRun(c: Collector, id: string, options?: { workers?: number }) {
+  const run = c.run(id);
+  await c.start(options);
+  return run;
+}
 
 describe("createCollector validates every source before touching the database", () => {
   // The connection string points nowhere: a check that reached the database would fail differently.
@@ -78,8 +91,7 @@ describe("createCollector validates every source before touching the database", 
 describe("runs", () => {
   test("run() writes every event once with its checkpoint, and status() reports watermark and lag", async () => {
     const c = collector("runs", [{ id: "acme-jitsudo", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 25, lagMs: 60_000 } }]);
-    await c.start({ workers: 1 });
-    const first = await c.run("acme-jitsudo");
+    const first = await startWithRun(c, "acme-jitsudo", { workers: 1 });
     expect(first).toEqual({ sourceId: "acme-jitsudo", status: "succeeded", events: 120, pages: 5 });
     const rows = await database.sql<{ id: string; vendor: string; occurred_at: Date; event: { id: string } }>("SELECT id, vendor, occurred_at, event FROM runs.events WHERE source_id = 'acme-jitsudo'");
     expect(rows.map((r) => r.id).sort()).toEqual(sim.events.jitsudo.map((e) => e.id).sort());
@@ -104,8 +116,7 @@ describe("runs", () => {
   test("a failed run is reported and recorded; the next run with good options succeeds", async () => {
     let apiKey = "wrong-key-do-not-store";
     const c = collector("failures", [{ id: "j", vendor: "jitsudo", options: () => ({ ...jitsudo(), apiKey }) }]);
-    await c.start();
-    const failed = await c.run("j");
+    const failed = await startWithRun(c, "j");
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/AuthenticationError/);
     expect(failed.error).not.toContain(apiKey);
@@ -131,8 +142,7 @@ describe("a custom sink", () => {
         },
       },
     });
-    await c.start();
-    const summary = await c.run("j");
+    const summary = await startWithRun(c, "j");
     expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
     expect(new Set(written).size).toBe(sim.events.jitsudo.length);
     expect(committedBeforeWrite).toBe(0);
@@ -176,8 +186,7 @@ describe("options as a function, called at every run", () => {
         },
       },
     ]);
-    await c.start();
-    expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    expect(await startWithRun(c, "rotating")).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
     current = "key-two";
     sim.addEvents("jitsudo", 2, { occurredAt: new Date(Date.now() - 60_000) });
     expect(await c.run("rotating")).toMatchObject({ status: "succeeded", events: 2 });
@@ -223,5 +232,59 @@ describe("the run lease", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("a record holding U+0000, which PostgreSQL's text cannot", () => {
+  // A server whose records and cursors carry NUL: jsonb refuses "\u0000", so a page with one used
+  // to fail its commit on every run, for good.
+  const records = Array.from({ length: 5 }, (_, i) => ({ uuid: `n${i}`, at: `2026-01-01T00:00:0${i}Z`, kind: `user.update\u0000${i}`, note: i === 2 ? "\\u0000 is text, not NUL" : "ok" }));
+  const nul = defineVendor({
+    id: "nul",
+    baseUrl: "http://127.0.0.1:9",
+    secrets: ["apiKey"],
+    auth: (options: { apiKey: string }) => ({ "X-Key": options.apiKey }),
+    pagination: cursorPagination({
+      envelope: z.object({ items: z.array(z.unknown()), next: z.nullable(z.string()) }),
+      path: "/logs",
+      query: (_ctx, cursor) => ({ after: cursor }),
+      records: (body) => body.items,
+      next: (body) => body.next ?? undefined,
+    }),
+    normalize: (record: { uuid: string; at: string; kind: string }) => ({ id: record.uuid, occurredAt: record.at, action: record.kind }),
+  });
+  let nulServer: Server;
+  let origin = "";
+  const cursors: (string | null)[] = [];
+  beforeAll(async () => {
+    nulServer = createServer((req, res) => {
+      const after = new URL(req.url ?? "/", "http://x").searchParams.get("after");
+      cursors.push(after);
+      // Cursors "\u0000<n>": the position is after the NUL.
+      const from = after === null ? 0 : Number(after.slice(1));
+      const next = from + 2 < records.length ? `\u0000${from + 2}` : null;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ items: records.slice(from, from + 2), next }));
+    });
+    await new Promise<void>((resolve) => nulServer.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(nulServer.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => nulServer.close(() => resolve())));
+
+  test("is stored as U+FFFD in the events table, and a cursor holding one resumes exactly", async () => {
+    let calls = 0;
+    const c = collector("nul", [{ id: "n", vendor: nul, options: { apiKey: "k", baseUrl: origin, maxRetries: 0, rateLimit: false } }]);
+    expect(await startWithRun(c, "n")).toMatchObject({ status: "succeeded", events: 5 });
+    const rows = await database.sql<{ id: string; event: { action: string; raw: { note: string } } }>("SELECT id, event FROM nul.events ORDER BY id");
+    expect(rows.map((r) => r.event.action)).toEqual(records.map((_, i) => `user.update\ufffd${i}`));
+    // A backslash and "u0000" in the text stay what they were.
+    expect(rows[2]!.event.raw.note).toBe("\\u0000 is text, not NUL");
+    const [row] = await database.sql<{ checkpoint: string }>("SELECT checkpoint::text AS checkpoint FROM nul.sources WHERE source_id = 'n'");
+    expect(JSON.parse(row!.checkpoint)).toMatchObject({ vendor: "nul", complete: true });
+    calls = cursors.length;
+    // The next run starts from the stored cursor, NUL and all: the server sees it as it sent it.
+    expect(await c.run("n")).toMatchObject({ status: "succeeded" });
+    expect(cursors.slice(calls).every((cursor) => cursor === null || /^\u0000\d+$/.test(cursor))).toBe(true);
+    expect(cursors.slice(calls).some((cursor) => cursor !== null)).toBe(true);
   });
 });

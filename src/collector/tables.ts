@@ -34,7 +34,7 @@ export async function createTables(db: Database, schema: string): Promise<void> 
     await tx.query(`CREATE TABLE IF NOT EXISTS ${schema}.sources (
       source_id text PRIMARY KEY,
       vendor text NOT NULL,
-      checkpoint jsonb,
+      checkpoint json,
       watermark timestamptz,
       events bigint NOT NULL DEFAULT 0,
       last_run_at timestamptz,
@@ -180,7 +180,15 @@ export interface SourceRow {
   now: Date;
 }
 
-/** A page's events as the JSON array the insert unpacks. */
+/**
+ * A page's events as the JSON array the insert unpacks. PostgreSQL's text, and so jsonb, cannot
+ * hold U+0000: a page with one would fail its insert on every run, for good. It is stored as
+ * U+FFFD (a custom sink gets the event as read). The checkpoint column is json, which keeps its
+ * text as given, so a cursor holding U+0000 resumes exactly.
+ */
 export function eventsJson(events: AuditEvent[]): string {
-  return JSON.stringify(events);
+  const text = JSON.stringify(events);
+  // JSON.stringify writes U+0000 as the escape \u0000, and a backslash as \\: an escape is a
+  // backslash after an even run of escaped backslashes.
+  return text.includes("\\u0000") ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1\\ufffd") : text;
 }
