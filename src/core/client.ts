@@ -12,7 +12,7 @@ import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
 import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
+import { idWindow, LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
@@ -221,6 +221,12 @@ class Run<Raw, V extends string> {
   /** What `normalize` is told besides the record: one object for the whole run. */
   readonly #normalizeContext: NormalizeContext;
   readonly #seen: SeenIds;
+  /**
+   * The ids this run has yielded lately (the last 50,000, a few MB): a server that repeats a
+   * record on later pages, under ever-new cursors or page numbers, gets it yielded once. `seen`
+   * covers the lag zone across runs; this, what lies before it within the run.
+   */
+  readonly #yielded = idWindow();
   readonly #position: RunPosition;
   readonly #normalizer: Normalizer<Raw, V>;
   readonly #invalid: InvalidRecords;
@@ -380,8 +386,9 @@ class Run<Raw, V extends string> {
         }
         this.#lastAt = at;
         if (this.#stopOlderThan !== undefined && at < this.#stopOlderThan) older = true;
-        // Half-open [since, until), whatever the vendor's own bounds; and nothing seen twice.
-        if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id)) continue;
+        // Half-open [since, until), whatever the vendor's own bounds; and nothing yielded twice.
+        // Noted as yielded only once it is in range: a slice's neighbour may hold the record.
+        if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id) || !this.#yielded.add(event.id)) continue;
         events.push(event);
         times.push(at);
         skips.push(i + 1);
