@@ -3,10 +3,12 @@
  * Hostile-server figures (DESIGN §14), printed as one JSON object on stdout:
  * - peak RSS of a fresh process reading a 300 MiB gzip and brotli bomb, and a 200 MB page, with
  *   the default maxResponseBytes (64 MiB): bounded near the cap, against an idle baseline;
- * - requests until a loop is called (ever-new cursors over one old record; a cycle of ids);
- * - the time to load a checkpoint whose `seen` holds 100,000 ids (median of 7).
+ * - requests until a loop is called (ever-new cursors over one old record; a cycle of ids; empty
+ *   pages), and a chain that is no loop but repeats one record on every page: events yielded, none twice;
+ * - the time to load a checkpoint whose `seen` holds 100,000 ids (median of 7), from its JSON text
+ *   and from the parsed object, beside JSON.parse alone.
  * Each body is made as it is read, so a client that stops at the cap stops the server too.
- * Needs the built package (`npm run build`). Usage: node bench/hostile.mjs
+ * Needs the built package (`npm run build`). Usage: node bench/hostile.mjs [rss|loops|checkpoint]
  */
 import { execFile } from "node:child_process";
 import http from "node:http";
@@ -97,25 +99,35 @@ async function rss(name, handler) {
 
 // --- loops -----------------------------------------------------------------------------------------
 
-async function requestsUntilLoop(recordsOf) {
+/**
+ * A Pylon chain of ever-new 4 KB cursors whose page n holds `recordsOf(n)`, read to its end or its
+ * loop (a chain that is no loop ends after `pages`): the requests it took, the events yielded and
+ * how many of them repeat an id yielded before (none, however the server repeats records).
+ */
+async function requestsUntilLoop(recordsOf, pages = 100_000) {
   const { createPylonClient } = await loadLibrary();
   let requests = 0;
   const server = await listen((_req, res) => {
     requests += 1;
-    const more = requests < 100_000;
+    const more = requests < pages;
     const text = JSON.stringify({ data: recordsOf(requests), pagination: { cursor: `c${requests}-${"y".repeat(4_000)}`, has_next_page: more } });
     res.writeHead(200, { "content-type": "application/json" });
     res.end(text);
   });
   const client = createPylonClient({ apiToken: "t", baseUrl: `http://127.0.0.1:${server.address().port}`, rateLimit: false, maxRetries: 0 });
   let outcome = "complete";
+  const ids = new Set();
+  let events = 0;
   try {
-    for await (const _event of client.events(RUN));
+    for await (const event of client.events(RUN)) {
+      events += 1;
+      ids.add(event.id);
+    }
   } catch (error) {
     outcome = error.name;
   }
   await close(server);
-  return { outcome, requests };
+  return { outcome, requests, events, repeatedEvents: events - ids.size };
 }
 
 const rec = (i) => ({ id: `r${i}`, action: "UserCreated", action_happened_at: "2026-01-01T12:00:00Z" });
@@ -141,27 +153,58 @@ async function checkpointLoad() {
   // The scope a Pylon run writes (no tenant, no filter), taken from a fresh checkpoint.
   checkpoint.scope = client.events(RUN).checkpoint().scope;
   const text = JSON.stringify(checkpoint);
-  const times = [];
-  for (let i = 0; i < 7; i++) {
-    const started = performance.now();
-    client.events({ resumeFrom: text });
-    times.push(performance.now() - started);
-  }
-  return { ids: 100_000, bytes: text.length, medianMs: round(median(times), 1) };
+  // Each load is a whole `events({ resumeFrom })`: the checks of every time and id, and the run's
+  // own Map of `seen`; from the JSON text (JSON.parse included), then from the parsed object.
+  // Wall time and this process's CPU time (on a loaded machine the wall time is mostly waiting for a core).
+  const measure = (fn, input) => {
+    const wall = [];
+    const cpu = [];
+    for (let i = 0; i < 7; i++) {
+      const arg = input();
+      const started = performance.now();
+      const used = process.cpuUsage();
+      fn(arg);
+      const spent = process.cpuUsage(used);
+      wall.push(performance.now() - started);
+      cpu.push((spent.user + spent.system) / 1000);
+    }
+    return { wallMs: round(median(wall), 1), cpuMs: round(median(cpu), 1) };
+  };
+  const load = (resumeFrom) => client.events({ resumeFrom });
+  return {
+    ids: 100_000,
+    bytes: text.length,
+    fromText: measure(load, () => text),
+    fromObject: measure(load, () => JSON.parse(text)),
+    jsonParseAlone: measure((t) => JSON.parse(t), () => text),
+  };
 }
 
 // --- main ------------------------------------------------------------------------------------------
 
-const idle = await rss("idle child");
-const result = {
-  maxResponseBytes: 64 * MiB,
-  idleRssMiB: idle.peakRssMiB,
-  gzipBomb300MiB: await rss("300 MiB gzip bomb", serveBody("gzip", 300 * MiB)),
-  brotliBomb300MiB: await rss("300 MiB brotli bomb", serveBody("br", 300 * MiB)),
-  page200MB: await rss("200 MB page", serveBody(undefined, 200_000_000)),
-  loopOneOldRecord: await requestsUntilLoop(() => [rec(1)]),
-  loopRepeatingIds: await requestsUntilLoop((n) => [rec(n % 3), rec((n % 3) + 3)]),
-  loopEmptyPages: await requestsUntilLoop(() => []),
-  checkpoint100k: await checkpointLoad(),
+// One group only with its name as the argument (`loops`, `checkpoint`): the RSS children are the slow part.
+const only = process.argv[2];
+const groups = {
+  rss: async () => {
+    const idle = await rss("idle child");
+    return {
+      maxResponseBytes: 64 * MiB,
+      idleRssMiB: idle.peakRssMiB,
+      gzipBomb300MiB: await rss("300 MiB gzip bomb", serveBody("gzip", 300 * MiB)),
+      brotliBomb300MiB: await rss("300 MiB brotli bomb", serveBody("br", 300 * MiB)),
+      page200MB: await rss("200 MB page", serveBody(undefined, 200_000_000)),
+    };
+  },
+  loops: async () => ({
+    loopOneOldRecord: await requestsUntilLoop(() => [rec(1)]),
+    loopRepeatingIds: await requestsUntilLoop((n) => [rec(n % 3), rec((n % 3) + 3)]),
+    loopEmptyPages: await requestsUntilLoop(() => []),
+    // No loop: every page brings a new record, and repeats the first one (1,000 pages).
+    chainRepeatingOneRecord: await requestsUntilLoop((n) => [rec(n), rec(0)], 1_000),
+  }),
+  checkpoint: async () => ({ checkpoint100k: await checkpointLoad() }),
 };
+if (only !== undefined && !(only in groups)) throw new Error(`usage: node bench/hostile.mjs [${Object.keys(groups).join("|")}]`);
+const result = {};
+for (const [name, group] of Object.entries(groups)) if (only === undefined || only === name) Object.assign(result, await group());
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -16,6 +16,7 @@ export type { Checkpoint } from "./core/checkpoint.js";
 export type { AuditLogClient, EventParams, Page } from "./core/client.js";
 export type { Vendor, VendorDefinition, ClientOf } from "./core/vendor.js";
 export type { CommonOptions, Logger, LogLevel } from "./core/options.js";
+export type { ClientStats, InvalidRecordHandler } from "./core/records.js";
 export type { Clock } from "./internal/clock.js";
 export { mergeEvents, type MergedCheckpoint } from "./core/merge.js";
 export { toOCSF, type OcsfApiActivity } from "./core/ocsf.js";

@@ -9,6 +9,8 @@ import { afterAll, describe, expect, test } from "vitest";
 import { intFlag, numberFlag, parseCommand, timeFlag, UsageError, vendorArg, vendorsFlag, wantsHelp } from "../src/cli/args.js";
 import { clientOptionsFromEnv, envConfigError } from "../src/cli/env.js";
 import { CheckpointFile } from "../src/cli/checkpoint-file.js";
+import { invalidRecordLine } from "../src/cli/invalid.js";
+import { stringifyDeep } from "../src/internal/json.js";
 import { CannotWriteError, checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../src/cli/output.js";
 import { MAX_PAGE_SIZE } from "../src/cli/page-size.js";
 import { ConfigError, createClient } from "../src/index.js";
@@ -234,6 +236,41 @@ describe("file output", () => {
     expect((await shorter.open({ ...now, bytes: now.bytes + 100 })).bytes).toBe(now.bytes);
     await shorter.close();
     expect(readFileSync(path, "utf8")).toBe("someone else's line that is long\n");
+  });
+});
+
+describe("invalid records", () => {
+  test("a line says why and holds the record as received, however deeply it nests", () => {
+    const error = { name: "ResponseValidationError", path: "records[2].created_at", requestId: "req_1", detail: "is not a time" };
+    const record = JSON.parse('{"id":"r1","__proto__":{"x":1},"list":[1,"two",null,{"a":true}]}');
+    const line = JSON.parse(invalidRecordLine("jitsudo", record, error));
+    expect(line).toEqual({ vendor: "jitsudo", error: { name: "ResponseValidationError", path: "records[2].created_at", message: "is not a time", requestId: "req_1" }, record });
+    expect(Object.keys(line.record)).toContain("__proto__");
+    // 20,000 levels of objects and arrays, as a hostile server would send them: JSON.parse takes
+    // it, JSON.stringify overflows the stack, stringifyDeep writes the same text back.
+    const open: string[] = [];
+    const close: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      open.push(i % 2 ? '{"next":' : '["a\\"b",');
+      close.unshift(i % 2 ? "}" : `,${i}]`);
+    }
+    const text = `${open.join("")}{"end":[1,{"s":"x"}],"e":{},"f":[]}${close.join("")}`;
+    const deep: unknown = JSON.parse(text);
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    expect(stringifyDeep(deep)).toBe(text);
+    const shallow = { a: [1, { b: "c", d: [null, true] }], e: {}, f: [] };
+    expect(stringifyDeep(shallow)).toBe(JSON.stringify(shallow));
+  });
+
+  test("past the stack's depth it writes what JSON.stringify would: toJSON, undefined and functions as JSON.stringify treats them", () => {
+    const leaf = { at: new Date(0), gone: undefined, fn: () => 1, list: [undefined, () => 1, Symbol("s"), 1], "quo\"te": "\u2028" };
+    let deep: unknown = leaf;
+    for (let i = 0; i < 20_000; i++) deep = { next: deep, skipped: undefined };
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    const text = stringifyDeep(deep);
+    expect(text.startsWith('{"next":'.repeat(20_000))).toBe(true);
+    expect(text.slice(20_000 * 8, -20_000)).toBe(JSON.stringify(leaf));
+    expect(stringifyDeep(undefined)).toBe("null");
   });
 });
 

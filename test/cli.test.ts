@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSimulator } from "../src/testing/index.js";
 import { Random } from "../src/testing/data.js";
 import { VENDOR_IDS, type VendorId } from "../src/core/vendor-id.js";
+import { stringifyDeep } from "../src/internal/json.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist/cli/main.js");
@@ -269,6 +270,97 @@ describe("export --checkpoint --out after a crash", () => {
   });
 });
 
+describe("export --invalid", () => {
+  const COUNT = 60;
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: COUNT, seed: 13, endAt: new Date(Date.now() - 10 * MINUTE), spanDays: 2, rateLimit: false });
+  let server: Server;
+  let deep: Record<string, unknown> = {};
+  beforeAll(async () => {
+    // Two poison records among the served ones: a time that is not one, and nesting 5,000 deep.
+    for (let i = 0; i < 5_000; i++) deep = { next: deep };
+    (sim.events.jitsudo[10] as { created_at: string }).created_at = "not a time";
+    (sim.events.jitsudo[40] as unknown as Record<string, unknown>).details = deep;
+    server = await sim.listen();
+  });
+  afterAll(() => server?.close());
+  const args = (...more: string[]) => ["export", "jitsudo", "--page-size", "25", ...more];
+
+  test("without it, a poison record stops the export: exit 1, one line naming the record and field", async () => {
+    const out = file("poisoned.ndjson");
+    const r = await cli(args("--out", out), simEnv(server, "jitsudo"));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^auditlogs: ResponseValidationError: jitsudo: invalid response at records\[10\]\.created_at/);
+  });
+
+  test("with it, the poison records go to FILE as NDJSON with their reason, the rest to --out; a rerun with --checkpoint repeats neither", async () => {
+    const out = file("clean.ndjson");
+    const invalid = file("invalid.ndjson");
+    const checkpoint = file("invalid.checkpoint.json");
+    const run = args("--out", out, "--invalid", invalid, "--checkpoint", checkpoint);
+    const r = await cli(run, simEnv(server, "jitsudo"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/58 events .*; 2 invalid records → /);
+    expect(lines(out)).toHaveLength(COUNT - 2);
+    const kept = lines(invalid);
+    expect(kept.map((line) => [line.vendor, line.error.name, line.error.path])).toEqual([
+      ["jitsudo", "ResponseValidationError", "records[10].created_at"],
+      ["jitsudo", "ResponseValidationError", "records[15].details"],
+    ]);
+    expect(kept[0]!.record).toEqual(sim.events.jitsudo[10]);
+    // Kept whole, all 5,000 levels, as the server sent it.
+    expect(stringifyDeep(kept[1]!.record)).toBe(stringifyDeep(sim.events.jitsudo[40]));
+    expect(kept.every((line) => typeof line.error.requestId === "string")).toBe(true);
+    const again = await cli(run, simEnv(server, "jitsudo"));
+    expect(again.code).toBe(0);
+    expect(lines(out)).toHaveLength(COUNT - 2);
+    expect(lines(invalid)).toHaveLength(2);
+  });
+
+  test("--max-events keeps no poison record past the cut: in steps of 5, 10, 24 and the rest, each is kept once", async () => {
+    // Pages of 25: the poison records are record 10 of page 1 and record 15 of page 2.
+    const out = file("steps.ndjson");
+    const invalid = file("steps.invalid.ndjson");
+    const checkpoint = file("steps.checkpoint.json");
+    const step = async (...more: string[]) => {
+      const r = await cli(args("--out", out, "--invalid", invalid, "--checkpoint", checkpoint, ...more), simEnv(server, "jitsudo"));
+      expect(r.code, r.stderr).toBe(0);
+      return [lines(out).length, lines(invalid).map((line) => line.record.id)];
+    };
+    const ids = [String(sim.events.jitsudo[10]!.id), String(sim.events.jitsudo[40]!.id)];
+    // Records 0–4: record 10 is past the cut, and comes again on the next run.
+    expect(await step("--max-events", "5")).toEqual([5, []]);
+    // Records 5–15: record 10 is before the cut now.
+    expect(await step("--max-events", "10")).toEqual([15, [ids[0]]]);
+    // Records 16–39, the cut one record before page 2's poison record.
+    expect(await step("--max-events", "24")).toEqual([39, [ids[0]]]);
+    expect(await step()).toEqual([COUNT - 2, ids]);
+    expect(new Set(lines(out).map((event) => event.id)).size).toBe(COUNT - 2);
+  });
+
+  test("--max-events without --checkpoint writes no poison record past the cut", async () => {
+    const run = async (max: string) => {
+      const invalid = file(`max-${max}.invalid.ndjson`);
+      const r = await cli(args("--out", file(`max-${max}.ndjson`), "--invalid", invalid, "--max-events", max), simEnv(server, "jitsudo"));
+      expect(r.code, r.stderr).toBe(0);
+      return lines(invalid).map((line) => line.error.path);
+    };
+    expect(await run("10")).toEqual([]);
+    expect(await run("11")).toEqual(["records[10].created_at"]);
+  });
+
+  test("--invalid must be its own file", async () => {
+    const same = file("same.ndjson");
+    const u = await cli(args("--out", same, "--invalid", same), simEnv(server, "jitsudo"));
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--out and --invalid must be different files/);
+    const c = await cli(args("--checkpoint", same, "--invalid", same), simEnv(server, "jitsudo"));
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--checkpoint and --invalid must be different files/);
+    expect(existsSync(same)).toBe(false);
+  });
+});
+
 describe("Ctrl-C", () => {
   const now = Date.now();
   const COUNT = 400;
@@ -319,6 +411,8 @@ describe("paths are checked before any request: exit 1, one line naming the path
     ["--out below a file", () => ["--out", join(file("plain.txt"), "x.ndjson")], /--out \S*plain\.txt.x\.ndjson: cannot write it: a part of its path is a file/],
     ["--checkpoint in a directory that does not exist", () => ["--out", file("never.ndjson"), "--checkpoint", join(work, "missing", "cp.json")], /--checkpoint \S*missing.cp\.json: cannot write it: directory/],
     ["--checkpoint a directory", () => ["--checkpoint", work], /--checkpoint \S+: cannot write it: it is a directory/],
+    ["--invalid in a directory that does not exist", () => ["--out", file("never.ndjson"), "--invalid", join(work, "missing", "bad.ndjson")], /--invalid \S*missing.bad\.ndjson: cannot write it: directory \S*missing does not exist/],
+    ["--invalid a directory", () => ["--out", file("never.ndjson"), "--invalid", work], /--invalid \S+: cannot write it: it is a directory/],
   ];
 
   test.each(cases)("%s", async (_name, flags, message) => {

@@ -9,6 +9,7 @@ import { normalizeCortex } from "../src/vendors/cortex.js";
 import type { VendorId } from "../src/core/vendor-id.js";
 import { clientOf, closeAll, deep, DEEP, drain, hostile, json, page, record, RUN } from "./hostile-fixtures.js";
 import { OPTIONS, VENDORS } from "./http-fixtures.js";
+import { createSimulator } from "../src/testing/index.js";
 
 afterAll(closeAll);
 
@@ -144,5 +145,30 @@ describe("walks safe for 5,000-deep input", () => {
     const { items, error } = await drain(clientOf("cortex", server).events(RUN));
     expect(error).toBeUndefined();
     expect(items).toHaveLength(3);
+  });
+});
+
+describe("the simulator serves a record nested 5,000 deep, for a test to plant one", () => {
+  test.each(VENDORS)("%s: the page is a 200, the client hands that record to onInvalidRecord and reads the rest", async (vendor) => {
+    const sim = createSimulator({ vendors: [vendor], eventsPerVendor: 6, seed: 5, rateLimit: false });
+    let nested: Record<string, unknown> = {};
+    for (let i = 0; i < 5_000; i++) nested = { next: nested };
+    const planted = sim.events[vendor][2] as unknown as Record<string, unknown>;
+    planted.planted_extra = nested;
+    const server = await sim.listen();
+    try {
+      const invalid: Array<[unknown, ResponseValidationError]> = [];
+      const client = createClient({ vendor, ...sim.credentials[vendor], baseUrl: server.url, rateLimit: false, maxRetries: 0, onInvalidRecord: (r, e) => invalid.push([r, e]) } as ClientOptions);
+      const events = await client.events({ since: new Date(Date.now() - 8 * 86_400_000) }).toArray({ limit: 100 });
+      expect(events).toHaveLength(5);
+      expect(invalid).toHaveLength(1);
+      expect(invalid[0]![1].path).toMatch(/^records\[\d+\]\.planted_extra$/);
+      // Received whole: all 5,000 levels.
+      let depth = 0;
+      for (let node = (invalid[0]![0] as Record<string, unknown>).planted_extra as Record<string, unknown> | undefined; node; node = node.next as Record<string, unknown> | undefined) depth += 1;
+      expect(depth).toBe(5_001);
+    } finally {
+      await server.close();
+    }
   });
 });

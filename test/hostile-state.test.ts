@@ -53,6 +53,13 @@ describe("checkpoints validated in full", () => {
     ["a watermark outside [since, until]", "pylon", (c) => (c.watermark = "2027-01-01T00:00:00.000Z"), "resumeFrom.watermark"],
     ["a seen id dated after until", "pylon", (c) => (c.seen = { x: "2030-01-01T00:00:00.000Z" }), 'resumeFrom.seen["x"]'],
     ["a seen id with no time", "pylon", (c) => (c.seen = { x: "soon" }), 'resumeFrom.seen["x"]'],
+    ["a seen id dated Feb 30 (as a run writes times)", "pylon", (c) => (c.seen = { x: "2026-02-30T00:00:00.000Z" }), 'resumeFrom.seen["x"]'],
+    ["a seen id dated at hour 24", "pylon", (c) => (c.seen = { x: "2026-01-01T24:00:00.000Z" }), 'resumeFrom.seen["x"]'],
+    ["a seen time that is a number", "pylon", (c) => (c.seen = { x: 5 } as unknown as Record<string, string>), 'resumeFrom.seen["x"]'],
+    ["an empty seen id", "pylon", (c) => (c.seen = { "": "2026-01-01T06:00:00.000Z" }), 'resumeFrom.seen[""]'],
+    ["a seen id holding a control character", "pylon", (c) => (c.seen = { "a\u0000b": "2026-01-01T06:00:00.000Z" }), 'resumeFrom.seen["a\\u0000b"]'],
+    ["a seen id holding a C1 control character", "pylon", (c) => (c.seen = { "a\u009bb": "2026-01-01T06:00:00.000Z" }), 'resumeFrom.seen["a\u009bb"]'],
+    ["a seen id of 1,001 characters", "pylon", (c) => (c.seen = { ["i".repeat(1_001)]: "2026-01-01T06:00:00.000Z" }), `resumeFrom.seen["${"i".repeat(60)}"]`],
     ["a cursor state nested 5,000 deep (structuredClone would overflow)", "pylon", (c) => (c.position!.state = deep(5_000)), "resumeFrom.position.state"],
   ])("%s is a ConfigError naming the field, before any request", async (_name, vendor, spoil, option) => {
     const { checkpoint, server } = await midRun(vendor);
@@ -78,6 +85,51 @@ describe("checkpoints validated in full", () => {
     seen.one_more = "2026-01-01T06:00:00.000Z";
     const { error: tooMany } = await resumeError("pylon", { ...checkpoint, seen });
     expect((tooMany as ConfigError).option).toBe("resumeFrom.seen");
+  });
+
+  test(`every one of ${MAX_SEEN} seen ids is checked: a bad last one is named, good ones load as a run writes them`, async () => {
+    const { checkpoint, server } = await midRun("pylon");
+    await server.close();
+    const good = (): Record<string, string> => {
+      const seen: Record<string, string> = {};
+      for (let i = 0; i < MAX_SEEN - 1; i++) seen[`id-${i}`] = new Date(Date.parse("2026-01-01T06:00:00.000Z") + i).toISOString();
+      return seen;
+    };
+    for (const [id, at] of [
+      ["id-99999\n", "2026-01-01T06:00:00.000Z"],
+      ["id-99999", "2026-01-02T00:00:00.000Z"],
+      ["id-99999", "2026-13-01T00:00:00.000Z"],
+    ] as const) {
+      const { error, requests } = await resumeError("pylon", JSON.stringify({ ...checkpoint, seen: { ...good(), [id]: at } }));
+      expect(ConfigError.isInstance(error)).toBe(true);
+      expect(error.option).toBe(`resumeFrom.seen[${JSON.stringify(id)}]`);
+      expect(requests).toBe(0);
+    }
+    // Other RFC 3339 forms of a time load, and the next checkpoint writes them as a run would.
+    const ok = await hostile((_req, res) => json(res, page("pylon", [record("pylon", 8), record("pylon", 9)], "more")));
+    const stream = clientOf("pylon", ok, { prefetch: 0 }).events({ resumeFrom: { ...checkpoint, seen: { ...good(), __proto__x: "2026-01-01T07:30:00+01:00", "id-0": "2026-01-01t06:00:00Z" } } });
+    for await (const _event of stream) break;
+    const saved = stream.checkpoint().seen;
+    expect(Object.keys(saved)).toHaveLength(MAX_SEEN);
+    expect(saved.__proto__x).toBe("2026-01-01T06:30:00.000Z");
+    expect(saved["id-0"]).toBe("2026-01-01T06:00:00.000Z");
+    expect(saved["id-5"]).toBe("2026-01-01T06:00:00.005Z");
+  });
+
+  test("a run never saves a seen id the next run would refuse (a hostile server's control character or 2 KB id)", async () => {
+    const ids = ["ok-1", "bad\u0001id", "x".repeat(2_000), "ok-2"];
+    const server = await hostile((_req, res) => json(res, page("pylon", ids.map((id, i) => ({ ...record("pylon", i + 1), id })))));
+    const run1 = clientOf("pylon", server).events({ ...RUN, lagMs: 365 * 86_400_000 });
+    const first = await drain(run1);
+    expect(first.error).toBeUndefined();
+    expect(first.items).toHaveLength(4);
+    const complete = run1.checkpoint();
+    expect(Object.keys(complete.seen).sort()).toEqual(["ok-1", "ok-2"]);
+    // It loads: the next run reads again, and only the ids it could keep are skipped.
+    const run2 = clientOf("pylon", server).events({ resumeFrom: JSON.stringify(complete), until: RUN.until, lagMs: 365 * 86_400_000 });
+    const second = await drain(run2);
+    expect(second.error).toBeUndefined();
+    expect((second.items as AuditEvent[]).map((e) => e.id)).toEqual([ids[1], ids[2]]);
   });
 
   test(`a run saving more than ${MAX_SEEN} seen ids keeps the newest ${MAX_SEEN}`, async () => {

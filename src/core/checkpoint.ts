@@ -58,7 +58,7 @@ const CheckpointSchema = z.object({
   watermark: z.string(),
   position: z.nullable(z.object({ state: z.unknown(), skip: z.int().check(z.minimum(0)) })),
   complete: z.boolean(),
-  // Checked by hand (checkSeen): 100,000 entries in milliseconds, and a `__proto__` id kept.
+  // Checked by hand (readSeen): 100,000 entries in milliseconds, and a `__proto__` id kept.
   seen: z.custom<Record<string, string>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), "Expected an object"),
   tail: z.optional(z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) })),
 });
@@ -82,22 +82,64 @@ export function checkpointTime(value: string, field: string): number {
   return ms;
 }
 
-const SEEN_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** A time as a run writes it (`toISOString()`), its fields in range; the day is checked against its month apart. */
+const SEEN_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
-/** `seen` checked in full: at most MAX_SEEN ids, each dated validly and before `until` (an event yielded by the run). */
-function checkSeen(seen: Record<string, unknown>, until: number): void {
-  let count = 0;
-  for (const id in seen) {
-    if (!Object.prototype.hasOwnProperty.call(seen, id)) continue;
-    if (++count > MAX_SEEN) throw new ConfigError(`holds more than ${MAX_SEEN} ids`, "resumeFrom.seen");
+/** The longest id `seen` holds: far beyond any vendor's (a `sha256:` content hash is 71). */
+export const MAX_SEEN_ID_LENGTH = 1_000;
+
+/**
+ * An id a checkpoint's `seen` can hold: 1 to MAX_SEEN_ID_LENGTH characters, none of them a
+ * control character (C0, DEL, C1). A run never saves another (`SeenIds.note`), so every
+ * checkpoint it writes loads again.
+ */
+export function storableId(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_SEEN_ID_LENGTH && !CONTROL.test(id);
+}
+
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/** Whether day 29–31 of a `SEEN_TIME` exists in its month (Date.parse would roll Feb 30 over to March). */
+function dayExists(at: string): boolean {
+  const digit = (i: number) => at.charCodeAt(i) - 48;
+  const day = digit(8) * 10 + digit(9);
+  if (day <= 28) return true;
+  const month = digit(5) * 10 + digit(6);
+  if (month !== 2) return day <= (month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31);
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  return day === 29 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/** A checkpoint's `seen` as loaded: ids and their times side by side, each checked. */
+export interface LoadedSeen {
+  readonly ids: readonly string[];
+  /** `toISOString()` text, whatever RFC 3339 form the checkpoint held. */
+  readonly times: readonly string[];
+}
+
+/**
+ * `seen` checked in full: at most MAX_SEEN ids, each a `storableId`, dated by a valid time
+ * before `until` (an event the run yielded). One pass over `Object.keys` (own keys only,
+ * `__proto__` an id like any other), times compared as `toISOString()` text, which sorts as
+ * time does; no Map built (the run's Set of ids is the only copy): 100,000 ids in milliseconds.
+ */
+function readSeen(seen: Record<string, unknown>, until: number): LoadedSeen {
+  const ids = Object.keys(seen);
+  if (ids.length > MAX_SEEN) throw new ConfigError(`holds more than ${MAX_SEEN} ids (${ids.length})`, "resumeFrom.seen");
+  const untilText = new Date(until).toISOString();
+  const times = new Array<string>(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!storableId(id)) throw new ConfigError(`is not an event id: 1 to ${MAX_SEEN_ID_LENGTH} characters, none a control character`, `resumeFrom.${seenField(id)}`);
     const at = seen[id];
     if (typeof at !== "string") throw new ConfigError("must be an RFC 3339 time string", `resumeFrom.${seenField(id)}`);
-    // The times a run writes, checked cheaply (100,000 of them); anything else the full way.
-    const ms = SEEN_TIME.test(at) ? Date.parse(at) : checkpointTime(at, seenField(id));
-    if (!Number.isFinite(ms)) checkpointTime(at, seenField(id));
+    // The times a run writes, checked cheaply; any other RFC 3339 form the full way, then written as a run would.
+    const time = SEEN_TIME.test(at) && dayExists(at) ? at : new Date(checkpointTime(at, seenField(id))).toISOString();
     // A future-dated id could never have been yielded: the checkpoint was edited or corrupted.
-    if (ms >= until) throw new ConfigError("is dated at or after the checkpoint's until; no event of the run can have it", `resumeFrom.${seenField(id)}`);
+    if (time >= untilText) throw new ConfigError("is dated at or after the checkpoint's until; no event of the run can have it", `resumeFrom.${seenField(id)}`);
+    times[i] = time;
   }
+  return { ids, times };
 }
 
 const seenField = (id: string) => `seen[${JSON.stringify(id.slice(0, 60))}]`;
@@ -112,9 +154,10 @@ export function scopeOf(vendorScope: unknown, filter: unknown): string {
 
 /**
  * Checks that `value` is a checkpoint of this vendor and scope. Accepts the object or its JSON
- * text. Anything else is a `ConfigError` naming `resumeFrom`.
+ * text. Anything else is a `ConfigError` naming `resumeFrom`. `seen` comes back apart, checked
+ * (the checkpoint's own object is left as it was).
  */
-export function readCheckpoint(value: unknown, vendor: string, scope: string): Checkpoint {
+export function readCheckpoint(value: unknown, vendor: string, scope: string): { checkpoint: Checkpoint; seen: LoadedSeen } {
   let input = value;
   if (typeof input === "string") {
     try {
@@ -142,15 +185,14 @@ export function readCheckpoint(value: unknown, vendor: string, scope: string): C
   const watermark = checkpointTime(checkpoint.watermark, "watermark");
   if (since !== undefined && since >= until) throw new ConfigError("must be earlier than resumeFrom.until", "resumeFrom.since");
   if (watermark > until || (since !== undefined && watermark < since)) throw new ConfigError("must be within [since, until]", "resumeFrom.watermark");
-  // Not copied: the run reads `seen` into its own Map.
-  checkSeen(checkpoint.seen, until);
+  const seen = readSeen(checkpoint.seen, until);
   if (checkpoint.vendor !== vendor) {
     throw new ConfigError(`belongs to vendor "${checkpoint.vendor}", not "${vendor}"`, "resumeFrom");
   }
   if (checkpoint.scope !== scope) {
     throw new ConfigError("was made with another filter (or another tenant/subdomain); start a new run without resumeFrom, or pass the same filter", "resumeFrom");
   }
-  return checkpoint;
+  return { checkpoint, seen };
 }
 
 /** `record[key] = value`, for any key, `__proto__` included. */

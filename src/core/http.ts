@@ -82,7 +82,9 @@ export interface HttpResult {
 
 /** Counters a caller can read for progress and summaries. */
 export interface HttpStats {
+  /** HTTP requests sent, retries included. */
   requests: number;
+  /** Requests sent again after a retryable failure: a network error or a status such as 429 or 503. */
   retries: number;
 }
 

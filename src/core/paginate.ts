@@ -164,54 +164,68 @@ const MAX_EMPTY_PAGES = 10;
 /** States remembered for loop detection; a cycle longer than this is caught by `LoopGuard`'s ids or not at all. */
 const MAX_REMEMBERED_STATES = 10_000;
 
-/** Record ids remembered by `LoopGuard`. */
+/** Record ids remembered by `LoopGuard`, and by a run for the events it yielded (`idWindow`). */
 const MAX_REMEMBERED_IDS = 50_000;
 
 /** Keys longer than this are remembered by their hash: memory per key stays small whatever a server sends. */
 const MAX_PLAIN_KEY = 64;
 
+/** Ids up to this length are kept as they are: a `sha256:` content-hash id (71) is not hashed again on every record. */
+const MAX_PLAIN_ID = 100;
+
 /**
- * A set of the last `capacity` keys added (oldest forgotten first), each long key kept as its
- * SHA-256: the loop guards' memory is bounded however long a chain runs.
+ * A set of the last `capacity` keys added (oldest forgotten first), each key longer than
+ * `plainUpTo` kept as its SHA-256: the memory is bounded however long a chain runs. The order
+ * is a ring of the keys, so forgetting the oldest is O(1) (a Set's own first entry is found by
+ * scanning past every entry deleted before it: tens of µs per add once full).
  */
 export class RecentKeys {
   readonly #keys = new Set<string>();
-  /**
-   * The keys in the order they were added, a ring: the oldest is at `#next` once it is full.
-   * Asking the Set for its first key instead (`values().next()`) walks over every slot deleted
-   * since its last rehash: at 50,000 ids that was a quarter of `events()`' CPU time.
-   */
-  readonly #order: string[] = [];
-  #next = 0;
+  readonly #ring: string[] = [];
+  #oldest = 0;
   readonly #capacity: number;
+  readonly #plainUpTo: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, options: { plainUpTo?: number } = {}) {
     this.#capacity = capacity;
+    this.#plainUpTo = options.plainUpTo ?? MAX_PLAIN_KEY;
   }
 
   /** Adds `key`; true when it was not there yet. */
   add(key: string): boolean {
-    const k = key.length > MAX_PLAIN_KEY ? `#${createHash("sha256").update(key).digest("base64")}` : key;
+    const k = this.#key(key);
     if (this.#keys.has(k)) return false;
-    this.#keys.add(k);
-    if (this.#order.length < this.#capacity) {
-      this.#order.push(k);
+    if (this.#ring.length < this.#capacity) {
+      this.#ring.push(k);
     } else {
-      // A key leaves only here, so the ring and the Set hold the same keys.
-      this.#keys.delete(this.#order[this.#next]!);
-      this.#order[this.#next] = k;
-      this.#next = (this.#next + 1) % this.#capacity;
+      this.#keys.delete(this.#ring[this.#oldest]!);
+      this.#ring[this.#oldest] = k;
+      this.#oldest = (this.#oldest + 1) % this.#capacity;
     }
+    this.#keys.add(k);
     return true;
   }
 
   has(key: string): boolean {
-    return this.#keys.has(key.length > MAX_PLAIN_KEY ? `#${createHash("sha256").update(key).digest("base64")}` : key);
+    return this.#keys.has(this.#key(key));
   }
 
   get size(): number {
     return this.#keys.size;
   }
+
+  /** A hash starts with "#", and so is any key that does: a plain key never equals a hash. */
+  #key(key: string): string {
+    return key.length > this.#plainUpTo || key.charCodeAt(0) === 35 ? `#${createHash("sha256").update(key).digest("base64")}` : key;
+  }
+}
+
+/**
+ * The last MAX_REMEMBERED_IDS record ids, oldest forgotten first: at most ~100 characters each,
+ * so a few MB however long a run, whatever ids a server sends.
+ */
+export function idWindow(): RecentKeys {
+  return new RecentKeys(MAX_REMEMBERED_IDS, { plainUpTo: MAX_PLAIN_ID });
 }
 
 /**
@@ -221,7 +235,7 @@ export class RecentKeys {
  * the last MAX_REMEMBERED_IDS ids.
  */
 export class LoopGuard {
-  readonly #ids = new RecentKeys(MAX_REMEMBERED_IDS);
+  readonly #ids = idWindow();
   readonly #vendor: string;
   #fresh = false;
   #staleRun = 0;

@@ -2,7 +2,7 @@
  * A run's options and time-range maths: what `events()`/`pages()` params mean once checked
  * (ConfigError naming the param otherwise), with a checkpoint deciding where a resumed run starts.
  */
-import { readCheckpoint, scopeOf, type Checkpoint } from "./checkpoint.js";
+import { readCheckpoint, scopeOf, type Checkpoint, type LoadedSeen } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
 import { wholeNumber } from "./options.js";
@@ -59,8 +59,8 @@ export interface RunPlan {
   signal: AbortSignal | undefined;
   /** A mid-run checkpoint's position: the page to re-request and the records of it consumed. */
   resume: Position | undefined;
-  /** id → occurredAt of events already yielded at or after the watermark (a checkpoint's `seen`). */
-  seen: Record<string, string>;
+  /** Ids and times of events already yielded at or after the watermark (a checkpoint's `seen`, checked). */
+  seen: LoadedSeen;
   /** A finished checkpoint's last page and order, for an incremental pagination's next run. */
   tail: Checkpoint["tail"];
 }
@@ -83,7 +83,8 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
 
   const now = defaults.now;
   const latest = vendor.maxUntil ? vendor.maxUntil(now) : now;
-  const checkpoint = params.resumeFrom === undefined ? undefined : readCheckpoint(params.resumeFrom, vendor.id, scope);
+  const read = params.resumeFrom === undefined ? undefined : readCheckpoint(params.resumeFrom, vendor.id, scope);
+  const checkpoint = read?.checkpoint;
   let since: number | undefined;
   let until: number;
   let watermark: number;
@@ -114,7 +115,7 @@ export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults
     watermark,
     signal: params.signal,
     resume,
-    seen: checkpoint?.seen ?? {},
+    seen: read?.seen ?? { ids: [], times: [] },
     tail: checkpoint?.complete ? checkpoint.tail : undefined,
   };
 }

@@ -7,6 +7,7 @@
  * index.ts composes them (fault, then auth, then rate limit, then the list), so the same code
  * serves the msw handlers and the node:http server.
  */
+import { stringifyDeep } from "../internal/json.js";
 import type { VendorId } from "../core/vendor-id.js";
 import type { Random } from "./data.js";
 import type { SimulatorCredentials } from "./index.js";
@@ -231,8 +232,9 @@ export function authToken(request: Request, scheme: "Bearer" | "Key"): string | 
 // ---------------------------------------------------------------------------------------------
 // Responses
 
+/** A JSON response. Any depth: a test may plant a record nested 5,000 deep for the SDK to refuse. */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(stringifyDeep(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 export function text(body: string, status: number, headers: Record<string, string> = {}): Response {

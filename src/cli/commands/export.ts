@@ -3,6 +3,7 @@
  * an optional checkpoint file that makes a scheduled run add only new events.
  */
 import { resolve } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import {
   createClient,
   toOCSF,
@@ -12,6 +13,8 @@ import {
   type AnyClient,
   type AuditEvent,
   type Checkpoint,
+  type ClientOptions,
+  type InvalidRecordHandler,
   type EventParams,
   type Page,
   type VendorId,
@@ -20,6 +23,7 @@ import { intFlag, noMorePositionals, parseCommand, timeFlag, UsageError, vendorA
 import { clientOptionsFromEnv, configErrorParts, envConfigError } from "../env.js";
 import { CheckpointFile, type SavedState } from "../checkpoint-file.js";
 import { Commits } from "../commit.js";
+import { coveredLines, invalidRecordLine, recordIndex, type PoisonLine } from "../invalid.js";
 import { checkWritableFile, FileLines, OutputClosedError, StreamLines } from "../output.js";
 import { count, plural, ProgressLine, seconds } from "../progress.js";
 import { MAX_PAGE_SIZE, pageSizeList, wrapHelp } from "../page-size.js";
@@ -40,10 +44,16 @@ Options:
                         ocsf: OCSF 1.3 API Activity objects (class_uid 6003)
   --checkpoint FILE     resume from FILE if it exists; save it after every page and on Ctrl-C.
                         Rerun the same command to pick up where the last run ended: only new
-                        events are written, each exactly once in --out even after a kill -9.
+                        events are written, each exactly once in --out (and each poison record
+                        once in --invalid) even after a kill -9.
                         --since is ignored once FILE exists
   --page-size N         records per request (default: the vendor's maximum: ${wrapHelp(`${pageSizeList()}; Datafold has no pages)`, 24, 24)}
   --max-events N        stop after N events (with --checkpoint, the next run continues after them)
+  --invalid FILE        keep records the SDK cannot use (no usable time, nested too deep, a required
+                        field missing) in FILE and go on; without it such a record stops the export
+                        (exit 1). One NDJSON line per record: {"vendor", "error": {"name", "path",
+                        "message", "requestId"}, "record": the record as received}. Overwritten, or
+                        appended to with --checkpoint, like --out
   -q, --quiet           no progress and no summary on stderr; errors only
   -h, --help            show this help
 
@@ -55,7 +65,7 @@ Credentials (environment variables; <VENDOR>_BASE_URL overrides any vendor's hos
   jitsudo    JITSUDO_BASE_URL, JITSUDO_API_KEY, JITSUDO_TENANT_ID
 
 Data goes to stdout or --out only; progress (on a terminal) and errors go to stderr.
---out and --checkpoint are checked before any request is sent.
+--out, --checkpoint and --invalid are checked before any request is sent.
 Exit codes: 0 done, 1 API or runtime error (or a file that cannot be written), 2 bad usage or
 configuration, 130 interrupted (the checkpoint saved).
 
@@ -87,12 +97,15 @@ interface ExportPlan {
   maxEvents: number | undefined;
   out: string | undefined;
   checkpoint: string | undefined;
+  invalid: string | undefined;
   quiet: boolean;
 }
 
 /** How a run ended. */
 interface ExportOutcome {
   written: number;
+  /** Poison records written to `--invalid`. */
+  invalid: number;
   pages: number;
   interrupted: boolean;
   failure: unknown;
@@ -104,7 +117,12 @@ export async function exportCommand(args: string[]): Promise<number> {
     return 0;
   }
   const plan = parseExportArgs(args);
-  const client = exportClient(plan.vendor);
+  // Poison records the client hands over while it reads a page, written with that page's commit.
+  const poison: PoisonLine[] = [];
+  const client = exportClient(
+    plan.vendor,
+    plan.invalid === undefined ? undefined : (record, error) => poison.push({ index: recordIndex(error), line: invalidRecordLine(plan.vendor, record, error) }),
+  );
   await checkPaths(plan);
   const checkpoints = plan.checkpoint === undefined ? undefined : new CheckpointFile(plan.checkpoint);
   const saved = await checkpoints?.load();
@@ -114,6 +132,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   const pages = openPages(client, params, plan);
   const commits = new Commits({
     output: plan.out === undefined ? new StreamLines() : new FileLines(plan.out, { append: checkpoints !== undefined }),
+    invalid: plan.invalid === undefined ? undefined : new FileLines(plan.invalid, { append: checkpoints !== undefined }),
     checkpoints,
     saved,
     initial: pages.checkpoint(),
@@ -136,6 +155,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       pages,
       params,
       commits,
+      poison,
       maxEvents: plan.maxEvents,
       serialize: serializer(plan.format),
       interrupted: () => interrupted,
@@ -146,10 +166,12 @@ export async function exportCommand(args: string[]): Promise<number> {
     disposeSignals();
     progress.clear();
   }
-  await commits.output.close().catch((error: unknown) => {
-    outcome.failure ??= error;
-  });
-  const summary = `${plan.vendor}: ${plural(outcome.written, "event", "events")} (${plural(outcome.pages, "page", "pages")}, ${plural(client.stats.retries, "retry", "retries")}) in ${seconds(Date.now() - started)}${plan.out ? ` → ${plan.out}` : ""}`;
+  for (const output of [commits.output, commits.invalid]) {
+    await output?.close().catch((error: unknown) => {
+      outcome.failure ??= error;
+    });
+  }
+  const summary = `${plan.vendor}: ${plural(outcome.written, "event", "events")} (${plural(outcome.pages, "page", "pages")}, ${plural(client.stats.retries, "retry", "retries")}) in ${seconds(Date.now() - started)}${plan.out ? ` → ${plan.out}` : ""}${plan.invalid ? `; ${plural(outcome.invalid, "invalid record", "invalid records")} → ${plan.invalid}` : ""}`;
   return finishExport(plan, commits, outcome, summary);
 }
 
@@ -163,6 +185,7 @@ function parseExportArgs(args: string[]): ExportPlan {
     checkpoint: { type: "string" },
     "page-size": { type: "string" },
     "max-events": { type: "string" },
+    invalid: { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
   });
@@ -187,8 +210,11 @@ function parseExportArgs(args: string[]): ExportPlan {
   }
   const out = nonEmpty(values.out, "--out");
   const checkpoint = nonEmpty(values.checkpoint, "--checkpoint");
-  if (out !== undefined && checkpoint !== undefined && resolve(out) === resolve(checkpoint)) {
-    throw new UsageError("--out and --checkpoint must be different files");
+  const invalid = nonEmpty(values.invalid, "--invalid");
+  const files = [["--out", out], ["--checkpoint", checkpoint], ["--invalid", invalid]].filter((f): f is [string, string] => f[1] !== undefined);
+  for (const [i, [flag, path]] of files.entries()) {
+    const same = files.slice(i + 1).find(([, other]) => resolve(other) === resolve(path));
+    if (same) throw new UsageError(`${flag} and ${same[0]} must be different files`);
   }
   return {
     vendor,
@@ -199,14 +225,20 @@ function parseExportArgs(args: string[]): ExportPlan {
     maxEvents: intFlag(values["max-events"], "--max-events", { min: 1 }),
     out,
     checkpoint,
+    invalid,
     quiet: values.quiet ?? false,
   };
 }
 
-/** The vendor's client, its options from the environment (a bad or missing variable: `UsageError` naming it). */
-function exportClient(vendor: VendorId): ExportClient {
+/**
+ * The vendor's client, its options from the environment (a bad or missing variable: `UsageError`
+ * naming it). `onInvalidRecord`: where poison records go instead of stopping the run (`--invalid`).
+ */
+function exportClient(vendor: VendorId, onInvalidRecord: InvalidRecordHandler | undefined): ExportClient {
   try {
-    const client: AnyClient = createClient({ ...clientOptionsFromEnv(vendor, process.env), userAgent: `auditlogs-cli/${VERSION}` });
+    const options: ClientOptions = { ...clientOptionsFromEnv(vendor, process.env), userAgent: `auditlogs-cli/${VERSION}` };
+    if (onInvalidRecord) options.onInvalidRecord = onInvalidRecord;
+    const client: AnyClient = createClient(options);
     return client as unknown as ExportClient;
   } catch (error) {
     throw envConfigError(vendor, error);
@@ -217,6 +249,7 @@ function exportClient(vendor: VendorId): ExportClient {
 async function checkPaths(plan: ExportPlan): Promise<void> {
   if (plan.out !== undefined) await checkWritableFile(plan.out, "--out");
   if (plan.checkpoint !== undefined) await checkWritableFile(plan.checkpoint, "--checkpoint", { replaced: true });
+  if (plan.invalid !== undefined) await checkWritableFile(plan.invalid, "--invalid");
 }
 
 function eventParams(plan: ExportPlan, saved: SavedState | undefined, signal: AbortSignal): EventParams<never> {
@@ -251,21 +284,23 @@ async function readPages(run: {
   pages: AsyncIterable<Page<unknown>> & { checkpoint(): Checkpoint };
   params: EventParams<never>;
   commits: Commits;
+  /** Lines for `--invalid` the client produced since the last commit (filled by `onInvalidRecord`). */
+  poison: PoisonLine[];
   maxEvents: number | undefined;
   serialize: (event: AuditEvent) => string;
   interrupted: () => boolean;
   progress: (written: number, pages: number) => void;
 }): Promise<ExportOutcome> {
-  const { commits, maxEvents = Infinity } = run;
-  const outcome: ExportOutcome = { written: 0, pages: 0, interrupted: false, failure: undefined };
+  const { commits, poison, maxEvents = Infinity } = run;
+  const outcome: ExportOutcome = { written: 0, invalid: 0, pages: 0, interrupted: false, failure: undefined };
   try {
     for await (const page of run.pages) {
       outcome.pages += 1;
       const room = maxEvents - outcome.written;
-      const { events, checkpoint } =
-        page.events.length <= room ? page : commits.checkpoints ? await firstEvents(run.client, run.params, commits.committed, room) : { events: page.events.slice(0, room), checkpoint: page.checkpoint };
-      await commits.commit(events.map(run.serialize), checkpoint);
+      const { events, checkpoint, invalid } = page.events.length <= room ? whole(page, poison) : await cut(run, page, room);
+      await commits.commit(events.map(run.serialize), checkpoint, invalid);
       outcome.written += events.length;
+      outcome.invalid += invalid.length;
       run.progress(outcome.written, outcome.pages);
       if (outcome.written >= maxEvents || run.interrupted()) break;
     }
@@ -278,6 +313,44 @@ async function readPages(run: {
   }
   outcome.interrupted = run.interrupted();
   return outcome;
+}
+
+/** What one page commits: its events, the checkpoint after them, and the poison records that checkpoint covers. */
+interface PageCommit {
+  events: AuditEvent[];
+  checkpoint: unknown;
+  invalid: string[];
+}
+
+/** A whole page: its checkpoint covers every record of it, so every poison record it held. */
+function whole(page: Page<unknown>, poison: PoisonLine[]): PageCommit {
+  return { events: page.events, checkpoint: page.checkpoint, invalid: poison.splice(0).map((p) => p.line) };
+}
+
+/**
+ * The page's first `room` events (`--max-events`), and only the poison records before the last
+ * of them: a record past the cut is read again by the next run (with `--checkpoint`) or was never
+ * asked for (without), so writing it now would keep it twice, or beyond the cut.
+ */
+async function cut(run: { client: ExportClient; params: EventParams<never>; commits: Commits; poison: PoisonLine[] }, page: Page<unknown>, room: number): Promise<PageCommit> {
+  const { commits, poison } = run;
+  if (!commits.checkpoints) {
+    const events = page.events.slice(0, room);
+    // The record after the last event kept: an event's `raw` is its record as received.
+    const skip = room === 0 ? 0 : page.records.indexOf(events[room - 1]!.raw) + 1;
+    return { events, checkpoint: page.checkpoint, invalid: coveredLines(poison.splice(0), skip) };
+  }
+  // The re-read hands the page's poison records over again: only that copy is kept.
+  poison.length = 0;
+  const { events, checkpoint } = await firstEvents(run.client, run.params, commits.committed, room);
+  const reread = poison.splice(0);
+  const position = checkpoint.position;
+  // Read again from where this page started, the cut lies in this same page (its state): the
+  // checkpoint covers its records before `skip`. Had the server changed the data so that the
+  // re-read went on into another page, every poison record it handed over is kept (maybe a
+  // record twice on the rerun, never one lost).
+  const samePage = position !== null && page.checkpoint.position !== null && isDeepStrictEqual(position.state, page.checkpoint.position.state);
+  return { events, checkpoint, invalid: samePage ? coveredLines(reread, position.skip) : reread.map((p) => p.line) };
 }
 
 /**
