@@ -2,7 +2,7 @@
 // few requests, checked by what the server sees (requests, in flight), never by timing.
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createCortexClient, createDatafoldClient, createJitsudoClient, type AuditEvent } from "../src/index.js";
+import { createCortexClient, createDatafoldClient, createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
 
@@ -131,6 +131,26 @@ describe("time slices with large pages (JITSudo, 1,000 a page)", () => {
       }
       const rest = await client.events({ ...params, resumeFrom: JSON.parse(JSON.stringify(first.checkpoint())) }).toArray({ limit: 100_000 });
       expectInTimeOrderOnce([...head, ...rest], all);
+    }
+  });
+});
+
+describe("time slices on a next run", () => {
+  test.each(["zendesk", "jitsudo"] as const)("%s: a next run with nothing new costs one request, not one a slice", async (vendor) => {
+    const sim = createSimulator({ vendors: [vendor], eventsPerVendor: 300, seed: 35, rateLimit: false });
+    const srv = await sim.listen();
+    try {
+      const options = { rateLimit: false as const, maxRetries: 0, concurrency: 4 };
+      const client = vendor === "zendesk" ? createZendeskClient({ ...srv.credentials.zendesk, ...options }) : createJitsudoClient({ ...srv.credentials.jitsudo, ...options });
+      const first = client.events({ pageSize: 100 });
+      expect((await first.toArray({ limit: 10_000 })).length).toBe(300);
+      sim.resetStats();
+      const again = await client.events({ pageSize: 100, resumeFrom: first.checkpoint() }).toArray({ limit: 10_000 });
+      expect(again).toHaveLength(0);
+      // The range since the watermark was cut into four slices before, each a request.
+      expect(sim.stats.requests[vendor]).toBe(1);
+    } finally {
+      await srv.close();
     }
   });
 });

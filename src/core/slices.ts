@@ -161,7 +161,10 @@ export async function* paginateSlices<S, Body>(
     const first = chain(sliced.since ?? undefined, end, { state: sliced.state as S, skip: resume.skip }, Math.max(end, Math.min(sliced.requested ?? end, ctx.until)));
     chains = [first, ...(first.until < ctx.until ? cut(first.until, ctx.until, concurrency - 1) : [])];
   } else {
-    chains = cut(ctx.since, ctx.until, concurrency);
+    // One chain to begin with: its first page tells how dense the range is, and the free slots
+    // then split it where that page says (rebalancing). A short range (a next run) with nothing
+    // new costs one request, not one a slice.
+    chains = cut(ctx.since, ctx.until, 1);
   }
 
   let wake: () => void = () => undefined;
