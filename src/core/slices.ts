@@ -42,6 +42,9 @@ export interface SliceState<S> {
 export const BUFFERED_RECORDS = 4_000;
 const BUFFERED_PAGES_PER_SLOT = 4;
 
+/** A range at least this long is cut into `concurrency` slices before the first request. */
+const INITIAL_CUT_MIN_MS = 24 * 60 * 60_000;
+
 /** Slices are not cut smaller than this (whole seconds: Zendesk's precision). */
 const MIN_SLICE_MS = 2_000;
 
@@ -161,10 +164,11 @@ export async function* paginateSlices<S, Body>(
     const first = chain(sliced.since ?? undefined, end, { state: sliced.state as S, skip: resume.skip }, Math.max(end, Math.min(sliced.requested ?? end, ctx.until)));
     chains = [first, ...(first.until < ctx.until ? cut(first.until, ctx.until, concurrency - 1) : [])];
   } else {
-    // One chain to begin with: its first page tells how dense the range is, and the free slots
-    // then split it where that page says (rebalancing). A short range (a next run) with nothing
-    // new costs one request, not one a slice.
-    chains = cut(ctx.since, ctx.until, 1);
+    // A range shorter than a day (a next run) starts as one chain: with nothing new it costs one
+    // request, not one a slice, and if it is dense the free slots split it where its first page
+    // says. A longer one (a backfill) is cut at once, so every slot starts on its own part.
+    const long = ctx.since !== undefined && ctx.until - ctx.since >= INITIAL_CUT_MIN_MS;
+    chains = cut(ctx.since, ctx.until, long ? concurrency : 1);
   }
 
   let wake: () => void = () => undefined;
