@@ -39,11 +39,7 @@ export interface VendorContractSubject<V extends Vendor = Vendor> {
   options: Record<string, unknown>;
   /** Options the fake refuses with 401. Default: `options` with its first secret prefixed `wrong-`. */
   badOptions?: Record<string, unknown>;
-  /**
-   * `events()` params under which a full read takes at least three requests, and, for a vendor
-   * read in parallel, more than `concurrency` + 1 (what is in flight while the caller holds the
-   * first page). Default `{ pageSize: 2 }` when the vendor has pages.
-   */
+  /** `events()` params under which a full read takes at least three requests. Default `{ pageSize: 2 }` when the vendor has pages. */
   params?: EventParams<any>;
   /** How many events a full read yields, when the fake knows. */
   count?: number;
