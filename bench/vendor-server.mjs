@@ -5,7 +5,8 @@
  * them in the last `skew.last` of the range), so a million of them cost no memory, and every
  * vendor's time filter, cursor and page number maps to an index range by binary search.
  *
- * - `latencyMs` is added before every answer (a vendor's round trip).
+ * - `latencyMs`: every answer leaves that long after its request arrived, the time to build it
+ *   included (a vendor's round trip).
  * - `replay: true` keeps each answer's bytes by request (URL and body) and serves them again
  *   from memory: after a warm-up read, the server does no work but write bytes, so the reader,
  *   not the server, is the bottleneck (`cpu_ratio`).
@@ -25,6 +26,7 @@ const PYLON_ACTIONS = ["UserCreated", "UserRoleChanged", "IssueUpdated", "IssueD
 const OBJECT_TYPES = ["user", "issue", "account", "api_token"];
 const hex = (n, width) => (n >>> 0).toString(16).padStart(width, "0").slice(-width);
 const uuid = (i, salt) => `${hex(i, 8)}-${hex(salt, 4)}-4${hex(i * 7, 3)}-8${hex(i * 13, 3)}-${hex(i * 7919, 6)}${hex(salt * 31 + i, 6)}`;
+const RECORD_TEXT = "\u0000records\u0000";
 const isoSeconds = (ms) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 /** Time of record `i`: monotonic, uniform or piecewise linear (skewed). */
@@ -108,7 +110,9 @@ const PRECISION = { pylon: 1000, zendesk: 1000, cortex: 1, datafold: 1, jitsudo:
 export function createVendorHandler(options) {
   const total = options.total;
   const time = timeline(options);
-  const stats = { requests: 0, inFlight: 0, maxInFlight: 0, byVendor: {} };
+  const fresh = () => ({ requests: 0, inFlight: 0, maxInFlight: 0, byVendor: {}, busyMs: 0, firstMs: undefined, lastMs: undefined, ...(options.timeline ? { timeline: [] } : {}) });
+  let stats = fresh();
+  const t0 = performance.now();
   const cache = options.replay ? new Map() : undefined;
   /** Served time of record i, at the vendor's precision. */
   const at = (vendor, i) => Math.floor(time(i) / PRECISION[vendor]) * PRECISION[vendor];
@@ -125,10 +129,25 @@ export function createVendorHandler(options) {
   };
   /** [from, to) index range of times in [since, until] (both inclusive, as the vendors read them). */
   const range = (vendor, since, until) => [since === undefined ? 0 : firstAtOrAfter(vendor, since), until === undefined ? total : firstAtOrAfter(vendor, until + 1)];
+  // `prebuild: vendor`: that vendor's records as JSON text, built once before the server
+  // listens, so an answer costs a join, not a build (the generator is not the vendor's time).
+  const prebuilt = options.prebuild ? Array.from({ length: total }, (_, i) => JSON.stringify(RECORDS[options.prebuild](i, at(options.prebuild, i)))) : undefined;
+  let pending;
   const records = (vendor, from, to) => {
+    if (prebuilt && vendor === options.prebuild) {
+      // A placeholder, replaced by the records' text when the answer is written.
+      pending = [from, to];
+      return RECORD_TEXT;
+    }
     const out = [];
     for (let i = from; i < to; i++) out.push(RECORDS[vendor](i, at(vendor, i)));
     return out;
+  };
+  const serialize = (body) => {
+    const text = JSON.stringify(body);
+    if (!pending) return Buffer.from(text);
+    const [head, tail] = text.split(JSON.stringify(RECORD_TEXT));
+    return Buffer.from(`${head}[${prebuilt.slice(pending[0], pending[1]).join(",")}]${tail}`);
   };
   const parse = (value) => (value === null || value === undefined || value === "" ? undefined : Date.parse(value));
 
@@ -180,7 +199,17 @@ export function createVendorHandler(options) {
   async function handle(req, res) {
     const url = new URL(req.url, `http://${req.headers.host}`);
     if (url.pathname === "/__stats") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
+      // meanInFlight: requests in flight on average between the first arrival and the last answer.
+      const span = stats.lastMs - stats.firstMs;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...stats, meanInFlight: span > 0 ? stats.busyMs / span : 0 }));
+      return;
+    }
+    if (url.pathname === "/__reset") {
+      // Requests a warm-up abandoned are answered first (at most a round trip), so they count in neither run.
+      for (let i = 0; i < 100 && stats.inFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const inFlight = stats.inFlight;
+      stats = { ...fresh(), inFlight };
+      res.writeHead(204).end();
       return;
     }
     const chunks = [];
@@ -188,23 +217,35 @@ export function createVendorHandler(options) {
     const body = chunks.length ? Buffer.concat(chunks).toString("utf8") : undefined;
     stats.requests += 1;
     stats.inFlight += 1;
+    const arrived = performance.now() - t0;
+    const counted = stats;
+    counted.firstMs ??= arrived;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
-      if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
       const key = cache ? `${url.pathname}${url.search}\n${body ?? ""}` : undefined;
       let bytes = key && cache.get(key);
       if (!bytes) {
+        pending = undefined;
         const answered = answer(url, body);
         if (!answered) {
           res.writeHead(404).end();
           return;
         }
         stats.byVendor[answered.vendor] = (stats.byVendor[answered.vendor] ?? 0) + 1;
-        bytes = Buffer.from(JSON.stringify(answered.body));
+        bytes = serialize(answered.body);
         if (key) cache.set(key, bytes);
       }
-      res.writeHead(200, { "content-type": "application/json", "content-length": bytes.length });
+      // The answer leaves `latencyMs` after the request arrived, its building included: the
+      // round trip the ceiling counts, whatever this generator costs (10,000 Datafold logs take
+      // tens of ms to build on a loaded machine; a vendor's own time is part of its round trip).
+      const wait = options.latencyMs ? options.latencyMs - (performance.now() - t0 - arrived) : 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      res.writeHead(200, { "content-type": "application/json", "content-length": bytes.length, "x-arrived": String(performance.timeOrigin + t0 + arrived) });
       res.end(bytes);
+      const done = performance.now() - t0;
+      counted.busyMs += done - arrived;
+      counted.lastMs = done;
+      counted.timeline?.push([Math.round(arrived), Math.round(done), url.search.slice(0, 120) + (body ? ` ${body}` : "")]);
     } finally {
       stats.inFlight -= 1;
     }
@@ -250,6 +291,7 @@ export async function startVendorServer(options) {
   return {
     url,
     stats: async () => (await fetch(`${url}/__stats`)).json(),
+    resetStats: async () => void (await fetch(`${url}/__reset`)).arrayBuffer(),
     close: async () => {
       proc.stdin.end();
       await exited;

@@ -259,6 +259,19 @@ export class LoopGuard {
   }
 }
 
+/** `process.nextTick` as it was when the package loaded (a test's fake timers installed later do not stop it). */
+const nextTick: (callback: () => void) => void = typeof process !== "undefined" && typeof process.nextTick === "function" ? process.nextTick.bind(process) : queueMicrotask;
+
+/**
+ * Lets the requests just started go out before the caller's synchronous work on a page:
+ * fetch writes a request on a later tick, so without this a page's normalization, and every
+ * event the caller handles in one go, would run first and the next page of a cursor chain would
+ * leave that much later (one round trip plus the page's CPU time instead of one round trip).
+ */
+export function sendStarted(): Promise<void> {
+  return new Promise((resolve) => nextTick(resolve));
+}
+
 /** The URL for a page request on `origin`. */
 export function requestUrl(request: PageRequest, origin: string): URL {
   const url = new URL(request.url ?? request.path ?? "/", origin);
@@ -307,7 +320,12 @@ export async function* paginate<S, Body>(
       : { states: [resume.state], skip: resume.skip }
     : { states: pagination.start ? pagination.start(ctx) : [null as S], skip: 0 };
   const slots: Slot[] = states.map((state, i) => ({ state, skip: i === 0 ? skip : 0 }));
-  const ahead = parallel ? Math.max(options.concurrency, 1 + options.prefetch) : 1 + options.prefetch;
+  // The page in the caller's hands, then what is fetched ahead of it. Parallel states keep
+  // `concurrency` requests in flight while the caller works on a page (that page is not one of
+  // them), plus `prefetch` pages answered and waiting; at most `concurrency` are in flight.
+  const ahead = 1 + (parallel && options.concurrency > 1 ? options.concurrency + options.prefetch : options.prefetch);
+  const maxInFlight = parallel ? Math.max(1, options.concurrency) : 1;
+  let inFlight = 0;
   // The states read or planned lately: a server pointing back at one of them is a loop. Bounded
   // (hashes, oldest forgotten), so a chain of ever-new 4 KB cursors does not grow the heap.
   const seenStates = new RecentKeys(MAX_REMEMBERED_STATES);
@@ -372,22 +390,31 @@ export async function* paginate<S, Body>(
     return { page, next: read.next, ...answer };
   };
 
-  // Starts fetches for the first `ahead` slots. A finished page inserts its successors right
-  // after itself, so order is kept however many are in flight.
+  // Starts fetches for the first `ahead` slots, at most `maxInFlight` at once. A finished page
+  // inserts its successors right after itself, so order is kept however many are in flight.
+  let started = false;
   const fill = () => {
-    for (let i = 0; i < slots.length && i < ahead; i++) {
+    for (let i = 0; i < slots.length && i < ahead && inFlight < maxInFlight; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
-      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(({ page, next, after }) => {
-        slot.after = after;
-        if (next.length > 0) {
+      started = true;
+      inFlight += 1;
+      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(
+        ({ page, next, after }) => {
+          inFlight -= 1;
+          slot.after = after;
           // A loop, not one spread: a spread of very many states overflows the call stack.
           const at = slots.indexOf(slot) + 1;
           for (let i = 0; i < next.length; i++) slots.splice(at + i, 0, { state: next[i]!, skip: 0 });
+          // Its successors, or a slot that waited for a request to end.
           if (!abort.signal.aborted) fill();
-        }
-        return page;
-      });
+          return page;
+        },
+        (error: unknown) => {
+          inFlight -= 1;
+          throw error;
+        },
+      );
       // A page fetched ahead may fail before it is reached; its error surfaces when it is.
       slot.result.catch(() => undefined);
     }
@@ -398,6 +425,10 @@ export async function* paginate<S, Body>(
     while (slots.length > 0) {
       const slot = slots[0]!;
       const page = await slot.result!;
+      if (started) {
+        started = false;
+        await sendStarted();
+      }
       // The page in the caller's hands keeps its place among the `ahead` until the caller asks
       // for the next one: with prefetch 0 nothing is fetched while it works (strictly sequential).
       yield page;
@@ -605,20 +636,34 @@ type Window = { start: number; end: number; head?: true };
 
 /** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
 const WINDOW_BATCH = 4;
-/** Records a planned window aims at: well under the split point, so a few in flight stay small. */
-const WINDOW_TARGET_SHARE = 1 / 8;
-/** A window whose answer reaches the split point is cut into this many. */
+/**
+ * Records a planned window aims at, as a share of `splitAt`: near it, since every request
+ * counts, but with room for the density to change from one window to the next (a window that
+ * reaches `splitAt` is read again, split). Memory stays bounded by the windows in flight and
+ * fetched ahead (`concurrency` + `prefetch` + 1), each under `splitAt` records.
+ */
+const WINDOW_TARGET_SHARE = 3 / 4;
+/** A window at `splitAt` whose records tell nothing of where they stand is cut into this many. */
 const WINDOW_SPLIT_WAYS = 4;
+/** The most windows one split plans; what is left stays one window (split again if it must). */
+const WINDOW_MAX_PARTS = 16;
+/** An empty window makes the next ones this many times larger. */
+const WINDOW_GROWTH = 8;
+/** A window with records makes the next ones at most this many times larger. */
+const WINDOW_MAX_STEP = 16;
+const MIN_WINDOW_MS = 1_000;
 
 /**
  * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
  * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
  * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
- * window of a batch sizes the next batch from its own density: an empty one makes the next
- * windows four times larger, a dense one smaller, aiming at an eighth of `splitAt` records
- * each, so memory stays bounded however dense the data. A window whose answer reaches
- * `splitAt` records may have been cut short by the server, so it is split in four and read
- * again (down to one second). The definition gives `defaultSince`: windows need a start.
+ * window of a batch sizes the next batch from its own density, aiming at three quarters of
+ * `splitAt` records each (an empty window makes the next ones eight times larger). A window
+ * whose answer reaches `splitAt` records may have been cut short by the server: it is read
+ * again in parts (down to one second), sized from the density its answer shows (`splitAt`
+ * records up to the latest one it holds: exact for a server that keeps the oldest, and
+ * only a guess otherwise, which costs requests, never records). The definition gives
+ * `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
@@ -630,10 +675,24 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
   time(record: unknown): number | undefined;
   splitAt: number;
 }): Pagination<Window, Body, Filter> {
+  /** `[from, to)` as windows of `size`, at most `count` of them: the last one ends at `to`. */
+  const parts = (from: number, to: number, size: number, count: number): Window[] => {
+    const out: Window[] = [];
+    const step = Math.max(MIN_WINDOW_MS, Math.floor(size));
+    for (let start = from; start < to; start += step) {
+      if (out.length === count - 1 || start + step >= to) {
+        out.push({ start, end: to });
+        break;
+      }
+      out.push({ start, end: start + step });
+    }
+    return out;
+  };
   /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
   const batch = (from: number, to: number, size: number): Window[] => {
     const out: Window[] = [];
-    for (let start = from; start < to && out.length < WINDOW_BATCH; start += size) out.push({ start, end: Math.min(start + size, to) });
+    const step = Math.max(MIN_WINDOW_MS, Math.floor(size));
+    for (let start = from; start < to && out.length < WINDOW_BATCH; start += step) out.push({ start, end: Math.min(start + step, to) });
     const last = out[out.length - 1];
     if (last && last.end < to) last.head = true;
     return out;
@@ -642,7 +701,7 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
   return {
     kind: "time-window",
     parallel: true,
-    // No page size: a window's answer is split in two at `splitAt`, and bounded by maxResponseBytes.
+    // No page size: a window's answer is split at `splitAt`, and bounded by maxResponseBytes.
     maxRecords: () => undefined,
     checkPosition: ({ state, skip }, ctx) => {
       if (state === null || typeof state !== "object" || Array.isArray(state)) return { field: "state", message: "must be a time window { start, end }" };
@@ -659,13 +718,20 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     read: (body, window, ctx) => {
       const records = spec.records(body);
       const span = window.end - window.start;
-      if (records.length >= spec.splitAt && span > 1_000) {
-        const parts: Window[] = [];
-        const step = Math.max(1_000, Math.ceil(span / WINDOW_SPLIT_WAYS));
-        for (let start = window.start; start < window.end; start += step) parts.push({ start, end: Math.min(start + step, window.end) });
+      if (records.length >= spec.splitAt && span > MIN_WINDOW_MS) {
+        // Where its latest record stands says how dense the window is, if the server kept the
+        // oldest; the parts are never larger than a fourth of the window, whatever it kept.
+        let latest = -Infinity;
+        for (const record of records) {
+          const at = spec.time(record);
+          if (at !== undefined && at >= window.start && at < window.end && at > latest) latest = at;
+        }
+        const quarter = Math.ceil(span / WINDOW_SPLIT_WAYS);
+        const size = latest > window.start ? Math.min(quarter, ((latest - window.start) * target) / records.length) : quarter;
         // The split window's duty to plan what follows passes to its last part.
-        if (window.head) parts[parts.length - 1]!.head = true;
-        return { records: [], next: parts };
+        const next = parts(window.start, window.end, size, WINDOW_MAX_PARTS);
+        if (window.head) next[next.length - 1]!.head = true;
+        return { records: [], next };
       }
       // Each window keeps [start, end) only: vendors often include both bounds, and an event on
       // a boundary must come once.
@@ -674,9 +740,9 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
         return at === undefined || (at >= window.start && at < window.end);
       });
       if (!window.head) return { records: inWindow, next: [] };
-      // Empty: grow fourfold; otherwise size the next windows for `target` records each.
-      const size = inWindow.length === 0 ? span * 4 : Math.min(span * 4, (span * target) / inWindow.length);
-      return { records: inWindow, next: batch(window.end, ctx.until, Math.max(1_000, Math.floor(size))) };
+      // Empty: grow; otherwise size the next windows for `target` records each.
+      const size = inWindow.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / inWindow.length);
+      return { records: inWindow, next: batch(window.end, ctx.until, size) };
     },
   };
 }

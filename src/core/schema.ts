@@ -49,3 +49,49 @@ export function isSchema(value: unknown): value is Schema {
   const standard = (value as { "~standard"?: { validate?: unknown } } | null)?.["~standard"];
   return typeof standard?.validate === "function";
 }
+
+/** A schema whose common case is decided by a hand-written test (see `withFastPath`). */
+export interface FastPathSchema<Input = unknown, Output = Input> extends Schema<Input, Output> {
+  /** The schema that decides whatever `accepts` does not approve. */
+  readonly fallback: Schema<Input, Output>;
+  /** The hand-written test: true only for values `fallback` accepts. */
+  readonly accepts: (value: unknown) => boolean;
+}
+
+/**
+ * `schema` with a fast path: a value `accepts` approves is valid as it is, without running
+ * `schema` (zod's object check builds a copy of every record, ~1 µs each); anything else gets
+ * `schema`'s own verdict and issues, so an invalid record's error names the same field with the
+ * same message. `accepts` must approve only values `schema` accepts (stricter only costs time).
+ * The value of an approved record is the record itself: the core uses a record schema's verdict,
+ * never its output (`raw` is the record as received).
+ */
+export function withFastPath<Input, Output>(schema: Schema<Input, Output>, accepts: (value: unknown) => boolean): FastPathSchema<Input, Output> {
+  const standard = schema["~standard"];
+  return {
+    fallback: schema,
+    accepts,
+    "~standard": {
+      version: 1,
+      vendor: standard.vendor,
+      validate: (value) => (accepts(value) ? { value: value as Output } : standard.validate(value)),
+      ...(standard.types ? { types: standard.types } : {}),
+    },
+  };
+}
+
+/** A plain object as `JSON.parse` makes it: the only records a fast path approves. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+/** `z.string()`. */
+export const isString = (value: unknown): value is string => typeof value === "string";
+/** `z.optional(z.string())`. */
+export const isOptionalString = (value: unknown): boolean => value === undefined || typeof value === "string";
+/** `z.nullish(z.string())`. */
+export const isNullishString = (value: unknown): boolean => value === undefined || value === null || typeof value === "string";
+/** `z.string().check(z.minLength(1))`. */
+export const isNonEmptyString = (value: unknown): boolean => typeof value === "string" && value.length > 0;
+/** `z.number()` (finite). */
+export const isNumber = (value: unknown): boolean => typeof value === "number" && Number.isFinite(value);
+/** `z.nullish(z.number())`. */
+export const isNullishNumber = (value: unknown): boolean => value === undefined || value === null || isNumber(value);

@@ -133,10 +133,19 @@ export function defineVendor<
     definition: def,
     createClient: (options) => createVendorClient(def, options),
     // One context object when none is given: this runs per record in benchmarks.
-    normalize: (record, context) => normalizer.event(record, context?.tenant === undefined ? NO_TENANT : { tenant: context.tenant }),
+    normalize: (record, context) => normalizer.event(record, contextFor(context?.tenant)),
   };
   Object.defineProperty(vendor, VENDOR, { value: true });
   return Object.freeze(vendor);
+}
+
+let lastContext: NormalizeContext = NO_TENANT;
+
+/** The context for `tenant`, the last one again when the tenant is the same (no object per record). */
+function contextFor(tenant: string | undefined): NormalizeContext {
+  if (tenant === undefined) return NO_TENANT;
+  if (lastContext.tenant !== tenant) lastContext = Object.freeze({ tenant });
+  return lastContext;
 }
 
 function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, unknown, unknown, {}>): void {

@@ -11,6 +11,7 @@ import { recordTime, str, timeOfField, unmappedFields, type NormalizedFields } f
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { linkPagination, type PageContext } from "../core/paginate.js";
+import { isJsonObject, isNullishString, isNumber, isString, withFastPath } from "../core/schema.js";
 import { defineVendor, type ClientOf } from "../core/vendor.js";
 
 export type { components, paths };
@@ -74,18 +75,35 @@ export type ZendeskFilter = z.input<typeof filter>;
 
 // --- raw record schema -------------------------------------------------------------------------
 
-const record = z.object({
-  id: z.union([z.number(), z.string()]),
-  action: z.nullish(z.string()),
-  actor_id: z.nullish(z.union([z.number(), z.string()])),
-  actor_name: z.nullish(z.string()),
-  source_id: z.nullish(z.union([z.number(), z.string()])),
-  source_type: z.nullish(z.string()),
-  source_label: z.nullish(z.string()),
-  change_description: z.nullish(z.string()),
-  ip_address: z.nullish(z.string()),
-  created_at: z.string(),
-});
+const isNullishId = (value: unknown) => value === undefined || value === null || typeof value === "string" || isNumber(value);
+
+// The hand-written test decides the common case; zod decides (and words) the rest.
+const record = withFastPath(
+  z.object({
+    id: z.union([z.number(), z.string()]),
+    action: z.nullish(z.string()),
+    actor_id: z.nullish(z.union([z.number(), z.string()])),
+    actor_name: z.nullish(z.string()),
+    source_id: z.nullish(z.union([z.number(), z.string()])),
+    source_type: z.nullish(z.string()),
+    source_label: z.nullish(z.string()),
+    change_description: z.nullish(z.string()),
+    ip_address: z.nullish(z.string()),
+    created_at: z.string(),
+  }),
+  (r) =>
+    isJsonObject(r) &&
+    (typeof r.id === "string" || isNumber(r.id)) &&
+    isNullishString(r.action) &&
+    isNullishId(r.actor_id) &&
+    isNullishString(r.actor_name) &&
+    isNullishId(r.source_id) &&
+    isNullishString(r.source_type) &&
+    isNullishString(r.source_label) &&
+    isNullishString(r.change_description) &&
+    isNullishString(r.ip_address) &&
+    isString(r.created_at),
+);
 
 const envelope = z.object({
   audit_logs: z.array(z.unknown()),
@@ -99,7 +117,8 @@ const MAPPED = new Set(["id", "action", "actor_id", "actor_name", "source_id", "
 
 function normalize(raw: ZendeskAuditLog): NormalizedFields {
   return {
-    id: raw.id,
+    // As a string here: a large numeric id read into another object is boxed first (~40 % of this function).
+    id: str(raw.id),
     occurredAt: recordTime(raw, "created_at"),
     action: raw.action,
     actor: { id: str(raw.actor_id), name: str(raw.actor_name) },
