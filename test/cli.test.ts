@@ -338,6 +338,24 @@ describe("export --invalid", () => {
     expect(new Set(lines(out).map((event) => event.id)).size).toBe(COUNT - 2);
   });
 
+  test("poison lines written after the last checkpoint (a killed run's, the last one torn) are cut before the rerun appends: each once", async () => {
+    const out = file("crashed-clean.ndjson");
+    const invalid = file("crashed-invalid.ndjson");
+    const checkpoint = file("crashed-invalid.checkpoint.json");
+    const run = args("--out", out, "--invalid", invalid, "--checkpoint", checkpoint);
+    expect((await cli([...run, "--max-events", "15"], simEnv(server, "jitsudo"))).code).toBe(0);
+    const committed = readFileSync(invalid, "utf8");
+    expect(committed.trimEnd().split("\n")).toHaveLength(1);
+    // What a run killed between writing a page and saving its checkpoint leaves: its poison line again, torn.
+    writeFileSync(invalid, committed + committed.slice(0, -25));
+    const rerun = await cli(run, simEnv(server, "jitsudo"));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(new RegExp(`removed the last ${(committed.length - 25).toLocaleString("en-US")} bytes of \\S*crashed-invalid\\.ndjson`));
+    expect(readFileSync(invalid, "utf8").startsWith(committed)).toBe(true);
+    expect(lines(invalid).map((line) => line.error.path)).toEqual(["records[10].created_at", "records[15].details"]);
+    expect(lines(out)).toHaveLength(COUNT - 2);
+  });
+
   test("--max-events without --checkpoint writes no poison record past the cut", async () => {
     const run = async (max: string) => {
       const invalid = file(`max-${max}.invalid.ndjson`);
