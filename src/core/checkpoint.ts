@@ -58,7 +58,7 @@ const CheckpointSchema = z.object({
   watermark: z.string(),
   position: z.nullable(z.object({ state: z.unknown(), skip: z.int().check(z.minimum(0)) })),
   complete: z.boolean(),
-  // Checked by hand (readSeen): 100,000 entries in milliseconds, and a `__proto__` id kept.
+  // Checked by hand (readSeen): 100,000 entries in about 0.1 s, and a `__proto__` id kept.
   seen: z.custom<Record<string, string>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), "Expected an object"),
   tail: z.optional(z.object({ state: z.unknown(), order: z.enum(["oldest-first", "newest-first"]) })),
 });
@@ -121,7 +121,7 @@ export interface LoadedSeen {
  * `seen` checked in full: at most MAX_SEEN ids, each a `storableId`, dated by a valid time
  * before `until` (an event the run yielded). One pass over `Object.keys` (own keys only,
  * `__proto__` an id like any other), times compared as `toISOString()` text, which sorts as
- * time does; no Map built (the run's Set of ids is the only copy): 100,000 ids in milliseconds.
+ * time does; no Map built (the run's Set of ids is the only copy): 100,000 ids in about 0.1 s of CPU.
  */
 function readSeen(seen: Record<string, unknown>, until: number): LoadedSeen {
   const ids = Object.keys(seen);
