@@ -41,7 +41,10 @@ describe("a worker killed mid-run", () => {
   test("loses nothing and duplicates nothing: its run is taken over after staleAfterMs and resumes from its last committed page", async () => {
     const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 300, rateLimit: false, latencyMs: 40, seed: 11 });
     const server = await sim.listen();
-    const proxy = await startProxy(server.url);
+    // The victim's run gets no more answers once it is chosen: it cannot finish between being
+    // chosen and being killed (it would, and the takeover test would test nothing).
+    const held = new Set<string>();
+    const proxy = await startProxy(server.url, (req) => held.has(/collector-test \S+ (\S+)/.exec(String(req.headers["user-agent"]))?.[1] ?? ""));
     closing.push(() => proxy.close(), () => server.close());
     const ids = [0, 1, 2, 3, 4, 5].map((i) => `acct-${i}`);
     const config: WorkerConfig = {
@@ -54,7 +57,9 @@ describe("a worker killed mid-run", () => {
         vendor: "jitsudo",
         every: "1h",
         params: { pageSize: 10 },
-        options: { ...server.credentials.jitsudo, baseUrl: proxy.url, rateLimit: false, maxRetries: 0 },
+        // One chain (no time slices): 30 pages in a row, so the takeover's first request is the
+        // chain's next page, with its cursor.
+        options: { ...server.credentials.jitsudo, baseUrl: proxy.url, rateLimit: false, maxRetries: 0, concurrency: 1 },
       })),
     };
     const workers = [spawnWorker(config), spawnWorker(config), spawnWorker(config)];
@@ -64,17 +69,23 @@ describe("a worker killed mid-run", () => {
     const victim = await until(
       "a run with committed pages",
       async () => {
-        const rows = await database.sql<{ source_id: string }>("SELECT source_id FROM killed.sources WHERE run_token IS NOT NULL AND run_pages >= 3 AND last_success_at IS NULL");
+        const rows = await database.sql<{ source_id: string }>("SELECT source_id FROM killed.sources WHERE run_token IS NOT NULL AND run_pages BETWEEN 3 AND 20 AND last_success_at IS NULL");
         for (const row of rows) {
           const owner = workers.find((w) => w.lines.some((l) => l.includes(`run of ${row.source_id} started`)));
-          if (owner) return { owner, sourceId: row.source_id };
+          const runId = proxy.observed.findLast((o) => o.sourceId === row.source_id)?.runId;
+          if (owner && runId) {
+            held.add(runId);
+            return { owner, sourceId: row.source_id };
+          }
         }
         return undefined;
       },
       30_000,
     );
     await victim.owner.kill();
-    const [atKill] = await database.sql<{ run_pages: number }>("SELECT run_pages FROM killed.sources WHERE source_id = $1", [victim.sourceId]);
+    const [atKill] = await database.sql<{ run_pages: number; last_success_at: Date | null }>("SELECT run_pages, last_success_at FROM killed.sources WHERE source_id = $1", [victim.sourceId]);
+    // Killed mid-run: its run had not finished.
+    expect(atKill!.last_success_at).toBeNull();
     const killedAt = performance.now();
 
     // Every source's run completes, the victim's in another process.
