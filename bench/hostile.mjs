@@ -182,8 +182,8 @@ async function checkpointLoad() {
 
 // --- main ------------------------------------------------------------------------------------------
 
-// One group only with its name as the argument (`loops`, `checkpoint`): the RSS children are the slow part.
-const only = process.argv[2];
+// One group by name, or all; flags (`--json`, `--quick`, as bench/run.mjs passes them) are not names.
+const only = process.argv.slice(2).find((arg) => !arg.startsWith("--"));
 const groups = {
   rss: async () => {
     const idle = await rss("idle child");
