@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createCortexClient, createDatafoldClient, createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
+import { countingFetch } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -69,17 +70,7 @@ describe("parallel pages (Cortex)", () => {
   });
 
   test("concurrency: 1, prefetch: 0 is still one request at a time", async () => {
-    const counter = { inFlight: 0, max: 0, requests: 0 };
-    const counting: typeof fetch = async (input, init) => {
-      counter.inFlight += 1;
-      counter.requests += 1;
-      counter.max = Math.max(counter.max, counter.inFlight);
-      try {
-        return await fetch(input, init);
-      } finally {
-        counter.inFlight -= 1;
-      }
-    };
+    const { counter, fetch: counting } = countingFetch();
     const client = createCortexClient({ ...server.credentials.cortex, rateLimit: false, fetch: counting, concurrency: 1, prefetch: 0 });
     const events = await client.events({ since: new Date(END - 10 * DAY), until: new Date(END), pageSize: 100 }).toArray({ limit: 10_000 });
     expect(events).toHaveLength(2_000);
@@ -102,16 +93,7 @@ describe("time slices with large pages (JITSudo, 1,000 a page)", () => {
     (sim.events.jitsudo as Array<{ id: string; created_at: string }>).filter((r) => Date.parse(r.created_at) >= params.since.getTime() && Date.parse(r.created_at) < END).map((r) => r.id);
 
   test("every record exactly once, in time order, with up to four chains in flight", async () => {
-    const counter = { inFlight: 0, max: 0 };
-    const counting: typeof fetch = async (input, init) => {
-      counter.inFlight += 1;
-      counter.max = Math.max(counter.max, counter.inFlight);
-      try {
-        return await fetch(input, init);
-      } finally {
-        counter.inFlight -= 1;
-      }
-    };
+    const { counter, fetch: counting } = countingFetch();
     const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: counting, concurrency: 4 });
     const events = await client.events(params).toArray({ limit: 100_000 });
     expectInTimeOrderOnce(events, expected());

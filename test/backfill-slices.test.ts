@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
+import { countingFetch } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -13,21 +14,6 @@ const UNTIL = new Date(END);
 type Vendor = "zendesk" | "jitsudo";
 const VENDORS: Vendor[] = ["zendesk", "jitsudo"];
 
-/** A fetch that counts the requests in flight at once, as the server sees them. */
-function countingFetch() {
-  const counter = { inFlight: 0, max: 0, requests: 0 };
-  const fetchFn: typeof fetch = async (input, init) => {
-    counter.inFlight += 1;
-    counter.requests += 1;
-    counter.max = Math.max(counter.max, counter.inFlight);
-    try {
-      return await fetch(input, init);
-    } finally {
-      counter.inFlight -= 1;
-    }
-  };
-  return { counter, fetch: fetchFn };
-}
 
 function clientFor(vendor: Vendor, server: SimulatorServer, options: Record<string, unknown> = {}) {
   const common = { rateLimit: false as const, maxRetries: 0, ...options };

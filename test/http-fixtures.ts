@@ -229,3 +229,19 @@ export async function getBody(request: Request): Promise<string | undefined> {
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks).toString("utf8");
 }
+
+/** A fetch that counts the requests in flight at once, as the server sees them. */
+export function countingFetch(): { counter: { inFlight: number; max: number; requests: number }; fetch: typeof fetch } {
+  const counter = { inFlight: 0, max: 0, requests: 0 };
+  const fetchFn: typeof fetch = async (input, init) => {
+    counter.inFlight += 1;
+    counter.requests += 1;
+    counter.max = Math.max(counter.max, counter.inFlight);
+    try {
+      return await fetch(input, init);
+    } finally {
+      counter.inFlight -= 1;
+    }
+  };
+  return { counter, fetch: fetchFn };
+}
