@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
-import { countingFetch } from "./http-fixtures.js";
+import { countingFetch, expectExactlyOnce } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -14,19 +14,9 @@ const UNTIL = new Date(END);
 type Vendor = "zendesk" | "jitsudo";
 const VENDORS: Vendor[] = ["zendesk", "jitsudo"];
 
-
 function clientFor(vendor: Vendor, server: SimulatorServer, options: Record<string, unknown> = {}) {
   const common = { rateLimit: false as const, maxRetries: 0, ...options };
   return vendor === "zendesk" ? createZendeskClient({ ...server.credentials.zendesk, ...common }) : createJitsudoClient({ ...server.credentials.jitsudo, ...common });
-}
-
-function expectExactlyOnce(events: AuditEvent[], expectedIds: string[]) {
-  const ids = events.map((e) => e.id);
-  expect(new Set(ids).size).toBe(ids.length);
-  expect([...ids].sort()).toEqual([...expectedIds].sort());
-  // Time order across slices (each slice oldest first, as both vendors serve it here).
-  const times = events.map((e) => Date.parse(e.occurredAt));
-  for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThanOrEqual(times[i - 1]!);
 }
 
 describe.each(VENDORS)("%s", (vendor) => {

@@ -4,8 +4,9 @@
  * an msw server that counts what it is asked. Vendor facts here come from DESIGN §1.
  */
 import { http, HttpResponse } from "msw";
+import { expect } from "vitest";
 import type { SetupServer } from "msw/node";
-import { createClient, type AnyClient, type ClientOptions, type Clock } from "../src/index.js";
+import { createClient, type AnyClient, type AuditEvent, type ClientOptions, type Clock } from "../src/index.js";
 import type { VendorId } from "../src/core/vendor-id.js";
 
 export const VENDORS: readonly VendorId[] = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"];
@@ -244,4 +245,13 @@ export function countingFetch(): { counter: { inFlight: number; max: number; req
     }
   };
   return { counter, fetch: fetchFn };
+}
+
+/** Every expected id exactly once, and the events in time order (across slices, pages or windows). */
+export function expectExactlyOnce(events: AuditEvent[], expectedIds: string[]): void {
+  const ids = events.map((e) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect([...ids].sort()).toEqual([...expectedIds].sort());
+  const times = events.map((e) => Date.parse(e.occurredAt));
+  for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThanOrEqual(times[i - 1]!);
 }
