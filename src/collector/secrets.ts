@@ -3,10 +3,12 @@
  * one: an error message (the SDK's are redacted already; a user's `options()` function may throw
  * anything), a log line, or an event a hostile server echoed a token into.
  */
+import { echoForms, redactText } from "../core/http.js";
+
 const SECRET_KEY = /token|key|secret|password|credential/i;
 const REDACTED = "[redacted]";
 
-/** The secret strings in `options`, with the encodings a server could echo them in. */
+/** The secret strings in `options`, in every form a server could echo them (`echoForms`), JSON-escaped too. */
 export function secretsOf(options: unknown): string[] {
   const found = new Set<string>();
   const walk = (value: unknown, depth: number): void => {
@@ -20,21 +22,12 @@ export function secretsOf(options: unknown): string[] {
   const auth = (options as { auth?: { email?: unknown; apiToken?: unknown } } | null)?.auth;
   // Zendesk's Basic credential is base64 of "email/token:apiToken", not of the token alone.
   if (typeof auth?.email === "string" && typeof auth.apiToken === "string") found.add(`${auth.email}/token:${auth.apiToken}`);
-  const all = new Set<string>();
-  for (const secret of found) {
-    all.add(secret);
-    all.add(encodeURIComponent(secret));
-    all.add(Buffer.from(secret).toString("base64"));
-    // Inside a JSON string a secret's quotes and backslashes are escaped.
-    all.add(JSON.stringify(secret).slice(1, -1));
-  }
-  // Longest first, so a secret containing another is replaced whole.
-  return [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  // Inside a JSON string (the events are stored as JSON text) quotes and backslashes are escaped.
+  for (const secret of [...found]) found.add(JSON.stringify(secret).slice(1, -1));
+  return echoForms(found, 4);
 }
 
-/** `text` with every secret replaced. */
+/** `text` with every secret replaced by `[redacted]`. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
+  return redactText(text, secrets, REDACTED);
 }

@@ -513,8 +513,17 @@ export function secretsOf(authHeaders: Record<string, string>, extra: readonly s
       }
     }
   }
+  return echoForms(plain);
+}
+
+/**
+ * `secrets` in every form a server may echo them: each as it is, URL-encoded (`%2F`, lowercase
+ * hex, `+` for space) and base64-encoded (standard and URL-safe, with or without padding),
+ * longest first. Strings shorter than `minLength` are left out: they would blank ordinary text.
+ */
+export function echoForms(secrets: Iterable<string>, minLength = 6): string[] {
   const out = new Set<string>();
-  for (const secret of plain) {
+  for (const secret of secrets) {
     out.add(secret);
     const url = encodeURIComponent(secret);
     out.add(url);
@@ -525,14 +534,13 @@ export function secretsOf(authHeaders: Record<string, string>, extra: readonly s
     out.add(base64.replace(/=+$/, ""));
     out.add(Buffer.from(secret, "utf8").toString("base64url"));
   }
-  // Longest first, so a value is blanked whole before a part of it; very short strings would
-  // blank ordinary text.
-  return [...out].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  // Longest first, so a value is blanked whole before a part of it.
+  return [...out].filter((s) => s.length >= minLength).sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every secret string replaced by `***`. */
-export function redactText(text: string, secrets: readonly string[]): string {
-  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join("***");
+/** `text` with every secret string replaced by `marker` (`***`). */
+export function redactText(text: string, secrets: readonly string[], marker = "***"): string {
+  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join(marker);
   return text;
 }
 
