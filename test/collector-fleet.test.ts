@@ -113,6 +113,13 @@ describe("a worker killed mid-run", () => {
     // ... and no page was read twice by the run that finished, beyond the one in flight at the kill.
     const victimRow = counters.find((r) => r.source_id === victim.sourceId)!;
     expect(victimRow.run_pages).toBeGreaterThanOrEqual(atKill!.run_pages);
+    // Each source was due once (every 1h), and ran once: three processes all saw each new source
+    // due at start, and a run one of them queued while another's was active used to start a second,
+    // fresh run once the first ended.
+    for (const id of ids) {
+      const fresh = workers.flatMap((w) => w.lines.filter((l) => l.endsWith(`run of ${id} started`)));
+      expect(fresh, id).toHaveLength(1);
+    }
     const survivors = workers.filter((w) => w !== victim.owner);
     expect(survivors.some((w) => w.lines.some((l) => l.includes(`run of ${victim.sourceId} started (resuming after`)))).toBe(true);
     await Promise.all(survivors.map((w) => w.stop()));

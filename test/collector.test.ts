@@ -8,7 +8,7 @@ import { createCollector, type Collector, type CollectorSource } from "../src/co
 import { createSimulator } from "../src/testing/index.js";
 import { cursorPagination, defineVendor } from "../src/define.js";
 import * as z from "zod/mini";
-import { forward } from "./collector-fixtures.js";
+import { forward, startProxy } from "./collector-fixtures.js";
 import { usePostgres } from "./postgres.js";
 
 const database = usePostgres("collector_test");
@@ -216,7 +216,7 @@ describe("the run lease", () => {
       const state = new SourceState("fence", 10_000);
       expect(await state.acquire(db, "s", "jitsudo", "run-a")).toEqual({ checkpoint: undefined, events: 0, pages: 0 });
       // A live run holds it: another cannot take it.
-      expect(await state.acquire(db, "s", "jitsudo", "run-b")).toBeUndefined();
+      expect(await state.acquire(db, "s", "jitsudo", "run-b")).toBe("busy");
       const checkpoint = { version: 1, vendor: "jitsudo", scope: "x", since: null, until: "2026-01-02T00:00:00.000Z", watermark: "2026-01-01T00:00:00.000Z", position: { state: "c1", skip: 0 }, complete: false, seen: {} } as const;
       const event = (id: string) => ({ id, occurredAt: "2026-01-01T00:00:00.000Z", vendor: "jitsudo" });
       expect(await state.commitPage(db, "s", "run-a", "jitsudo", JSON.stringify([event("1"), event("2")]), checkpoint, 0)).toBe(2);
@@ -231,6 +231,94 @@ describe("the run lease", () => {
       expect(Number(row!.events)).toBe(2);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe("a run the schedule queued", () => {
+  test("ends without reading when a run started after it was queued and read to the end; a takeover and a due run still run", async () => {
+    const { createTables, SourceState } = await import("../src/collector/tables.js");
+    const { openDatabase } = await import("../src/collector/database.js");
+    const db = await openDatabase({ connectionString: database.connectionString, dataDir: "", poolSize: 2 });
+    try {
+      await createTables(db, "planned");
+      const state = new SourceState("planned", 10_000);
+      const lastRun = async () => (await database.sql<{ us: string }>("SELECT (extract(epoch FROM last_run_at) * 1000000)::bigint::text AS us FROM planned.sources"))[0]!.us;
+      const row = async () => (await database.sql<{ run_token: string | null; run_pages: number }>("SELECT run_token, run_pages FROM planned.sources"))[0]!;
+      const checkpoint = (complete: boolean) =>
+        ({ version: 1, vendor: "jitsudo", scope: "x", since: null, until: "2026-01-02T00:00:00.000Z", watermark: "2026-01-01T00:00:00.000Z", position: complete ? null : { state: "c1", skip: 0 }, complete, seen: {} }) as const;
+
+      // Two processes saw the new source due (no run yet) and both queued it; the first runs it.
+      expect(await state.acquire(db, "s", "jitsudo", "run-a", null)).toMatchObject({ pages: 0 });
+      const started = await lastRun();
+      // The second's job reaches a worker while the first is live: busy, retried later.
+      expect(await state.acquire(db, "s", "jitsudo", "run-b", null)).toBe("busy");
+      await state.commitPage(db, "s", "run-a", "jitsudo", undefined, checkpoint(false), 0);
+      await state.commitPage(db, "s", "run-a", "jitsudo", undefined, checkpoint(true), 0);
+      await state.release(db, "s", "run-a");
+      // Retried after the first ended: done, and the source is as the first run left it.
+      expect(await state.acquire(db, "s", "jitsudo", "run-b", null)).toBe("done");
+      expect(await lastRun()).toBe(started);
+      expect(await row()).toEqual({ run_token: null, run_pages: 2 });
+
+      // Queued by a schedule that saw that run (its next turn): a new run.
+      expect(await state.acquire(db, "s", "jitsudo", "run-c", started)).toMatchObject({ pages: 0 });
+      expect(await lastRun()).not.toBe(started);
+      await state.commitPage(db, "s", "run-c", "jitsudo", undefined, checkpoint(false), 0);
+      // run-c dies mid-run; the job queued before it started is the takeover, not "done": the
+      // run has not read to its end.
+      await db.query("UPDATE planned.sources SET run_expires_at = clock_timestamp() - interval '1 second'");
+      expect(await state.acquire(db, "s", "jitsudo", "run-d", started)).toMatchObject({ pages: 1, checkpoint: { complete: false } });
+      await state.commitPage(db, "s", "run-d", "jitsudo", undefined, checkpoint(true), 0);
+      await state.release(db, "s", "run-d");
+      // A run asked for by run(id) (no schedule view) always runs.
+      expect(await state.acquire(db, "s", "jitsudo", "run-e")).toMatchObject({ pages: 0 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("a superseded job reads nothing, and run(id) waiting on one queues a run of its own", async () => {
+    const own = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 120, rateLimit: false, seed: 9 });
+    const ownServer = await own.listen();
+    const proxy = await startProxy(ownServer.url);
+    const { PgBoss } = await import("pg-boss");
+    const boss = new PgBoss({ connectionString: database.connectionString, schema: "superseded" });
+    boss.on("error", () => undefined);
+    try {
+      const c = collector("superseded", [{ id: "s", vendor: "jitsudo", every: "1h", params: { pageSize: 50 }, options: { ...ownServer.credentials.jitsudo, rateLimit: false, maxRetries: 0, baseUrl: proxy.url } }]);
+      expect(await startWithRun(c, "s")).toMatchObject({ status: "succeeded", events: 120 });
+      await boss.start();
+      // Another process's schedule queued the source before that run started (it saw no run yet),
+      // and its job arrives now: done at once, without a request.
+      const job = async (id: string) => {
+        for (;;) {
+          const [found] = await boss.findJobs("collector-run", { id });
+          if (found?.state === "completed") return found.output;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      // (The schedule of this very collector may have queued it already: it too saw no run yet.)
+      const before = proxy.observed.length;
+      const stale =
+        (await boss.send("collector-run", { sourceId: "s", after: null }, { singletonKey: "s" })) ??
+        (await boss.findJobs<{ after?: unknown }>("collector-run", { key: "s", queued: true })).find((j) => j.data.after === null)?.id;
+      expect(await job(stale!)).toEqual({ sourceId: "s", superseded: true });
+      expect(proxy.observed.length).toBe(before);
+      expect((await c.status())[0]).toMatchObject({ sourceId: "s", events: 120 });
+
+      // run(id) finds such a job queued (due in a moment) and waits for it; it is superseded, so
+      // run(id) queues its own, which reads.
+      const later = await boss.send("collector-run", { sourceId: "s", after: null }, { singletonKey: "s", startAfter: 1 });
+      const summary = await c.run("s");
+      expect(await job(later!)).toEqual({ sourceId: "s", superseded: true });
+      expect(summary).toMatchObject({ sourceId: "s", status: "succeeded", events: 0 });
+      expect(summary.pages).toBeGreaterThan(0);
+      expect(proxy.observed.length).toBeGreaterThan(before);
+    } finally {
+      await boss.stop({ graceful: false });
+      await proxy.close();
+      await ownServer.close();
     }
   });
 });

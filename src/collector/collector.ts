@@ -4,7 +4,9 @@
  * job heartbeat hands a killed worker's run to another worker after `staleAfterMs`, and the
  * retried run resumes from the checkpoint its predecessor last committed. The schedule is a
  * small loop in every process that queues a source when its `every` comes due (pg-boss refuses
- * the duplicates the other processes send).
+ * the duplicates the other processes send while one is queued; one they send while a run is
+ * active finds, when it reaches a worker, that a run started since the schedule saw the source,
+ * and ends without reading).
  */
 import { randomUUID } from "node:crypto";
 import { collect, type CollectOptions } from "../collect/collect.js";
@@ -16,7 +18,7 @@ import { resolveCollectorOptions, underPath, type CollectorOptions, type Resolve
 import { loadPgBoss, openDatabase, type Database } from "./database.js";
 import { postgresRateLimiter, type SharedRateLimiter } from "./rate-limiter.js";
 import { redact, secretsOf } from "./secrets.js";
-import { createTables, eventsJson, LeaseLostError, SourceState } from "./tables.js";
+import { createTables, eventsJson, lastRunMicros, LeaseLostError, SourceState } from "./tables.js";
 
 type PgBoss = InstanceType<Awaited<ReturnType<typeof loadPgBoss>>["PgBoss"]>;
 
@@ -69,6 +71,21 @@ export interface Collector {
 const QUEUE = "collector-run";
 /** The schedule loop's period: how late a due run may be queued. */
 const TICK_MS = 1_000;
+
+/**
+ * A job's data. `after` is set on a run the schedule queued: the source's last run start it saw
+ * (microseconds since the epoch, as text; null before the first run). `run(id)` leaves it out.
+ */
+interface RunJob {
+  sourceId: string;
+  after?: string | null;
+}
+
+/** The output of a scheduled job that found a run had started since it was queued, and read nothing. */
+interface Superseded {
+  sourceId: string;
+  superseded: true;
+}
 
 interface Runtime {
   db: Database;
@@ -194,9 +211,9 @@ class FleetCollector implements Collector {
     this.#working = true;
     // Each worker holds a connection through a page's commit; the rate limiter and the schedule share the rest.
     const boss = await this.#engine(workers + 2);
-    await boss.work<{ sourceId: string }>(QUEUE, { localConcurrency: workers, pollingIntervalSeconds: 1 }, async ([job]) => {
+    await boss.work<RunJob>(QUEUE, { localConcurrency: workers, pollingIntervalSeconds: 1 }, async ([job]) => {
       if (job === undefined) return undefined;
-      return this.#handle(job.data.sourceId, job.signal);
+      return this.#handle(job.data, job.signal);
     });
     const tick = () => {
       this.#ticking ??= this.#schedule()
@@ -211,11 +228,12 @@ class FleetCollector implements Collector {
   async #schedule(): Promise<void> {
     if (this.#sources.size === 0) return;
     const [{ db }, boss] = await Promise.all([this.#db(), this.#engine()]);
-    const { rows } = await db.query<{ source_id: string; last_run_at: Date | null }>(
-      `SELECT source_id, last_run_at FROM ${this.#options.schema}.sources WHERE source_id = ANY($1)`,
+    const { rows } = await db.query<{ source_id: string; last_run_at: Date | null; last_run_us: string | null }>(
+      `SELECT source_id, last_run_at, ${lastRunMicros("last_run_at")}::text AS last_run_us FROM ${this.#options.schema}.sources WHERE source_id = ANY($1)`,
       [[...this.#sources.keys()]],
     );
     const lastRun = new Map(rows.map((r) => [r.source_id, r.last_run_at]));
+    const lastRunUs = new Map(rows.map((r) => [r.source_id, r.last_run_us]));
     const now = Date.now();
     const due: { source: ResolvedSource; at: number }[] = [];
     for (const source of this.#sources.values()) {
@@ -227,7 +245,11 @@ class FleetCollector implements Collector {
     // One insert for every due source; the queue drops a source's job while one is already queued.
     await boss.insert(
       QUEUE,
-      due.map(({ source, at }) => ({ data: { sourceId: source.id }, singletonKey: source.id, ...(at > now ? { startAfter: new Date(at) } : {}) })),
+      due.map(({ source, at }) => ({
+        data: { sourceId: source.id, after: lastRunUs.get(source.id) ?? null } satisfies RunJob,
+        singletonKey: source.id,
+        ...(at > now ? { startAfter: new Date(at) } : {}),
+      })),
     );
     for (const { source, at } of due) this.#queuedFor.set(source.id, at);
   }
@@ -242,16 +264,29 @@ class FleetCollector implements Collector {
     if (!this.#sources.has(sourceId)) throw new ConfigError(`is not a configured source (known: ${[...this.#sources.keys()].join(", ") || "none"})`, "sourceId");
     if (this.#stopped) throw new AuditLogsError("auditlogs collector: run() after stop()");
     const boss = await this.#engine();
-    let jobId: string | undefined;
-    for (let attempt = 0; jobId === undefined; attempt++) {
-      // A run already queued for this source (stately: one at most) is the one to wait for.
-      jobId = (await boss.send(QUEUE, { sourceId }, { singletonKey: sourceId })) ?? (await boss.findJobs(QUEUE, { key: sourceId, queued: true }))[0]?.id;
-      if (jobId === undefined && attempt > 50) throw new AuditLogsError(`auditlogs collector: could not queue a run of ${sourceId}`);
-    }
     for (;;) {
-      const [job] = await boss.findJobs<{ sourceId: string }>(QUEUE, { id: jobId });
+      let jobId: string | undefined;
+      for (let attempt = 0; jobId === undefined; attempt++) {
+        // A run already queued for this source (stately: one at most) is the one to wait for.
+        jobId = (await boss.send(QUEUE, { sourceId } satisfies RunJob, { singletonKey: sourceId })) ?? (await boss.findJobs(QUEUE, { key: sourceId, queued: true }))[0]?.id;
+        if (jobId === undefined && attempt > 50) throw new AuditLogsError(`auditlogs collector: could not queue a run of ${sourceId}`);
+      }
+      const summary = await this.#outcome(boss, sourceId, jobId);
+      // The queued run we waited for was the schedule's, and a run had started since it was
+      // queued: it read nothing, so queue one of our own.
+      if (summary !== undefined) return summary;
+    }
+  }
+
+  /** Waits for job `jobId` to end: its summary, or undefined when it was superseded. */
+  async #outcome(boss: PgBoss, sourceId: string, jobId: string): Promise<RunSummary | undefined> {
+    for (;;) {
+      const [job] = await boss.findJobs<RunJob>(QUEUE, { id: jobId });
       if (job === undefined) throw new AuditLogsError(`auditlogs collector: the run of ${sourceId} (job ${jobId}) was deleted before it ended`);
-      if (job.state === "completed") return job.output as RunSummary;
+      if (job.state === "completed") {
+        const output = job.output as RunSummary | Superseded;
+        return "superseded" in output ? undefined : output;
+      }
       if (job.state === "failed" || job.state === "cancelled") {
         const output = job.output as { message?: string } | null;
         return { sourceId, status: "failed", events: 0, pages: 0, error: output?.message ?? `the run was ${job.state}` };
@@ -261,14 +296,18 @@ class FleetCollector implements Collector {
   }
 
   /** One job: a run of one source, from its committed checkpoint to the end of its data. */
-  async #handle(sourceId: string, jobSignal: AbortSignal): Promise<RunSummary> {
+  async #handle({ sourceId, after }: RunJob, jobSignal: AbortSignal): Promise<RunSummary | Superseded> {
     const source = this.#sources.get(sourceId);
     // Another process's configuration has it; pg-boss retries the job, and a process that knows it takes it.
     if (source === undefined) throw new AuditLogsError(`source ${JSON.stringify(sourceId)} is not configured in this process`);
     const { db, state } = await this.#db();
     const token = randomUUID();
-    const lease = await state.acquire(db, source.id, source.vendorId, token);
-    if (lease === undefined) throw new SourceBusyError(`source ${sourceId} is being run by another worker; retried later`);
+    const lease = await state.acquire(db, source.id, source.vendorId, token, after);
+    if (lease === "busy") throw new SourceBusyError(`source ${sourceId} is being run by another worker; retried later`);
+    if (lease === "done") {
+      this.#logger?.debug?.(`auditlogs collector: run of ${sourceId} skipped: another run started after this one was queued, and ended`);
+      return { sourceId, superseded: true };
+    }
     this.#logger?.info?.(`auditlogs collector: run of ${sourceId} started${lease.pages > 0 ? ` (resuming after ${lease.pages} committed pages)` : ""}`);
     const abort = new AbortController();
     const onJobAbort = () => abort.abort(jobSignal.reason);

@@ -63,6 +63,14 @@ export class LeaseLostError extends Error {
   override name = "LeaseLostError";
 }
 
+/**
+ * A run start as whole microseconds since the epoch (PostgreSQL's own precision, which a JS Date
+ * would round to milliseconds), as SQL over `column`.
+ */
+export function lastRunMicros(column: string): string {
+  return `(extract(epoch FROM ${column}) * 1000000)::bigint`;
+}
+
 export class SourceState {
   readonly #schema: string;
   readonly #staleAfterMs: number;
@@ -73,27 +81,38 @@ export class SourceState {
   }
 
   /**
-   * Takes the lease on `sourceId` for `token`, unless a live run holds it (→ undefined). A run
-   * that finds a mid-run checkpoint continues that run (its counts too); otherwise it starts one.
+   * Takes the lease on `sourceId` for `token`: a `Lease`, or "busy" while a live run holds it. A
+   * run that finds a mid-run checkpoint continues that run (its counts too); otherwise it starts one.
+   *
+   * `plannedAfter` is set for a run the schedule queued: the source's last run start as the
+   * schedule saw it (`lastRunMicros`, null before the first). When a run has started since and
+   * read to its end, this one has nothing left to do and is "done" without touching the source:
+   * two processes can both see a source due and both queue it, and the second queued job reaches
+   * a worker only after the first run ends (the queue keeps one active per source).
    */
-  async acquire(db: Sql, sourceId: string, vendor: string, token: string): Promise<Lease | undefined> {
+  async acquire(db: Sql, sourceId: string, vendor: string, token: string, plannedAfter?: string | null): Promise<Lease | "busy" | "done"> {
     const s = this.#schema;
     const fresh = `(t.checkpoint IS NULL OR (t.checkpoint->>'complete')::boolean)`;
-    // One round trip: a new source's row, or the lease on an existing one unless a live run holds it.
-    const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number }>(
+    const done = `($5::boolean AND ${fresh} AND ${lastRunMicros("t.last_run_at")} IS DISTINCT FROM $6::bigint)`;
+    // One round trip: a new source's row, or the lease on an existing one unless a live run holds
+    // it; a "done" run leaves the row as it was (and clears an expired lease it finds).
+    const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number; done: boolean }>(
       `INSERT INTO ${s}.sources AS t (source_id, vendor, run_token, run_expires_at, last_run_at)
        VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())
        ON CONFLICT (source_id) DO UPDATE SET
-         vendor = $2, run_token = $3, run_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
-         last_run_at = CASE WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
-         run_events = CASE WHEN ${fresh} THEN 0 ELSE t.run_events END,
-         run_pages = CASE WHEN ${fresh} THEN 0 ELSE t.run_pages END
+         vendor = $2,
+         run_token = CASE WHEN ${done} THEN NULL ELSE $3 END,
+         run_expires_at = CASE WHEN ${done} THEN NULL ELSE clock_timestamp() + $4 * interval '1 millisecond' END,
+         last_run_at = CASE WHEN ${done} THEN t.last_run_at WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
+         run_events = CASE WHEN ${done} THEN t.run_events WHEN ${fresh} THEN 0 ELSE t.run_events END,
+         run_pages = CASE WHEN ${done} THEN t.run_pages WHEN ${fresh} THEN 0 ELSE t.run_pages END
        WHERE t.run_token IS NULL OR t.run_expires_at < clock_timestamp()
-       RETURNING checkpoint, run_events, run_pages`,
-      [sourceId, vendor, token, this.#staleAfterMs],
+       RETURNING checkpoint, run_events, run_pages, run_token IS NULL AS done`,
+      [sourceId, vendor, token, this.#staleAfterMs, plannedAfter !== undefined, plannedAfter ?? null],
     );
     const row = rows[0];
-    if (row === undefined) return undefined;
+    if (row === undefined) return "busy";
+    if (row.done) return "done";
     return { checkpoint: row.checkpoint ?? undefined, events: Number(row.run_events), pages: row.run_pages };
   }
 
