@@ -17,6 +17,7 @@ import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
 import { paginateSlices } from "./slices.js";
+import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { check } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
@@ -157,12 +158,12 @@ class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements A
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw, V>, Checkpoint> {
     const run = this.#run(params);
-    return eventStream((cancel) => run.events(cancel), () => run.checkpoint());
+    return eventStream((cancel, readAhead) => run.events(cancel, readAhead), () => run.checkpoint());
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint } {
     const run = this.#run(params);
-    return eventStream((cancel) => run.pages(cancel), () => run.checkpoint());
+    return eventStream((cancel, readAhead) => run.pages(cancel, readAhead), () => run.checkpoint());
   }
 
   #run(params: EventParams<Filter>): Run<Raw, V> {
@@ -291,8 +292,8 @@ class Run<Raw, V extends string> {
     });
   }
 
-  async *pages(cancel: AbortSignal): AsyncGenerator<Page<Raw, V>, void, undefined> {
-    for await (const read of this.#read(cancel)) {
+  async *pages(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<Page<Raw, V>, void, undefined> {
+    for await (const read of this.#read(cancel, readAhead)) {
       for (let i = 0; i < read.events.length; i++) this.#accept(read, i);
       this.#position.set(read.page.state, read.endSkip);
       yield { records: read.page.records as Raw[], events: read.events, requestId: read.page.requestId, checkpoint: this.checkpoint() };
@@ -301,8 +302,8 @@ class Run<Raw, V extends string> {
   }
 
   /** The run's events, one at a time (see `RunEvents`). */
-  events(cancel: AbortSignal): AsyncGenerator<AuditEvent<Raw, V>, void, undefined> {
-    return new RunEvents<Raw, V>(this.#read(cancel), this.#plan.signal, {
+  events(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<AuditEvent<Raw, V>, void, undefined> {
+    return new RunEvents<Raw, V>(this.#read(cancel, readAhead), this.#plan.signal, {
       accept: (read, i) => this.#accept(read, i),
       pageDone: (read) => this.#position.set(read.page.state, read.endSkip),
       complete: () => {
@@ -319,12 +320,15 @@ class Run<Raw, V extends string> {
   }
 
   /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
-  async *#read(cancel: AbortSignal): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+  async *#read(cancel: AbortSignal, shared: unknown): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
     const { ctx } = this.#plan;
     const signal = this.#plan.signal ? AbortSignal.any([this.#plan.signal, cancel]) : cancel;
     // Newest first, any page may be the last one needed: none is fetched ahead of it.
     const prefetch = this.#stopOlderThan === undefined ? this.#common.prefetch : 0;
-    const engine = { prefetch, concurrency: this.#common.concurrency, signal };
+    // What is read ahead counts in records: in a merge's budget, or the run's own (read-ahead.ts).
+    const clock = this.#common.clock;
+    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(), meter: new DrainMeter(() => clock.now()) };
+    const engine = { prefetch, concurrency: this.#common.concurrency, signal, readAhead };
     const pagination = this.#def.pagination;
     const open = (resume: Position | undefined): AsyncIterable<RawPage<unknown>> =>
       pagination.timeSlices

@@ -1,6 +1,7 @@
 import { positiveWhole } from "./options.js";
 import { ConfigError } from "./errors.js";
-import { cancelStream, eventStream, EventStream } from "./stream.js";
+import { ReadAhead } from "./read-ahead.js";
+import { cancelStream, eventStream, EventStream, shareReadAhead } from "./stream.js";
 import type { AuditEvent } from "./event.js";
 import type { Checkpoint } from "./checkpoint.js";
 
@@ -17,7 +18,8 @@ type Part = EventStream<AuditEvent<any>, Checkpoint>;
 /**
  * Several streams (typically one per vendor) read at once and yielded as one, in arrival order.
  * Each part's checkpoint moves only when its event is yielded here, so the merged checkpoint
- * resumes every part exactly. Breaking out stops every part.
+ * resumes every part exactly. Breaking out stops every part. What the parts fetch ahead of the
+ * consumer is bounded once for all of them: as far as the most demanding part alone would.
  */
 export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
   streams: readonly S[],
@@ -32,6 +34,10 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
   const committed: Checkpoint[] = streams.map((s) => (s as Part).checkpoint());
 
   async function* source(): AsyncGenerator<T, void, undefined> {
+    // One read-ahead budget for all the parts: together they read ahead as far as the most
+    // demanding of them would alone (read-ahead.ts), not each as far.
+    const readAhead = new ReadAhead();
+    for (const stream of streams) shareReadAhead(stream, readAhead);
     const iterators = streams.map((s) => s[Symbol.asyncIterator]() as AsyncIterator<T, void>);
     type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined };
     const inFlight = new Map<number, Promise<Pulled>>();

@@ -10,6 +10,7 @@ import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { check, type Schema } from "./schema.js";
+import type { DrainMeter, ReadAheadBudget } from "./read-ahead.js";
 import { tracePage } from "./telemetry.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
@@ -153,6 +154,8 @@ export interface EngineOptions {
   prefetch: number;
   concurrency: number;
   signal?: AbortSignal | undefined;
+  /** The records read ahead of the consumer: the budget they count in (a merge's, shared) and how far ahead the consumer can use. */
+  readAhead?: { budget: ReadAheadBudget; meter: DrainMeter } | undefined;
 }
 
 /** Page-number pagination plans this many pages ahead at a time. */
@@ -310,6 +313,8 @@ export async function* paginate<S, Body>(
     state: S;
     skip: number;
     result?: Promise<RawPage<S>>;
+    /** Records it holds in the read-ahead budget: asked for while in flight, brought once answered. */
+    counted?: number;
     /** Raised once this page has been yielded: its records are good, where it points is not. */
     after?: PaginationLoopError;
   }
@@ -393,15 +398,51 @@ export async function* paginate<S, Body>(
   // Starts fetches for the first `ahead` slots, at most `maxInFlight` at once. A finished page
   // inserts its successors right after itself, so order is kept however many are in flight.
   let started = false;
+  // Read-ahead counted in records (read-ahead.ts): the page in the caller's hands and the
+  // `prefetch` pages after it are always fetched; parallel pages past them only while they fit
+  // the budget (a merge's, shared) and what the consumer takes in a few round trips. A request
+  // counts the records it is expected to bring (the page size, or the largest answer yet: a
+  // Datafold window's count is known only once answered), then those it brought.
+  const readAhead = options.readAhead;
+  const needed = 1 + options.prefetch;
+  let expected = Math.max(1, ctx.pageSize ?? 0);
+  // Alone, the stream's budget is its `ahead` pages; in a merge, the largest of its streams'.
+  readAhead?.budget.join(ahead * expected);
+  /** Records this engine holds in the budget. */
+  let held = 0;
+  const recount = (slot: Slot, records: number) => {
+    const was = slot.counted ?? 0;
+    slot.counted = records;
+    held += records - was;
+    if (records > was) readAhead!.budget.take(records - was);
+    else readAhead!.budget.release(was - records);
+  };
   const fill = () => {
     for (let i = 0; i < slots.length && i < ahead && inFlight < maxInFlight; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
+      if (readAhead) {
+        // Slots are in order: one that does not fit, nor does any after it.
+        if (i >= needed && (held + expected > readAhead.meter.useful() || !readAhead.budget.tryTake(expected))) break;
+        if (i < needed) readAhead.budget.take(expected);
+        slot.counted = expected;
+        held += expected;
+      }
+      const sentAt = readAhead?.meter.now();
       started = true;
       inFlight += 1;
       slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(
         ({ page, next, after }) => {
           inFlight -= 1;
+          // An answer that lands after the run stopped counts nothing: the run gave back all it held.
+          if (readAhead && !abort.signal.aborted) {
+            readAhead.meter.answered(sentAt!);
+            recount(slot, page.records.length);
+            if (page.records.length > expected) {
+              expected = page.records.length;
+              readAhead.budget.join(ahead * expected);
+            }
+          }
           slot.after = after;
           // A loop, not one spread: a spread of very many states overflows the call stack.
           const at = slots.indexOf(slot) + 1;
@@ -420,6 +461,10 @@ export async function* paginate<S, Body>(
     }
   };
 
+  // Room freed by another stream of a merge may let a page ahead start here.
+  const unlisten = readAhead?.budget.onRelease(() => {
+    if (!abort.signal.aborted) fill();
+  });
   try {
     fill();
     while (slots.length > 0) {
@@ -431,7 +476,12 @@ export async function* paginate<S, Body>(
       }
       // The page in the caller's hands keeps its place among the `ahead` until the caller asks
       // for the next one: with prefetch 0 nothing is fetched while it works (strictly sequential).
+      const handedAt = readAhead?.meter.now();
       yield page;
+      if (readAhead) {
+        readAhead.meter.taken(page.records.length, handedAt!);
+        recount(slot, 0);
+      }
       if (slot.after) throw slot.after;
       slots.shift();
       fill();
@@ -440,6 +490,9 @@ export async function* paginate<S, Body>(
     // Reached on completion, error, and `break` alike: nothing keeps running behind the caller.
     abort.abort(new Error("pagination stopped"));
     options.signal?.removeEventListener("abort", onOuterAbort);
+    unlisten?.();
+    if (readAhead && held > 0) readAhead.budget.release(held);
+    held = 0;
   }
 }
 

@@ -78,6 +78,8 @@ interface Chain<S> {
   fetched: number;
   largestPage: number;
   pulling: boolean;
+  /** Records it holds in the read-ahead budget: its buffer, and what its request in flight asked for. */
+  counted: number;
   done: boolean;
   error: { value: unknown } | undefined;
   /** Latest record time fetched; -1 before any. */
@@ -113,11 +115,26 @@ export async function* paginateSlices<S, Body>(
   resume?: Position<SliceState<S> | S>,
 ): AsyncGenerator<RawPage<SliceState<S>>, void, undefined> {
   if (options.signal?.aborted) throw abortReason(options.signal);
-  const { concurrency, prefetch, timeOf } = options;
+  const { concurrency, prefetch, timeOf, readAhead } = options;
   // Scaled to the page: with pages of 1,000 a bound of four pages made chains stop after a page
   // or two and free slots split the head slice again and again (each split ends a chain on a
   // partly used page: 15–20 % more requests for JITSudo).
   const buffered = Math.max(BUFFERED_RECORDS, BUFFERED_PAGES_PER_SLOT * concurrency * (ctx.pageSize ?? 0));
+  // In the budget (read-ahead.ts) a request counts what it is expected to bring: the page size
+  // asked, or the largest page yet. Alone, the stream's budget is the bound above and a page in
+  // flight for every slot; in a merge, the largest such bound of its streams.
+  let expected = Math.max(1, ctx.pageSize ?? 0);
+  readAhead?.budget.join(buffered + concurrency * expected);
+  /** Records a chain holds in the budget change by `records` (nothing once the run stopped: it gave back all). */
+  const count = (c: Chain<S>, records: number) => {
+    if (!readAhead || stopped || records === 0) return;
+    if (records > 0) readAhead.budget.take(records);
+    else readAhead.budget.release(-records);
+    c.counted += records;
+  };
+  /** Room in the budget for one more page ahead. */
+  const room = () => !readAhead || readAhead.budget.held + expected <= readAhead.budget.limit;
+
   // One abort for every chain: breaking out stops them all, requests in flight included.
   const abort = new AbortController();
   // Every chain's engine listens on it; splits can make more than Node's default ten.
@@ -135,6 +152,7 @@ export async function* paginateSlices<S, Body>(
     fetched: 0,
     largestPage: 0,
     pulling: false,
+    counted: 0,
     done: false,
     error: undefined,
     reached: -1,
@@ -180,13 +198,27 @@ export async function* paginateSlices<S, Body>(
   let stopped = false;
 
   let started = false;
-  const pull = (c: Chain<S>) => {
+  /**
+   * Starts a chain's next request. One the consumer needs (`needed`: the head chain's) always
+   * starts; one ahead of it only if the budget has room: false otherwise.
+   */
+  const pull = (c: Chain<S>, needed: boolean): boolean => {
+    const asked = expected;
+    if (readAhead) {
+      if (needed) readAhead.budget.take(asked);
+      else if (!readAhead.budget.tryTake(asked)) return false;
+      c.counted += asked;
+    }
+    const sentAt = readAhead?.meter.now();
     c.pulling = true;
     started = true;
     c.pages ??= paginate(http, pagination, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal }, c.resume);
     c.pages.next().then(
       (result) => {
         c.pulling = false;
+        // The end of a chain comes without a request: no round trip to learn from.
+        if (readAhead && !stopped && !result.done) readAhead.meter.answered(sentAt!);
+        count(c, -asked);
         if (result.done) c.done = true;
         else accept(c, result.value);
         if (!stopped) schedule();
@@ -194,11 +226,13 @@ export async function* paginateSlices<S, Body>(
       },
       (error: unknown) => {
         c.pulling = false;
+        count(c, -asked);
         c.done = true;
         c.error = { value: error };
         notify();
       },
     );
+    return true;
   };
 
   /** A page arrives: it is this slice's, cut to the slice's current bounds. */
@@ -227,6 +261,8 @@ export async function* paginateSlices<S, Body>(
     if (c.ctx.until !== c.until) state.requested = c.ctx.until;
     c.buffer.push({ ...page, state, bounds: { since: c.since, until: c.until } });
     c.records += records.length;
+    count(c, records.length);
+    expected = Math.max(expected, records.length);
     c.fetched += records.length;
     c.largestPage = Math.max(c.largestPage, records.length);
     // Oldest first and past the slice's end: the rest of the chain is the next slice's.
@@ -240,23 +276,23 @@ export async function* paginateSlices<S, Body>(
     let inFlight = 0;
     for (const c of chains) if (c.pulling) inFlight += 1;
     // Fetch in time order: what is fetched first is yielded first.
+    // Records ahead worth holding, when the consumer takes them slower than the server brings
+    // them: a page further must fit whole (the bound may let one more page cross it).
+    const useful = readAhead ? readAhead.meter.useful() : Infinity;
     let before = 0;
     const eligible: number[] = [];
     for (let i = 0; i < chains.length; i++) {
       const c = chains[i]!;
-      const open = before + c.records < buffered;
+      const open = before + c.records < buffered && before + c.records + expected <= useful;
       if (open) eligible.push(i);
       if (inFlight < concurrency && !c.pulling && !c.done) {
         const may = i === 0 ? c.buffer.length < 1 + prefetch : open;
-        if (may) {
-          pull(c);
-          inFlight += 1;
-        }
+        if (may && pull(c, i === 0)) inFlight += 1;
       }
       before += c.records;
     }
     // Free slots: split the largest remaining slice where the new chain may fetch.
-    while (inFlight < concurrency && concurrency > 1) {
+    while (inFlight < concurrency && concurrency > 1 && room()) {
       let best: { index: number; at: number; size: number } | undefined;
       for (const i of eligible) {
         const c = chains[i]!;
@@ -281,11 +317,15 @@ export async function* paginateSlices<S, Body>(
       // Indices after the split moved by one.
       for (let k = 0; k < eligible.length; k++) if (eligible[k]! > best.index) eligible[k]! += 1;
       eligible.push(best.index + 1);
-      pull(next);
+      pull(next, false);
       inFlight += 1;
     }
   };
 
+  // Room freed by another stream of a merge may let a chain ahead fetch here.
+  const unlisten = readAhead?.budget.onRelease(() => {
+    if (!stopped) schedule();
+  });
   try {
     schedule();
     while (chains.length > 0) {
@@ -297,14 +337,18 @@ export async function* paginateSlices<S, Body>(
           await sendStarted();
         }
         // The page in hand stays in the buffer (counted) until the caller asks for the next.
+        const handedAt = readAhead?.meter.now();
         yield page;
+        if (readAhead) readAhead.meter.taken(page.records.length, handedAt!);
         head.buffer.shift();
         head.records -= page.records.length;
+        count(head, -page.records.length);
         schedule();
         continue;
       }
       if (head.done) {
         if (head.error) throw head.error.value;
+        count(head, -head.counted);
         chains.shift();
         schedule();
         continue;
@@ -313,6 +357,8 @@ export async function* paginateSlices<S, Body>(
       await changed;
     }
   } finally {
+    unlisten?.();
+    if (readAhead) readAhead.budget.release(chains.reduce((sum, c) => sum + c.counted, 0));
     stopped = true;
     abort.abort(new Error("pagination stopped"));
     options.signal?.removeEventListener("abort", onOuterAbort);

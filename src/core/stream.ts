@@ -4,9 +4,13 @@ import type { AuditEvent } from "./event.js";
 
 const STREAM = Symbol.for("auditlogs.EventStream");
 const CANCEL = Symbol.for("auditlogs.EventStream.cancel");
+const READ_AHEAD = Symbol.for("auditlogs.EventStream.readAhead");
 
-/** Reads until `signal` aborts (see `cancelStream`). */
-type Source<T> = (signal: AbortSignal) => AsyncGenerator<T, void, undefined>;
+/**
+ * Reads until `signal` aborts (see `cancelStream`); `readAhead` is the read-ahead budget a merge
+ * shares with it (see `shareReadAhead`), undefined when it reads alone.
+ */
+type Source<T> = (signal: AbortSignal, readAhead: unknown) => AsyncGenerator<T, void, undefined>;
 
 let construct: <T, C>(source: Source<T>, checkpoint: () => C) => EventStream<T, C>;
 
@@ -21,6 +25,14 @@ export function cancelStream(stream: EventStream<any, any>): void {
 }
 
 /**
+ * Has the stream count what it reads ahead in `budget` (read-ahead.ts), shared with other
+ * streams: set by `mergeEvents` before it iterates the stream; any copy's stream.
+ */
+export function shareReadAhead(stream: EventStream<any, any>, budget: unknown): void {
+  (stream as unknown as Record<symbol, ((budget: unknown) => void) | undefined>)[READ_AHEAD]?.(budget);
+}
+
+/**
  * What `events()` returns: iterate it once with `for await`, and ask it at any point for the
  * checkpoint that resumes right after the last event it yielded.
  */
@@ -29,6 +41,7 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
   readonly #source: Source<T>;
   readonly #checkpoint: () => C;
   readonly #cancel = new AbortController();
+  #readAhead: unknown;
 
   // Made by the library only (`eventStream` below): the public d.ts shows a private constructor.
   private constructor(source: Source<T>, checkpoint: () => C) {
@@ -38,6 +51,11 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
     // Symbol-keyed, not a private field: a stream from another copy of the package (ESM and CJS
     // side by side, two versions in one tree) can be cancelled too.
     Object.defineProperty(this, CANCEL, { value: () => this.#cancel.abort(new Error("stream cancelled")) });
+    Object.defineProperty(this, READ_AHEAD, {
+      value: (budget: unknown) => {
+        this.#readAhead = budget;
+      },
+    });
   }
 
   /** True for a stream from `events()` of any copy of the package (a brand, not `instanceof`). */
@@ -55,7 +73,7 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
       throw new AuditLogsError("This stream was already iterated; call events() again (with resumeFrom to continue).");
     }
     this.#started = true;
-    return this.#source(this.#cancel.signal);
+    return this.#source(this.#cancel.signal, this.#readAhead);
   }
 
   /** A JSON value to store and pass back as `resumeFrom`. Safe to call at any time. */

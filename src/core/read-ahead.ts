@@ -1,0 +1,181 @@
+/**
+ * Read-ahead (DESIGN §9, memory): what the engines fetch before the consumer asks for it is
+ * counted in records, for one stream or for every stream of a `mergeEvents` at once, and is
+ * fetched only as far as the consumer can use it.
+ *
+ * Two bounds. `ReadAhead` is the budget: records fetched, or asked for by requests in flight
+ * (at the page size expected), that the consumer has not taken yet. A page the consumer needs
+ * next (the head of a chain, and the `prefetch` pages after it) is always fetched and counted;
+ * anything further ahead (parallel pages, slices ahead of the one being yielded) only while it
+ * fits. A merge shares one budget between its streams, so five streams together read ahead as
+ * far as the most demanding of them would alone, not five times as far.
+ *
+ * `DrainMeter` is the second, per stream: read-ahead beyond what the consumer takes in a few
+ * round trips buys nothing (a consumer slower than the server finds every page waiting anyway),
+ * while it costs memory: pages held across garbage collections end in V8's old space. The
+ * meter smooths the round trips of the stream's requests and how fast the consumer takes its
+ * pages, and tells how many records ahead are worth fetching. Until both have been seen (and
+ * with a clock that does not move, as in tests), it says no bound.
+ */
+
+/**
+ * The budget, as its users see it: structural, so that a merge made by one copy of the package
+ * (ESM and CJS side by side) can share its budget with streams of another.
+ */
+export interface ReadAheadBudget {
+  /** The most records held; `join` raises it. */
+  readonly limit: number;
+  /** Records held: fetched or asked for, not yet taken by the consumer. */
+  readonly held: number;
+  /** A stream joins with the bound it would have alone: the limit becomes the largest of them. */
+  join(limit: number): void;
+  /** Counts records the consumer needs (never refused). */
+  take(records: number): void;
+  /** Counts records of read-ahead if they fit under the limit; false (and nothing counted) otherwise. */
+  tryTake(records: number): boolean;
+  /** Frees records: taken by the consumer, or asked for and not brought. */
+  release(records: number): void;
+  /** `listener` runs (on a microtask) after records are freed, until the returned function is called. */
+  onRelease(listener: () => void): () => void;
+}
+
+/** One budget of records read ahead; see the file's comment. */
+export class ReadAhead implements ReadAheadBudget {
+  #limit: number;
+  #held = 0;
+  readonly #listeners = new Set<() => void>();
+  #notifying = false;
+
+  constructor(limit = 0) {
+    this.#limit = limit;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+
+  join(limit: number): void {
+    if (limit > this.#limit) {
+      this.#limit = limit;
+      this.#notify();
+    }
+  }
+
+  take(records: number): void {
+    this.#held += records;
+  }
+
+  tryTake(records: number): boolean {
+    if (this.#held + records > this.#limit) return false;
+    this.#held += records;
+    return true;
+  }
+
+  release(records: number): void {
+    if (records <= 0) return;
+    this.#held = Math.max(0, this.#held - records);
+    this.#notify();
+  }
+
+  onRelease(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Listeners run once per burst of releases, after the code that released has run on. */
+  #notify(): void {
+    if (this.#notifying || this.#listeners.size === 0) return;
+    this.#notifying = true;
+    queueMicrotask(() => {
+      this.#notifying = false;
+      for (const listener of [...this.#listeners]) listener();
+    });
+  }
+}
+
+/** A value the budget of another copy of the package may have handed over: used only if it has the methods. */
+export function asBudget(value: unknown): ReadAheadBudget | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const b = value as Record<string, unknown>;
+  return ["join", "take", "tryTake", "release", "onRelease"].every((k) => typeof b[k] === "function") ? (value as ReadAheadBudget) : undefined;
+}
+
+/**
+ * Round trips of the consumer's intake fetched ahead: the consumer's rate times the quickest
+ * recent round trip is what must be on its way to keep the rate (Little's law), and the margin
+ * lets the rate grow when the bound is what holds it back (the server answers as quickly with
+ * more in flight). Six: at the ceiling of four time slices (four pages a round trip), the bound of
+ * four pages a slot is kept while the stream reads at two thirds of the ceiling or more.
+ */
+const DRAIN_ROUND_TRIPS = 6;
+
+/** Weight of the newest sample in the smoothed intake. */
+const SMOOTHING = 1 / 8;
+
+/** Round trips in a block; the quickest of this block and the one before is the round trip used. */
+const ROUND_TRIP_BLOCK = 16;
+
+/**
+ * How fast a stream's consumer takes its records (in wall time, waits included: its real rate),
+ * and how quickly the server answers when it is not queueing our own requests: the quickest
+ * recent round trip, since the more a stream has in flight to a busy server, the longer each one
+ * takes without bringing more.
+ */
+export class DrainMeter {
+  readonly #now: () => number;
+  #blockMin = Infinity;
+  #previousMin = Infinity;
+  #inBlock = 0;
+  /** Smoothed records per page taken and ms between two pages taken: their ratio is the rate. */
+  #records: number | undefined;
+  #ms = 0;
+  #lastTaken: number | undefined;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  /** A request that started at `since` (a `now()` value) was answered. */
+  answered(since: number): void {
+    const ms = Math.max(0, this.#now() - since);
+    this.#blockMin = Math.min(this.#blockMin, ms);
+    if (++this.#inBlock >= ROUND_TRIP_BLOCK) {
+      this.#previousMin = this.#blockMin;
+      this.#blockMin = Infinity;
+      this.#inBlock = 0;
+    }
+  }
+
+  /** The consumer took a page of `records`, handed to it at `since`. */
+  taken(records: number, since: number): void {
+    const now = this.#now();
+    const ms = Math.max(0, now - (this.#lastTaken ?? since));
+    this.#lastTaken = now;
+    if (this.#records === undefined) {
+      this.#records = records;
+      this.#ms = ms;
+    } else {
+      this.#records += SMOOTHING * (records - this.#records);
+      this.#ms += SMOOTHING * (ms - this.#ms);
+    }
+  }
+
+  /**
+   * Records ahead worth fetching: what the consumer takes in `DRAIN_ROUND_TRIPS` of the quickest
+   * recent round trips. Infinity while either is unknown, or when the pages are taken in no
+   * measurable time (a clock that does not move).
+   */
+  useful(): number {
+    const roundTrip = Math.min(this.#blockMin, this.#previousMin);
+    if (roundTrip === Infinity || this.#records === undefined || !(this.#ms > 0)) return Infinity;
+    return Math.ceil((DRAIN_ROUND_TRIPS * roundTrip * this.#records) / this.#ms);
+  }
+}

@@ -1,0 +1,129 @@
+// DESIGN §9 (memory): what the read path fetches ahead of the consumer, observed at the server:
+// records served minus records the consumer took, checked whenever the client has nothing in
+// flight (all it wanted to fetch ahead has come), never by timing.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DrainMeter } from "../src/core/read-ahead.js";
+import { createCortexClient, createJitsudoClient, mergeEvents } from "../src/index.js";
+import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
+import { fakeClock } from "./http-fixtures.js";
+
+const DAY = 86_400_000;
+const END = Date.parse("2026-02-01T00:00:00Z");
+
+/** A fetch that counts the records it served (JITSudo's `data`, Cortex's `logs`) and its requests in flight. */
+function servingFetch(onAnswer?: () => void) {
+  const served = { records: 0, inFlight: 0 };
+  const fetchFn: typeof fetch = async (input, init) => {
+    served.inFlight += 1;
+    try {
+      const response = await fetch(input, init);
+      const body = (await response.clone().json()) as { data?: unknown[]; logs?: unknown[] };
+      served.records += (body.data ?? body.logs)?.length ?? 0;
+      onAnswer?.();
+      return response;
+    } finally {
+      served.inFlight -= 1;
+    }
+  };
+  return { served, fetch: fetchFn };
+}
+
+/** Resolves once nothing has been in flight for two polls in a row (a deadline, not a measured time). */
+async function quiet(served: { inFlight: number }, ms = 10_000): Promise<void> {
+  let calm = 0;
+  for (const deadline = Date.now() + ms; Date.now() < deadline && calm < 2; ) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    calm = served.inFlight === 0 ? calm + 1 : 0;
+  }
+}
+
+describe("read-ahead", () => {
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 8_000, seed: 41, endAt: new Date(END), spanDays: 10, rateLimit: false });
+  let server: SimulatorServer;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server.close());
+  const params = { since: new Date(END - 10 * DAY), until: new Date(END), pageSize: 100 };
+
+  test("a merge's streams read ahead within one budget (what one of them would alone), not one each", async () => {
+    const { served, fetch: serving } = servingFetch();
+    // A clock that does not move: the consumer's pace is unknown, so only the budget bounds.
+    const streams = [0, 1, 2, 3].map(() =>
+      createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: serving, clock: fakeClock(), concurrency: 4 }).events(params),
+    );
+    let taken = 0;
+    let most = 0;
+    const ids = new Map<string, number>();
+    for await (const event of mergeEvents(streams)) {
+      taken += 1;
+      ids.set(event.id, (ids.get(event.id) ?? 0) + 1);
+      if (taken % 400 === 0) await quiet(served);
+      most = Math.max(most, served.records - taken);
+    }
+    expect(taken).toBe(4 * 8_000);
+    expect([...ids.values()].every((n) => n === 4)).toBe(true);
+    // Alone, a stream of pages of 100 at concurrency 4 holds up to 4,000 records fetched ahead
+    // and a page in flight per slot (4,400); four streams share that, plus what each one's
+    // consumer needs next (its page in hand and the one prefetched: 200 each). Each with its own
+    // budget, the four held ~4 × 4,000.
+    expect(most).toBeLessThanOrEqual(4_400 + 4 * 200);
+    expect(most).toBeGreaterThan(1_000);
+  });
+
+  test("a consumer slower than the server gets no read-ahead beyond what it takes in a few round trips (parallel pages)", async () => {
+    const total = 6_000;
+    const s = createSimulator({ vendors: ["cortex"], eventsPerVendor: total, seed: 42, endAt: new Date(END), spanDays: 10, rateLimit: false });
+    const srv = await s.listen();
+    try {
+      // The clock moves 1 ms per answer, and 1,000 ms per page the consumer takes (only while
+      // nothing is in flight): the server answers in a few ms, the consumer takes 100 records a
+      // second, so a few round trips of its intake are a handful of records, less than a page.
+      const clock = fakeClock();
+      const { served, fetch: serving } = servingFetch(() => (clock.t += 1));
+      const client = createCortexClient({ ...srv.credentials.cortex, rateLimit: false, maxRetries: 0, fetch: serving, clock, concurrency: 4 });
+      let taken = 0;
+      let most = 0;
+      for await (const _ of client.events({ ...params, pageSize: 100 })) {
+        taken += 1;
+        if (taken % 100 === 0) {
+          await quiet(served);
+          clock.t += 1_000;
+          // Once the pages fetched before the consumer's pace was known are taken.
+          if (taken >= 1_000) most = Math.max(most, served.records - taken);
+        }
+      }
+      expect(taken).toBe(total);
+      // The page the consumer is on and the one prefetched, at most; read as fast as the server
+      // allows, four pages more are fetched while it holds one.
+      expect(most).toBeLessThanOrEqual(2 * 100);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("the meter: records ahead worth fetching are the consumer's rate times a few of the quickest recent round trips", () => {
+    let t = 0;
+    const meter = new DrainMeter(() => t);
+    expect(meter.useful()).toBe(Infinity);
+    // Round trips of 10 ms, one of them 40 ms (a server queueing our own requests): the quickest counts.
+    for (const ms of [40, 10, 10]) {
+      const sent = t;
+      t += ms;
+      meter.answered(sent);
+    }
+    expect(meter.useful()).toBe(Infinity);
+    // Pages of 100 taken every 50 ms: 2 records a ms.
+    for (let i = 0; i < 20; i++) {
+      const handed = t;
+      t += 50;
+      meter.taken(100, handed);
+    }
+    expect(meter.useful()).toBe(6 * 10 * 2);
+    // A clock that does not move tells nothing: no bound.
+    const still = new DrainMeter(() => 0);
+    still.answered(0);
+    still.taken(100, 0);
+    expect(still.useful()).toBe(Infinity);
+  });
+});
