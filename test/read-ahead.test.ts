@@ -102,7 +102,7 @@ describe("read-ahead", () => {
     }
   });
 
-  test("the meter: records ahead worth fetching are the consumer's rate times a few of the quickest recent round trips", () => {
+  test("the meter: records ahead worth fetching are what the consumer takes, while it holds pages, in a few of the quickest recent round trips", () => {
     let t = 0;
     const meter = new DrainMeter(() => t);
     expect(meter.useful()).toBe(Infinity);
@@ -113,8 +113,10 @@ describe("read-ahead", () => {
       meter.answered(sent);
     }
     expect(meter.useful()).toBe(Infinity);
-    // Pages of 100 taken every 50 ms: 2 records a ms.
+    // Pages of 100, each held 50 ms by the consumer: 2 records a ms (the time between pages, when
+    // it waits on the reads, is not its pace).
     for (let i = 0; i < 20; i++) {
+      t += 200;
       const handed = t;
       t += 50;
       meter.taken(100, handed);

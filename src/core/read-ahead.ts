@@ -105,11 +105,9 @@ export function asBudget(value: unknown): ReadAheadBudget | undefined {
 }
 
 /**
- * Round trips of the consumer's intake fetched ahead: the consumer's rate times the quickest
- * recent round trip is what must be on its way to keep the rate (Little's law), and the margin
- * lets the rate grow when the bound is what holds it back (the server answers as quickly with
- * more in flight). Six: at the ceiling of four time slices (four pages a round trip), the bound of
- * four pages a slot is kept while the stream reads at two thirds of the ceiling or more.
+ * Round trips of the consumer's intake fetched ahead: what the consumer takes in the quickest
+ * recent round trip must be on its way to keep it busy (Little's law); the margin covers
+ * consumers and round trips that vary (a page of slow records, a busy event loop).
  */
 const DRAIN_ROUND_TRIPS = 6;
 
@@ -120,20 +118,20 @@ const SMOOTHING = 1 / 8;
 const ROUND_TRIP_BLOCK = 16;
 
 /**
- * How fast a stream's consumer takes its records (in wall time, waits included: its real rate),
- * and how quickly the server answers when it is not queueing our own requests: the quickest
- * recent round trip, since the more a stream has in flight to a busy server, the longer each one
- * takes without bringing more.
+ * How fast a stream's consumer takes its records while it has them (records per ms of the time
+ * it holds a page: what it could take, not what the reads let it take, which would shrink the
+ * read-ahead that holds it back), and how quickly the server answers when it is not queueing
+ * this stream's own requests: the quickest recent round trip, since the more a stream has in
+ * flight to a busy server, the longer each takes without bringing more.
  */
 export class DrainMeter {
   readonly #now: () => number;
   #blockMin = Infinity;
   #previousMin = Infinity;
   #inBlock = 0;
-  /** Smoothed records per page taken and ms between two pages taken: their ratio is the rate. */
+  /** Smoothed records per page and ms the consumer held a page: their ratio is its intake. */
   #records: number | undefined;
   #ms = 0;
-  #lastTaken: number | undefined;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -156,9 +154,7 @@ export class DrainMeter {
 
   /** The consumer took a page of `records`, handed to it at `since`. */
   taken(records: number, since: number): void {
-    const now = this.#now();
-    const ms = Math.max(0, now - (this.#lastTaken ?? since));
-    this.#lastTaken = now;
+    const ms = Math.max(0, this.#now() - since);
     if (this.#records === undefined) {
       this.#records = records;
       this.#ms = ms;
@@ -170,8 +166,9 @@ export class DrainMeter {
 
   /**
    * Records ahead worth fetching: what the consumer takes in `DRAIN_ROUND_TRIPS` of the quickest
-   * recent round trips. Infinity while either is unknown, or when the pages are taken in no
-   * measurable time (a clock that does not move).
+   * recent round trips. Infinity while either is unknown, or when the consumer takes its pages
+   * in no measurable time (it waits on the server, and whatever comes is taken at once; or a
+   * clock that does not move).
    */
   useful(): number {
     const roundTrip = Math.min(this.#blockMin, this.#previousMin);
