@@ -8,8 +8,9 @@
  * chain has reached (the chain keeps the first half of what is left, a new chain reads the
  * second), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
  * one being yielded stops fetching once the slices before it, and itself, hold
- * `BUFFERED_RECORDS` records not yet yielded (or four pages per slot, if more); the free slot
- * then splits a slice nearer the front.
+ * `BUFFERED_RECORDS` records not yet yielded (or four pages per slot, if more), or what the
+ * consumer takes in a few round trips if that is less, or when the run's read-ahead budget (a
+ * merge's, shared: read-ahead.ts) is full; the free slot then splits a slice nearer the front.
  *
  * Boundaries: every slice keeps `[since, until)` of its own records (`RawPage.bounds`), whatever
  * the vendor's own bounds (Zendesk's are inclusive whole seconds), so an event on a boundary
@@ -275,10 +276,10 @@ export async function* paginateSlices<S, Body>(
   const schedule = () => {
     let inFlight = 0;
     for (const c of chains) if (c.pulling) inFlight += 1;
-    // Fetch in time order: what is fetched first is yielded first.
     // Records ahead worth holding, when the consumer takes them slower than the server brings
     // them: a page further must fit whole (the bound may let one more page cross it).
     const useful = readAhead ? readAhead.meter.useful() : Infinity;
+    // Fetch in time order: what is fetched first is yielded first.
     let before = 0;
     const eligible: number[] = [];
     for (let i = 0; i < chains.length; i++) {
