@@ -107,9 +107,11 @@ export function asBudget(value: unknown): ReadAheadBudget | undefined {
 /**
  * Round trips of the consumer's intake fetched ahead: what the consumer takes in the quickest
  * recent round trip must be on its way to keep it busy (Little's law); the margin covers
- * consumers and round trips that vary (a page of slow records, a busy event loop).
+ * consumers and round trips that vary (a page of slow records, a busy event loop: on two
+ * loaded cores a JITSudo page of 1,000 took 10 to 55 ms to normalize and take, and with a
+ * margin of six the bound fell under four pages a slot where the backfill needed them).
  */
-const DRAIN_ROUND_TRIPS = 6;
+const DRAIN_ROUND_TRIPS = 12;
 
 /** Weight of the newest sample in the smoothed intake. */
 const SMOOTHING = 1 / 8;

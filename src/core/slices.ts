@@ -122,10 +122,12 @@ export async function* paginateSlices<S, Body>(
   // partly used page: 15–20 % more requests for JITSudo).
   const buffered = Math.max(BUFFERED_RECORDS, BUFFERED_PAGES_PER_SLOT * concurrency * (ctx.pageSize ?? 0));
   // In the budget (read-ahead.ts) a request counts what it is expected to bring: the page size
-  // asked, or the largest page yet. Alone, the stream's budget is the bound above and a page in
-  // flight for every slot; in a merge, the largest such bound of its streams.
+  // asked, or the largest page yet. Alone, the stream's budget never binds before the bound
+  // above (which counts pages come, not pages asked for, and lets a page cross it): the bound,
+  // a page in flight and one crossing for every slot, and the pages the consumer needs next.
+  // In a merge, the largest such budget of its streams.
   let expected = Math.max(1, ctx.pageSize ?? 0);
-  readAhead?.budget.join(buffered + concurrency * expected);
+  readAhead?.budget.join(buffered + (2 * concurrency + 1 + prefetch) * expected);
   /** Records a chain holds in the budget change by `records` (nothing once the run stopped: it gave back all). */
   const count = (c: Chain<S>, records: number) => {
     if (!readAhead || stopped || records === 0) return;
