@@ -325,9 +325,10 @@ class Run<Raw, V extends string> {
     const signal = this.#plan.signal ? AbortSignal.any([this.#plan.signal, cancel]) : cancel;
     // Newest first, any page may be the last one needed: none is fetched ahead of it.
     const prefetch = this.#stopOlderThan === undefined ? this.#common.prefetch : 0;
-    // What is read ahead counts in records: in a merge's budget, or the run's own (read-ahead.ts).
+    // What is read ahead counts in records (read-ahead.ts): in a merge's budget, shared; alone,
+    // the engines' own bounds and the consumer's pace decide, and the run's budget only counts.
     const clock = this.#common.clock;
-    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(), meter: new DrainMeter(() => clock.now()) };
+    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(Infinity), meter: new DrainMeter(() => clock.now()) };
     const engine = { prefetch, concurrency: this.#common.concurrency, signal, readAhead };
     const pagination = this.#def.pagination;
     const open = (resume: Position | undefined): AsyncIterable<RawPage<unknown>> =>

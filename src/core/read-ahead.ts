@@ -8,7 +8,8 @@
  * next (the head of a chain, and the `prefetch` pages after it) is always fetched and counted;
  * anything further ahead (parallel pages, slices ahead of the one being yielded) only while it
  * fits. A merge shares one budget between its streams, so five streams together read ahead as
- * far as the most demanding of them would alone, not five times as far.
+ * far as the most demanding of them would alone, not five times as far. Alone, a stream's budget
+ * has no limit: its engines' own bounds decide, as they always have.
  *
  * `DrainMeter` is the second, per stream: read-ahead beyond what the consumer takes in a few
  * round trips buys nothing (a consumer slower than the server finds every page waiting anyway),

@@ -122,10 +122,10 @@ export async function* paginateSlices<S, Body>(
   // partly used page: 15–20 % more requests for JITSudo).
   const buffered = Math.max(BUFFERED_RECORDS, BUFFERED_PAGES_PER_SLOT * concurrency * (ctx.pageSize ?? 0));
   // In the budget (read-ahead.ts) a request counts what it is expected to bring: the page size
-  // asked, or the largest page yet. Alone, the stream's budget never binds before the bound
-  // above (which counts pages come, not pages asked for, and lets a page cross it): the bound,
-  // a page in flight and one crossing for every slot, and the pages the consumer needs next.
-  // In a merge, the largest such budget of its streams.
+  // asked, or the largest page yet. Alone, the bound above decides (it counts pages come, not
+  // pages asked for, and lets a page cross it); in a merge, the budget shared is the largest of
+  // its streams' bounds, each with a page in flight and one crossing for every slot and the
+  // pages its consumer needs next.
   let expected = Math.max(1, ctx.pageSize ?? 0);
   readAhead?.budget.join(buffered + (2 * concurrency + 1 + prefetch) * expected);
   /** Records a chain holds in the budget change by `records` (nothing once the run stopped: it gave back all). */
