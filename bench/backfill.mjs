@@ -35,7 +35,11 @@ function plan(scale) {
 }
 
 
-export async function benchBackfill({ createClient, latencies = [100, 300], scale = 1, vendors = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] }) {
+/**
+ * `warmUpPages` caps the warm-up at that many pages' worth of events (--quick: 1, enough to open
+ * the connections; the code is compiled by the run before).
+ */
+export async function benchBackfill({ createClient, latencies = [100, 300], scale = 1, warmUpPages = Infinity, vendors = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] }) {
   const out = {};
   const end = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
   const start = end - 30 * DAY_MS;
@@ -51,8 +55,9 @@ export async function benchBackfill({ createClient, latencies = [100, 300], scal
         const params = { since: new Date(start), until: new Date(end + 1), ...(vendor === "datafold" ? {} : { pageSize: p.pageSize }) };
         // Warm-up, not timed: a few pages through the same client (connections open, code
         // compiled), as in any export longer than a few seconds.
+        const warmUpEvents = Math.min(WARM_UP_EVENTS, warmUpPages * p.pageSize);
         let warm = 0;
-        for await (const event of client.events(params)) if (event && ++warm >= WARM_UP_EVENTS) break;
+        for await (const event of client.events(params)) if (event && ++warm >= warmUpEvents) break;
         await server.resetStats();
         const cpuBefore = process.cpuUsage();
         const started = performance.now();
