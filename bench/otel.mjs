@@ -7,7 +7,7 @@
  * Runs alternate (A B B A …) so drift hits both; the ratio is the medians' events/s, with over
  * without (≥ 0.95 is the target). Also per CPU second of this process (the reader's; the
  * server is another process), `otel_overhead_ratio_cpu`: steadier than wall time on a machine
- * busy with other work. `--json` prints one JSON object; `--quick` reads 10k events, 3 rounds. A
+ * busy with other work. `--json` prints one JSON object; `--quick` reads 20k events, 3 rounds. A
  * figure, not a test.
  */
 import { fileURLToPath } from "node:url";
@@ -78,8 +78,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const json = process.argv.includes("--json");
   const quick = process.argv.includes("--quick");
   const { createPylonClient } = await loadLibrary();
-  progress(`OpenTelemetry: events() over ${quick ? "10k" : "100k"} Pylon events with and without an SDK registered, simulator in its own process`);
-  const result = await benchOtel({ createPylonClient, ...(quick ? { events: 10_000, rounds: 3 } : {}) });
+  progress(`OpenTelemetry: events() over ${quick ? "20k" : "100k"} Pylon events with and without an SDK registered, simulator in its own process`);
+  const result = await benchOtel({ createPylonClient, ...(quick ? { events: 20_000, rounds: 3 } : {}) });
   if (json) process.stdout.write(`${JSON.stringify({ otel_overhead_ratio: round(result.ratio), otel_overhead_ratio_cpu: round(result.cpuRatio) })}\n`);
   else progress(`otel_overhead_ratio ${round(result.ratio)} (target ≥ 0.95), per CPU second ${round(result.cpuRatio)}`);
 }

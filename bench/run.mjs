@@ -37,7 +37,7 @@ const wanted = (name) => !only || only.includes(name);
 /** What --quick measures, against a full run; printed under its table. */
 const QUICK_NOTE =
   "--quick (report a full run): normalize 0.3 s a vendor; cpu 10k events, 1 round; backfill 5 % of the events (2k–24k a vendor, 2–7 round trips), a one-page warm-up at 100 ms, none at 300, one server a vendor for both latencies; " +
-  "prefetch 1 round; memory 10k events; rate limits 5 s after the burst; otel 10k events, 3 rounds; fleet 50 sources, its shared limit over 40 requests after the burst (10 s); checkpoint load median of 3; " +
+  "prefetch 1 round; memory 10k events; rate limits 5 s after the burst; otel 20k events, 3 rounds; fleet 50 sources, its shared limit over 40 requests after the burst (10 s); checkpoint load median of 3; " +
   "and after the CPU-rate figures and the backfill (normalize, cpu, otel, backfill), which run alone, four lanes at once: prefetch + rate limits + requests, memory, hostile servers + bundle, the fleet.";
 
 const library = await loadLibrary();
