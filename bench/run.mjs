@@ -130,7 +130,7 @@ if (!quick) {
   // --quick, in about a minute on two shared cores. First, alone and one at a time, the figures
   // that are rates of this machine's CPU (normalization, events() against fetch + JSON.parse, the
   // OpenTelemetry ratio) and the backfill, whose reader needs a core within each round trip (run
-  // beside the lanes below, Cortex at 300 ms read 0.18 of its ceiling instead of 0.8). Then four
+  // beside the lanes below, Cortex at 300 ms read 0.18 of its ceiling, alone 0.96). Then four
   // lanes at once, none of them a CPU-rate measurement: sleep- and rate-bound figures here
   // (prefetch, the rate limits' steady state, request counts), memory peaks and the hostile-
   // server figures (RSS, request counts, a bundle's size) in child processes, and the fleet (its
