@@ -224,45 +224,77 @@ export function tooDeepField(value: unknown, limit: number = MAX_RECORD_DEPTH): 
  * `MAX_RECORD_DEPTH` it throws `NestingTooDeepError`, never a stack overflow.
  */
 export function canonicalJson(value: unknown): string {
-  return flatCanonical(value) ?? canonical(value, 0, "");
+  const length = flatCanonicalBytes(value);
+  return length < 0 ? canonical(value, 0, "") : canonicalBuffer.toString("utf8", 0, length);
+}
+
+/** Where `flatCanonicalBytes` writes; a record whose canonical form is longer takes the general path. */
+const canonicalBuffer = Buffer.alloc(4096);
+/** `canonicalBuffer.subarray(0, n)` by n: the hash needs a view of the exact length, and a page's records share a few. */
+const canonicalViews: Buffer[] = [];
+
+/**
+ * Key orders `flatCanonicalBytes` has seen lately (records of a page share a few: Cortex's differ
+ * by whether the optional fields are there), each with its keys sorted and written as `"key":`
+ * bytes, so the sort and the quoting are done once per key order instead of per record.
+ */
+const keyOrders: Array<{ keys: string[]; sorted: string[]; keyBytes: Uint8Array[] }> = [];
+let nextKeyOrder = 0;
+
+function keyOrderOf(record: Record<string, unknown>): { sorted: string[]; keyBytes: Uint8Array[] } {
+  const keys = Object.keys(record);
+  for (let i = 0; i < keyOrders.length; i++) if (sameKeys(keys, keyOrders[i]!.keys)) return keyOrders[i]!;
+  const sorted = sortedKeys(record);
+  const order = { keys, sorted, keyBytes: sorted.map((key) => Buffer.from(`${quotedKey(key)}:`)) };
+  keyOrders[nextKeyOrder] = order;
+  nextKeyOrder = (nextKeyOrder + 1) % 8;
+  return order;
 }
 
 /**
- * Key orders `flatCanonical` has seen lately (records of a page share a few: Cortex's differ by
- * whether the optional fields are there), each with its keys sorted and quoted with their colon.
- */
-const keyOrders: Array<{ keys: string[]; sorted: string[]; quoted: string[] }> = [];
-let nextKeyOrder = 0;
-
-/**
  * `canonical` of a flat object (every value a string, number, boolean, null or undefined:
- * Cortex's records), written the same way, with the key order's sort and quoting done once per
- * key order instead of per record; undefined for anything else.
+ * Cortex's records) written as UTF-8 into `canonicalBuffer`, its length; -1 for anything else,
+ * which takes the general path: a nested value, a string with a character JSON escapes or that
+ * is not ASCII, a form longer than the buffer. Bytes, not a string: the content hash then reads
+ * them as they are, where hashing a concatenated string costs its flattening and its UTF-8
+ * encoding, about as much again as the hash itself.
  */
-function flatCanonical(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+function flatCanonicalBytes(value: unknown): number {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return -1;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  for (let i = 0; i < keys.length; i++) {
-    const item = record[keys[i]!];
-    const type = typeof item;
-    if (!(type === "string" || type === "number" || type === "boolean" || item === null || item === undefined)) return undefined;
-  }
-  let order = keyOrders.find((known) => sameKeys(keys, known.keys));
-  if (order === undefined) {
-    const sorted = sortedKeys(record);
-    order = { keys, sorted, quoted: sorted.map((key) => `${quotedKey(key)}:`) };
-    keyOrders[nextKeyOrder] = order;
-    nextKeyOrder = (nextKeyOrder + 1) % 8;
-  }
-  const { sorted, quoted } = order;
-  let out = "{";
+  const { sorted, keyBytes } = keyOrderOf(record);
+  const out = canonicalBuffer;
+  // Room for the longest constant (`false`, `,`, `}`) past any check.
+  const end = out.length - 8;
+  let at = 0;
+  out[at++] = 0x7b; // {
   for (let i = 0; i < sorted.length; i++) {
     const item = record[sorted[i]!];
     if (item === undefined) continue;
-    out += (out.length === 1 ? "" : ",") + quoted[i] + JSON.stringify(item);
+    if (at > 1) out[at++] = 0x2c; // ,
+    const key = keyBytes[i]!;
+    if (at + key.length > end) return -1;
+    for (let j = 0; j < key.length; j++) out[at++] = key[j]!;
+    let text: string;
+    if (typeof item === "string") {
+      if (at + item.length + 2 > end) return -1;
+      out[at++] = 0x22; // "
+      for (let j = 0; j < item.length; j++) {
+        const c = item.charCodeAt(j);
+        // Control characters, `"` and `\` are escaped in JSON; anything past ASCII is more than one byte.
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) return -1;
+        out[at++] = c;
+      }
+      out[at++] = 0x22;
+      continue;
+    } else if (item === null) text = "null";
+    else if (typeof item === "number" || typeof item === "boolean") text = JSON.stringify(item);
+    else return -1;
+    if (at + text.length > end) return -1;
+    for (let j = 0; j < text.length; j++) out[at++] = text.charCodeAt(j);
   }
-  return `${out}}`;
+  out[at++] = 0x7d; // }
+  return at;
 }
 
 function sameKeys(a: string[], b: string[]): boolean {
@@ -315,9 +347,10 @@ function quotedKey(key: string): string {
 
 /** `"sha256:"` + lowercase hex SHA-256 of the canonical JSON: the id of a record that has none. */
 export function contentHashId(record: unknown): string {
-  const text = canonicalJson(record);
+  const length = flatCanonicalBytes(record);
+  const data = length < 0 ? canonical(record, 0, "") : (canonicalViews[length] ??= canonicalBuffer.subarray(0, length));
   // One-shot crypto.hash (Node >= 20.12) costs about half of createHash().update().digest().
-  const hex = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash("sha256", text, "hex") : nodeCrypto.createHash("sha256").update(text).digest("hex");
+  const hex = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash("sha256", data, "hex") : nodeCrypto.createHash("sha256").update(data).digest("hex");
   return `sha256:${hex}`;
 }
 
