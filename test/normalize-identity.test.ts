@@ -177,7 +177,7 @@ function seeded(seed: number) {
   return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
-const STRINGS = ["", "x", "UPDATE", "user@example.com", "@", 'quote " and \\ backslash', "line\nbreak\ttab\u0000nul\u001f\u007f", "é ü 日本 🎉", "\ud800 lone high", "lone low \udc00", "</script>", "\u2028\u2029", "x".repeat(5_000), "54210000000058", "-0", "1e21"];
+const STRINGS = ["", "x", "UPDATE", "user@example.com", "@", 'quote " and \\ backslash', "line\nbreak\ttab\u0000nul\u001f\u007f", "é ü 日本 🎉", "café", "\u0080\u00ff", "\u007f", "\ud800 lone high", "lone low \udc00", "</script>", "\u2028\u2029", "x".repeat(5_000), "54210000000058", "-0", "1e21"];
 const TIMES = [
   "2026-03-01T12:00:00Z",
   "2026-03-01T12:00:00.000Z",
