@@ -7,7 +7,7 @@
 // nested values, odd types), with extra keys (`__proto__`, numeric keys) and shuffled key orders.
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { operationOf } from "../src/core/event.js";
+import { operationOf, toOccurredAt } from "../src/core/event.js";
 import { createSimulator } from "../src/testing/index.js";
 import { normalizeCortex } from "../src/vendors/cortex.js";
 import { normalizeDatafold } from "../src/vendors/datafold.js";
@@ -293,4 +293,18 @@ describe.each(Object.keys(MAPPED) as Array<keyof typeof MAPPED>)("%s normalize",
       }
     }
   });
+});
+
+test("times: every generated near-RFC 3339 string reads as the Date reading gives", () => {
+  const random = seeded(5);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+  const two = () => pick(["00", "01", "09", "10", "12", "13", "23", "24", "28", "29", "30", "31", "32", "59", "60", "99", "1", "a0"]);
+  const year = () => pick(["2026", "2024", "2000", "1900", "2100", "0000", "9999", "1970", "202", "20a6"]);
+  const fraction = () => pick(["", ".", ".1", ".12", ".123", ".1234", ".123456", ".123456789", ".1234567890", ".99999"]);
+  const zone = () => pick(["", "Z", "z", "+00:00", "-00:00", "+0000", "+01:00", "-05:30", "+00:00Z", "Z ", " "]);
+  const sep = () => pick(["T", "T", "T", " ", "t", "-"]);
+  for (let n = 0; n < 30_000; n++) {
+    const value = `${year()}-${two()}-${two()}${sep()}${two()}:${two()}${random() < 0.9 ? `:${two()}` : ""}${fraction()}${zone()}`;
+    expect(toOccurredAt(value), value).toBe(time(value));
+  }
 });
