@@ -97,12 +97,22 @@ describe("credentials from the environment", () => {
     ["pylon", {}, /missing environment variable PYLON_API_TOKEN/],
     ["pylon", { PYLON_API_TOKEN: "" }, /missing environment variable PYLON_API_TOKEN/],
     ["zendesk", { ZENDESK_EMAIL: "a@b.co", ZENDESK_API_TOKEN: "t" }, /missing environment variable ZENDESK_SUBDOMAIN/],
-    ["zendesk", { ZENDESK_SUBDOMAIN: "acme" }, /ZENDESK_EMAIL \+ ZENDESK_API_TOKEN \(or ZENDESK_OAUTH_TOKEN\)/],
+    ["zendesk", { ZENDESK_SUBDOMAIN: "acme" }, /^missing environment variables \{ ZENDESK_EMAIL, ZENDESK_API_TOKEN \} or \{ ZENDESK_OAUTH_TOKEN \}$/],
     ["zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_API_TOKEN: "t" }, /missing environment variable ZENDESK_EMAIL/],
     ["zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@b.co", ZENDESK_OAUTH_TOKEN: "o" }, /not both/],
-    ["jitsudo", { JITSUDO_API_KEY: "k", JITSUDO_TENANT_ID: "t" }, /missing environment variable JITSUDO_BASE_URL/],
+    ["jitsudo", { JITSUDO_API_KEY: "k", JITSUDO_TENANT_ID: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0" }, /missing environment variable JITSUDO_BASE_URL/],
+    ["jitsudo", { JITSUDO_BASE_URL: "https://j.example.com", JITSUDO_API_KEY: "k", JITSUDO_TENANT_ID: "t" }, /^environment variable JITSUDO_TENANT_ID: must be a uuid/],
   ] as const)("%s with %j: %s", (vendor, env, message) => {
-    expect(() => clientOptionsFromEnv(vendor, env)).toThrow(message);
+    // As the CLI builds its client: the library checks the options, the error names the variables.
+    const build = () => {
+      try {
+        createClient(clientOptionsFromEnv(vendor, env));
+      } catch (error) {
+        throw envConfigError(vendor, error);
+      }
+    };
+    expect(build).toThrow(UsageError);
+    expect(build).toThrow(message);
   });
 
   test("a library ConfigError about an option names the variable, without its value", () => {

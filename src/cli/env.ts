@@ -35,57 +35,46 @@ function read(env: Env, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function need(env: Env, name: string, what: string): string {
-  const value = read(env, name);
-  if (value === undefined) throw new UsageError(`missing environment variable ${name} (${what})`);
-  return value;
-}
-
-/** The options `createClient` needs for `vendor`, from `env`. `UsageError` naming the variable when one is missing. */
+/**
+ * The options `createClient` gets for `vendor`: each of the vendor's variables (`ENV_VARS`) that
+ * is set, at its option's path (`ZENDESK_EMAIL` → `auth.email`). What is missing or wrong is
+ * `createClient`'s to say, as for any caller; `envConfigError` restates it with the variables.
+ */
 export function clientOptionsFromEnv(vendor: VendorId, env: Env): ClientOptions {
-  const baseUrl = read(env, `${vendor.toUpperCase()}_BASE_URL`);
-  const host = baseUrl === undefined ? {} : { baseUrl };
-  switch (vendor) {
-    case "pylon":
-      return { vendor, apiToken: need(env, "PYLON_API_TOKEN", "a Pylon API token"), ...host };
-    case "zendesk": {
-      const subdomain = need(env, "ZENDESK_SUBDOMAIN", "acme for acme.zendesk.com");
-      const email = read(env, "ZENDESK_EMAIL");
-      const apiToken = read(env, "ZENDESK_API_TOKEN");
-      const oauthToken = read(env, "ZENDESK_OAUTH_TOKEN");
-      if (oauthToken !== undefined && (email !== undefined || apiToken !== undefined)) {
-        throw new UsageError("set either ZENDESK_EMAIL + ZENDESK_API_TOKEN or ZENDESK_OAUTH_TOKEN, not both");
-      }
-      if (oauthToken !== undefined) return { vendor, subdomain, auth: { oauthToken }, ...host };
-      if (email === undefined && apiToken === undefined) {
-        throw new UsageError("missing environment variables ZENDESK_EMAIL + ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN)");
-      }
-      if (email === undefined) throw new UsageError("missing environment variable ZENDESK_EMAIL (the email of the user ZENDESK_API_TOKEN belongs to)");
-      if (apiToken === undefined) throw new UsageError("missing environment variable ZENDESK_API_TOKEN (a Zendesk API token for ZENDESK_EMAIL)");
-      return { vendor, subdomain, auth: { email, apiToken }, ...host };
-    }
-    case "cortex":
-      return { vendor, apiToken: need(env, "CORTEX_API_TOKEN", "a Cortex API token"), ...host };
-    case "datafold":
-      return { vendor, apiKey: need(env, "DATAFOLD_API_KEY", "a Datafold API key"), ...host };
-    case "jitsudo":
-      return {
-        vendor,
-        baseUrl: need(env, "JITSUDO_BASE_URL", "the origin of your JITSudo server, such as https://jitsudo.example.com"),
-        apiKey: need(env, "JITSUDO_API_KEY", "a JITSudo API key"),
-        tenantId: need(env, "JITSUDO_TENANT_ID", "your JITSudo tenant uuid"),
-      };
+  const options: Record<string, unknown> = { vendor };
+  for (const [option, variable] of Object.entries(ENV_VARS[vendor].options)) {
+    const value = read(env, variable);
+    if (value === undefined) continue;
+    const path = option.split(".");
+    let at = options;
+    for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+    at[path[path.length - 1]!] = value;
   }
+  return options as unknown as ClientOptions;
 }
 
 /**
- * A library `ConfigError` about a client option, restated with the environment variable it came
- * from (`apiToken: is required` → `PYLON_API_TOKEN: is required`). Other errors pass through.
+ * A library `ConfigError` about a client option, restated with the environment variables it came
+ * from: `apiToken: is required` → `missing environment variable PYLON_API_TOKEN`; Zendesk's
+ * `auth: is required: { email, apiToken } or { oauthToken }` → `missing environment variables
+ * { ZENDESK_EMAIL, ZENDESK_API_TOKEN } or { ZENDESK_OAUTH_TOKEN }`. Other errors pass through.
  */
 export function envConfigError(vendor: VendorId, error: unknown): unknown {
   const config = configErrorParts(error);
-  const variable = config && ENV_VARS[vendor].options[config.option];
-  return variable ? new UsageError(`environment variable ${variable}: ${config.detail}`) : error;
+  if (config === undefined) return error;
+  const variables = ENV_VARS[vendor].options;
+  const own = variables[config.option];
+  // An option read from several variables (an object such as `auth`): its fields named in the
+  // message become their variables.
+  const fields = Object.entries(variables).filter(([option]) => option.startsWith(`${config.option}.`));
+  if (own === undefined && fields.length === 0) return error;
+  let detail = config.detail;
+  for (const [option, variable] of fields) detail = detail.replace(new RegExp(`\\b${option.slice(config.option.length + 1)}\\b`, "g"), variable);
+  const required = /^is required\b:?\s*/.exec(detail);
+  if (own !== undefined) {
+    return new UsageError(required ? `missing environment variable ${own}${detail.slice("is required".length)}` : `environment variable ${own}: ${detail}`);
+  }
+  return new UsageError(required ? `missing environment variables ${detail.slice(required[0].length)}` : `environment variables ${fields.map(([, v]) => v).join(", ")}: ${detail}`);
 }
 
 /**

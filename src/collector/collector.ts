@@ -114,8 +114,6 @@ class FleetCollector implements Collector {
   #working = false;
   #tick: ReturnType<typeof setInterval> | undefined;
   #ticking: Promise<void> | undefined;
-  /** Per source, the due time this process already queued (so a due run is sent once, not every tick). */
-  readonly #queuedFor = new Map<string, number>();
   readonly #limiters = new Map<string, { rpm: number; limiter: SharedRateLimiter }>();
   #stopped = false;
 
@@ -239,10 +237,13 @@ class FleetCollector implements Collector {
     for (const source of this.#sources.values()) {
       const last = lastRun.get(source.id) ?? null;
       const at = last === null ? now : this.#nextRun(boss, source, last);
-      if (at <= now + TICK_MS && this.#queuedFor.get(source.id) !== at) due.push({ source, at });
+      if (at <= now + TICK_MS) due.push({ source, at });
     }
     if (due.length === 0 || this.#stopped) return;
-    // One insert for every due source; the queue drops a source's job while one is already queued.
+    // One insert for every due source, every tick until its run starts: the queue drops a
+    // source's job while one is already queued. (Remembering what this process queued would not
+    // do: the job kept may be another process's, queued on an older view and superseded when it
+    // reaches a worker, and then no process would queue the source again.)
     await boss.insert(
       QUEUE,
       due.map(({ source, at }) => ({
@@ -251,7 +252,6 @@ class FleetCollector implements Collector {
         ...(at > now ? { startAfter: new Date(at) } : {}),
       })),
     );
-    for (const { source, at } of due) this.#queuedFor.set(source.id, at);
   }
 
   #nextRun(boss: PgBoss, source: ResolvedSource, last: Date): number {
