@@ -377,19 +377,24 @@ export function str(value: unknown): string | undefined {
   return undefined;
 }
 
-const ZEROS = "000000000";
+/** "000" to "999": the groups of three digits below the billions in `numberString`. */
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 
 /**
  * `String(value)`, faster for the integers past 2^31 that vendors use as ids (Zendesk's
- * 54210000000058): V8 writes those with its shortest-double algorithm, ~150 ns each, where
- * two halves below 10^9 (small integers, which it writes directly) take a third of that.
+ * 54210000000058): V8 writes those with its shortest-double algorithm, ~150 ns each, where the
+ * billions (a small integer, which it writes directly and caches: ids share them) and three
+ * looked-up groups of three digits take a third of that.
  */
 export function numberString(value: number): string {
   if (value > 2_147_483_647 && Number.isSafeInteger(value)) {
-    // `| 0`: both halves fit 32 bits, and V8 writes a 32-bit integer fast only when it knows it is one.
-    const high = (value / 1e9) | 0;
-    const low = String((value - high * 1e9) | 0);
-    return String(high) + ZEROS.slice(low.length) + low;
+    // `| 0`: each part fits 32 bits, and V8 writes a 32-bit integer fast only when it knows it is one.
+    const billions = (value / 1e9) | 0;
+    const low = (value - billions * 1e9) | 0;
+    const millions = (low / 1e6) | 0;
+    const rest = low - millions * 1e6;
+    const thousands = (rest / 1000) | 0;
+    return String(billions) + DIGITS3[millions]! + DIGITS3[thousands]! + DIGITS3[rest - thousands * 1000]!;
   }
   return String(value);
 }
