@@ -124,7 +124,8 @@ const ISO_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
  */
 export function toOccurredAt(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
-  if (CANONICAL_TIME.test(value)) return value;
+  // The length first: Zendesk's and Datafold's times are never canonical, and fail the regex late.
+  if (value.length === 24 && CANONICAL_TIME.test(value)) return value;
   const fast = utcSeconds(value);
   if (fast !== undefined) return fast;
   if (!ISO_LIKE.test(value)) return undefined;
@@ -164,7 +165,7 @@ function utcSeconds(value: string): string | undefined {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > 28 && day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
   const end = value.length - (value.endsWith("Z") ? 1 : value.endsWith("+00:00") ? 6 : 0);
-  return `${value.slice(0, 19)}.${end > 20 ? `${value.slice(20, end)}00`.slice(0, 3) : "000"}Z`;
+  return `${value.slice(0, 19)}.${end >= 23 ? value.slice(20, 23) : end > 20 ? `${value.slice(20, end)}00`.slice(0, 3) : "000"}Z`;
 }
 
 // --- ids ---------------------------------------------------------------------------------------
