@@ -7,7 +7,7 @@
 // nested values, odd types), with extra keys (`__proto__`, numeric keys) and shuffled key orders.
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { operationOf, toOccurredAt } from "../src/core/event.js";
+import { operationOf, timeOfField, toOccurredAt } from "../src/core/event.js";
 import { createSimulator } from "../src/testing/index.js";
 import { normalizeCortex } from "../src/vendors/cortex.js";
 import { normalizeDatafold } from "../src/vendors/datafold.js";
@@ -307,4 +307,22 @@ test("times: every generated near-RFC 3339 string reads as the Date reading give
     const value = `${year()}-${two()}-${two()}${sep()}${two()}:${two()}${random() < 0.9 ? `:${two()}` : ""}${fraction()}${zone()}`;
     expect(toOccurredAt(value), value).toBe(time(value));
   }
+});
+
+test("a record's time for slices and windows is Date.parse of its canonical time, impossible canonical ones included", () => {
+  const random = seeded(9);
+  const two = () => String(Math.floor(random() * 100)).padStart(2, "0");
+  const timeOf = timeOfField("at");
+  const values: unknown[] = [undefined, null, 5, "yesterday", ...TIMES];
+  for (let n = 0; n < 30_000; n++) {
+    const year = random() < 0.05 ? String(Math.floor(random() * 10_000)).padStart(4, "0") : `20${two()}`;
+    values.push(`${year}-${two()}-${two()}T${two()}:${two()}:${two()}.${two()}${Math.floor(random() * 10)}Z`);
+    values.push(new Date(Math.floor(random() * 4e12)).toISOString());
+  }
+  for (const value of values) {
+    const at = time(value);
+    expect(timeOf({ at: value }), String(value)).toBe(at === undefined ? undefined : Date.parse(at));
+  }
+  expect(timeOf(null)).toBeUndefined();
+  expect(timeOf("2026-03-01T12:00:00Z")).toBeUndefined();
 });

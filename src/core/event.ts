@@ -141,8 +141,27 @@ export function toOccurredAt(value: unknown): string | undefined {
 export function timeOfField(field: string): (record: unknown) => number | undefined {
   return (record) => {
     const at = record !== null && typeof record === "object" ? toOccurredAt((record as Record<string, unknown>)[field]) : undefined;
-    return at === undefined ? undefined : Date.parse(at);
+    return at === undefined ? undefined : canonicalMs(at);
   };
+}
+
+/**
+ * `Date.parse` of a canonical time (`toOccurredAt`'s), from its digits by `Date.UTC` at a third of
+ * the cost (time slices and windows read it for every record). A canonical-looking time out of
+ * range (Feb 30, which `toOccurredAt` keeps) and years below 100 (which `Date.UTC` reads as
+ * 19xx) are left to `Date.parse`.
+ */
+function canonicalMs(at: string): number {
+  const year = twoDigits(at, 0) * 100 + twoDigits(at, 2);
+  const month = twoDigits(at, 5);
+  const day = twoDigits(at, 8);
+  const hour = twoDigits(at, 11);
+  const minute = twoDigits(at, 14);
+  const second = twoDigits(at, 17);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return Date.parse(at);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > 28 && day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return Date.parse(at);
+  return Date.UTC(year, month - 1, day, hour, minute, second, twoDigits(at, 20) * 10 + at.charCodeAt(22) - 48);
 }
 
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|\+00:00)?$/;
