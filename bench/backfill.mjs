@@ -35,24 +35,56 @@ function plan(scale) {
 }
 
 
-export async function benchBackfill({ createClient, latencies = [100, 300], scale = 1, vendors = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"] }) {
-  const out = {};
+const VENDORS = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"];
+
+/** The time range every run reads: 30 days ending an hour ago, on a whole second. */
+function span() {
   const end = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
-  const start = end - 30 * DAY_MS;
+  return { start: end - 30 * DAY_MS, end };
+}
+
+/** One vendor's server: its records built before it listens, so an answer is a join of prebuilt text. */
+function startServer(vendor, scale, { start, end }, latencyMs) {
+  return startVendorServer({ total: plan(scale)[vendor].events, start, end, skew: { share: 0.8, last: 0.1 }, latencyMs, datafoldCap: DATAFOLD_CAP, prebuild: vendor });
+}
+
+/**
+ * Every vendor's server at once, started side by side (--quick): `benchBackfill({ servers })`
+ * reads from them at each latency instead of starting one per vendor and latency. `close()` ends them.
+ */
+export async function backfillServers({ scale = 1, vendors = VENDORS } = {}) {
+  const range = span();
+  const started = await Promise.all(vendors.map((vendor) => startServer(vendor, scale, range, 0)));
+  return { range, scale, byVendor: Object.fromEntries(vendors.map((v, i) => [v, started[i]])), close: () => Promise.all(started.map((s) => s.close())) };
+}
+
+/**
+ * `warmUpPages` caps the warm-up at that many pages' worth of events (--quick: 1, enough to open
+ * the connections; the code is compiled by the run before). `servers` (from `backfillServers`)
+ * are used, at each latency in turn, instead of a server started per vendor and latency.
+ */
+export async function benchBackfill({ createClient, latencies = [100, 300], scale = 1, warmUpPages = Infinity, vendors = VENDORS, servers }) {
+  const out = {};
+  if (servers) scale = servers.scale;
+  const { start, end } = servers?.range ?? span();
   for (const latencyMs of latencies) {
     for (const vendor of vendors) {
       const p = plan(scale)[vendor];
       // The records are built before the server listens: an answer is a join of prebuilt text,
       // so the generator's CPU (10,000 Datafold logs a request) is neither in the round trip nor
       // taken from the reader on these shared cores.
-      const server = await startVendorServer({ total: p.events, start, end, skew: { share: 0.8, last: 0.1 }, latencyMs, datafoldCap: DATAFOLD_CAP, prebuild: vendor });
+      const server = servers?.byVendor[vendor] ?? (await startServer(vendor, scale, { start, end }, latencyMs));
+      if (servers) await server.setLatency(latencyMs);
       try {
         const client = createClient(benchClientOptions(vendor, server.url));
         const params = { since: new Date(start), until: new Date(end + 1), ...(vendor === "datafold" ? {} : { pageSize: p.pageSize }) };
         // Warm-up, not timed: a few pages through the same client (connections open, code
         // compiled), as in any export longer than a few seconds.
+        // With shared servers, a latency after the first reads through code and connections
+        // (the fetch pool's, per origin) that the round before warmed: no warm-up of its own.
+        const warmUpEvents = servers && latencyMs !== latencies[0] ? 0 : Math.min(WARM_UP_EVENTS, warmUpPages * p.pageSize);
         let warm = 0;
-        for await (const event of client.events(params)) if (event && ++warm >= WARM_UP_EVENTS) break;
+        if (warmUpEvents > 0) for await (const event of client.events(params)) if (event && ++warm >= warmUpEvents) break;
         await server.resetStats();
         const cpuBefore = process.cpuUsage();
         const started = performance.now();
@@ -72,7 +104,7 @@ export async function benchBackfill({ createClient, latencies = [100, 300], scal
         out[`${vendor}_${latencyMs}ms`] = { ratio: rate / ceilingPerSec, eventsPerSec: rate, ceilingPerSec, seconds, events: count, requests: stats.requests, minimumRequests, maxInFlight: stats.maxInFlight, meanInFlight: stats.meanInFlight, ceilingInFlight: p.inFlight, readerCpuShare: cpuShare, readerCpuUsPerEvent: ((cpu.user + cpu.system) / count) };
         progress(`  ${vendor} at ${latencyMs} ms: ${Math.round(rate).toLocaleString("en")} events/s of a ${Math.round(ceilingPerSec).toLocaleString("en")} ceiling (${(rate / ceilingPerSec).toFixed(2)}); ${stats.requests} requests (minimum ${minimumRequests}), ${stats.meanInFlight.toFixed(2)} in flight on average (at most ${stats.maxInFlight}), reader CPU ${(cpuShare * 100).toFixed(0)} % of ${seconds.toFixed(1)} s (${((cpu.user + cpu.system) / count).toFixed(1)} µs/event); load ${os.loadavg()[0].toFixed(1)}`);
       } finally {
-        await server.close();
+        if (!servers) await server.close();
       }
     }
   }

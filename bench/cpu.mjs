@@ -115,9 +115,10 @@ export async function benchCpu({ createClient, events = 100_000, rounds = 5, ven
   // 20 days: Datafold reads 20 one-day windows of 5,000 logs.
   const start = end - 20 * DAY_MS;
   const range = { since: new Date(start), until: new Date(end) };
-  for (const vendor of vendors) {
-    const server = await startVendorServer({ total: events, start, end: end - 1000, replay: true });
-    try {
+  // One server for every vendor (it serves all five; each vendor's answers are its own cache entries).
+  const server = await startVendorServer({ total: events, start, end: end - 1000, replay: true });
+  try {
+    for (const vendor of vendors) {
       const sdk = async () => {
         const client = createClient(benchClientOptions(vendor, server.url));
         let count = 0;
@@ -157,9 +158,9 @@ export async function benchCpu({ createClient, events = 100_000, rounds = 5, ven
         `  ${vendor}: events() ${Math.round(sdkRate).toLocaleString("en")}/s, fetch + JSON.parse ${Math.round(fetchRate).toLocaleString("en")}/s (${(sdkRate / fetchRate).toFixed(2)}); ` +
           `per CPU second ${Math.round(perCpuSecond.sdk).toLocaleString("en")} vs ${Math.round(perCpuSecond.fetch).toLocaleString("en")} (${perCpuSecond.ratio.toFixed(2)}); ${built} answers built after the warm-up`,
       );
-    } finally {
-      await server.close();
     }
+  } finally {
+    await server.close();
   }
   return out;
 }

@@ -7,7 +7,8 @@
  * Runs alternate (A B B A …) so drift hits both; the ratio is the medians' events/s, with over
  * without (≥ 0.95 is the target). Also per CPU second of this process (the reader's; the
  * server is another process), `otel_overhead_ratio_cpu`: steadier than wall time on a machine
- * busy with other work. `--json` prints one JSON object. A figure, not a test.
+ * busy with other work. `--json` prints one JSON object; `--quick` reads 20k events, 3 rounds. A
+ * figure, not a test.
  */
 import { fileURLToPath } from "node:url";
 import { metrics, trace } from "@opentelemetry/api";
@@ -15,7 +16,6 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { loadLibrary, median, progress, round, simulatorProcess } from "./lib.mjs";
 
-const EVENTS = 100_000;
 const PAGE = 999;
 
 /** Registers an SDK; returns a function that reports what it saw and unregisters it. */
@@ -39,7 +39,7 @@ function registerSdk() {
   };
 }
 
-export async function benchOtel({ createPylonClient, rounds = 7 }) {
+export async function benchOtel({ createPylonClient, events: EVENTS = 100_000, rounds = 7 }) {
   const server = await simulatorProcess({ vendors: ["pylon"], eventsPerVendor: EVENTS, seed: 1, rateLimit: false, latencyMs: 0 });
   try {
     const run = async (withSdk) => {
@@ -76,9 +76,10 @@ export async function benchOtel({ createPylonClient, rounds = 7 }) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const json = process.argv.includes("--json");
+  const quick = process.argv.includes("--quick");
   const { createPylonClient } = await loadLibrary();
-  progress("OpenTelemetry: events() over 100k Pylon events with and without an SDK registered, simulator in its own process");
-  const result = await benchOtel({ createPylonClient });
+  progress(`OpenTelemetry: events() over ${quick ? "20k" : "100k"} Pylon events with and without an SDK registered, simulator in its own process`);
+  const result = await benchOtel({ createPylonClient, ...(quick ? { events: 20_000, rounds: 3 } : {}) });
   if (json) process.stdout.write(`${JSON.stringify({ otel_overhead_ratio: round(result.ratio), otel_overhead_ratio_cpu: round(result.cpuRatio) })}\n`);
   else progress(`otel_overhead_ratio ${round(result.ratio)} (target ≥ 0.95), per CPU second ${round(result.cpuRatio)}`);
 }

@@ -3,8 +3,8 @@
  * `npm run bench`: the performance figures of DESIGN.md §9, measured side by side in one run
  * against loopback servers in other processes, using the built package (dist/). Prints a table
  * with each target; `--json` prints one JSON object instead (progress still goes to stderr).
- * `--quick` runs every figure smaller (fewer events, shorter rate-limit run, one latency) in
- * under a minute, for development only: report a full run. `--only=a,b` runs some steps
+ * `--quick` measures every figure of a full run, smaller (see QUICK_NOTE), in under a minute on
+ * two shared cores, for development only: report a full run. `--only=a,b` runs some steps
  * (normalize, cpu, backfill, prefetch, memory, ratelimit, requests, children).
  * bench/bundle.mjs, otel.mjs, fleet.mjs and hostile.mjs, where present, run as child processes
  * with `--json` (and `--quick`), and their keys join the table.
@@ -14,7 +14,7 @@ import os from "node:os";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { benchBackfill } from "./backfill.mjs";
+import { backfillServers, benchBackfill } from "./backfill.mjs";
 import { benchCpu } from "./cpu.mjs";
 import { benchPrefetch } from "./latency.mjs";
 import { benchMemory } from "./memory.mjs";
@@ -34,6 +34,12 @@ if (unknown.length || only?.some((s) => !STEPS.includes(s))) {
   process.exit(2);
 }
 const wanted = (name) => !only || only.includes(name);
+/** What --quick measures, against a full run; printed under its table. */
+const QUICK_NOTE =
+  "--quick (report a full run): normalize 0.3 s a vendor; cpu 10k events, 1 round; backfill 5 % of the events (2k–24k a vendor, 2–7 round trips), a one-page warm-up at 100 ms, none at 300, one server a vendor for both latencies; " +
+  "prefetch 1 round; memory 10k events; rate limits 5 s after the burst; otel 20k events, 3 rounds; fleet 50 sources, its shared limit over 40 requests after the burst (10 s); checkpoint load median of 3; " +
+  "and after the CPU-rate figures and the backfill (normalize, cpu, otel, backfill), which run alone, four lanes at once: prefetch + rate limits + requests, memory, hostile servers + bundle, the fleet. " +
+  "Beside each other on a loaded machine the lanes' timings read low (the rate limits' burst starved of a core leaves its refill unspent: utilization 0.19 at load 12, 0.9 at load 7; PGlite's first open 24–37 s, 6 s alone).";
 
 const library = await loadLibrary();
 const { createSimulator } = await loadTesting();
@@ -44,18 +50,25 @@ const loadAtStart = os.loadavg();
 const results = {};
 const details = {};
 
-async function step(name, title, fn) {
-  if (!wanted(name)) return;
+/** Wall seconds of each step (and of each child bench), in the JSON as `step_seconds`. */
+const stepSeconds = {};
+
+/** Runs `fn` as step `label` of `name` (skipped unless `--only` wants it), timing its wall time. */
+async function step(name, title, fn, label = name) {
+  if (!wanted(name)) return undefined;
   progress(`${title}…`);
   const t = performance.now();
-  details[name] = await fn();
-  progress(`  (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+  const value = await fn();
+  stepSeconds[label] = round((performance.now() - t) / 1000, 1);
+  progress(`  (${label}: ${stepSeconds[label].toFixed(1)} s)`);
+  return value;
 }
 
 /** Runs another helper's bench file as a child process with --json, if it exists; its keys join ours. */
 async function childBench(file) {
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
   if (!existsSync(path)) return undefined;
+  const t = performance.now();
   const proc = spawn(process.execPath, [path, "--json", ...(quick ? ["--quick"] : [])], { stdio: ["ignore", "pipe", "inherit"], env: process.env });
   let stdout = "";
   proc.stdout.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
@@ -63,34 +76,89 @@ async function childBench(file) {
   const timer = setTimeout(() => proc.kill("SIGTERM"), (quick ? 2 : 15) * 60_000);
   const code = await new Promise((resolve) => proc.on("close", resolve));
   clearTimeout(timer);
+  stepSeconds[file] = round((performance.now() - t) / 1000, 1);
+  let r;
   try {
-    return { code, result: JSON.parse(stdout.slice(stdout.indexOf("{"), stdout.lastIndexOf("}") + 1)) };
+    r = { code, result: JSON.parse(stdout.slice(stdout.indexOf("{"), stdout.lastIndexOf("}") + 1)) };
   } catch {
-    return { code, error: `no JSON on stdout (exit ${code})` };
+    r = { code, error: `no JSON on stdout (exit ${code})` };
   }
+  progress(`  ${file}: ${r.error ?? "done"} (${stepSeconds[file].toFixed(1)} s)`);
+  return r;
 }
 
-await step("normalize", "normalization alone, one core", () => benchNormalize(deps));
-await step("cpu", "CPU per event: events() vs fetch + JSON.parse against a server replaying prebuilt bytes, in another process", () =>
-  benchCpu({ ...deps, events: quick ? 20_000 : 100_000, rounds: quick ? 1 : 5 }));
-await step("backfill", `backfill at the ceiling: skewed data, ${quick ? "100 ms" : "100 ms and 300 ms"} per request, page size at each vendor's maximum`, () =>
-  benchBackfill({ ...deps, latencies: quick ? [100] : [100, 300], scale: quick ? 0.15 : 1 }));
-await step("prefetch", "prefetch: 50 ms pages, consumer 20 ms/page", () => benchPrefetch({ ...deps, rounds: quick ? 1 : 3 }));
-await step("memory", `memory: ${quick ? "100k" : "1M"} events per vendor and through mergeEvents, each in a child process`, () => benchMemory({ events: quick ? 100_000 : 1_000_000 }));
-await step("ratelimit", `rate limits at steady state: Zendesk, Cortex and Pylon at their documented limits, ${quick ? 5 : 20} s after the burst`, () =>
-  benchRateLimit({ ...deps, steadySeconds: quick ? 5 : 20 }));
-await step("requests", "requests: Datafold's sparse default range, Pylon's next run in both orders", () => benchRequests(deps));
-await step("children", "other benches (bundle, otel, fleet, hostile), where present", async () => {
-  const out = {};
-  for (const file of ["bundle.mjs", "otel.mjs", "fleet.mjs", "hostile.mjs"]) {
-    const r = await childBench(file);
-    if (r) {
-      out[file] = r;
-      progress(`  ${file}: ${r.error ?? "done"}`);
+const CHILDREN = ["bundle.mjs", "otel.mjs", "fleet.mjs", "hostile.mjs"];
+const childResults = {};
+/** Some of the child benches, one after another, their results kept by file. */
+const children = (files, label) =>
+  step("children", `other benches (${files.map((f) => f.replace(/\.mjs$/, "")).join(", ")}), where present`, async () => {
+    for (const file of files) {
+      const r = await childBench(file);
+      if (r) childResults[file] = r;
     }
-  }
-  return out;
-});
+  }, label);
+
+const normalize = () => step("normalize", "normalization alone, one core", async () => (details.normalize = await benchNormalize({ ...deps, ms: quick ? 300 : 1_000 })));
+const cpu = () =>
+  step("cpu", "CPU per event: events() vs fetch + JSON.parse against a server replaying prebuilt bytes, in another process", async () =>
+    (details.cpu = await benchCpu({ ...deps, events: quick ? 10_000 : 100_000, rounds: quick ? 1 : 5 })));
+/** Backfill at some latencies; the keys of each call join `details.backfill` in call order. */
+const backfill = (latencies, servers) =>
+  step("backfill", `backfill at the ceiling: skewed data, ${latencies.map((ms) => `${ms} ms`).join(" and ")} per request, page size at each vendor's maximum`, async () => {
+    const measured = await benchBackfill({ ...deps, latencies, scale: quick ? 0.05 : 1, ...(quick ? { warmUpPages: 1, servers } : {}) });
+    details.backfill = { ...details.backfill, ...measured };
+  }, `backfill ${latencies.join("+")} ms`);
+const prefetch = () => step("prefetch", "prefetch: 50 ms pages, consumer 20 ms/page", async () => (details.prefetch = await benchPrefetch({ ...deps, rounds: quick ? 1 : 3 })));
+const memory = () =>
+  step("memory", `memory: ${quick ? "10k" : "1M"} events per vendor and through mergeEvents, each in a child process`, async () =>
+    (details.memory = await benchMemory({ events: quick ? 10_000 : 1_000_000 })));
+const ratelimit = () =>
+  step("ratelimit", `rate limits at steady state: Zendesk, Cortex and Pylon at their documented limits, ${quick ? 5 : 20} s after the burst`, async () =>
+    (details.ratelimit = await benchRateLimit({ ...deps, steadySeconds: quick ? 5 : 20 })));
+const requests = () => step("requests", "requests: Datafold's sparse default range, Pylon's next run in both orders", async () => (details.requests = await benchRequests(deps)));
+
+if (!quick) {
+  // One step at a time: every figure measured with nothing else of this bench beside it.
+  await normalize();
+  await cpu();
+  await backfill([100, 300]);
+  await prefetch();
+  await memory();
+  await ratelimit();
+  await requests();
+  await children(CHILDREN, "children");
+} else {
+  // --quick, in about a minute on two shared cores. First, alone and one at a time, the figures
+  // that are rates of this machine's CPU (normalization, events() against fetch + JSON.parse, the
+  // OpenTelemetry ratio) and the backfill, whose reader needs a core within each round trip (run
+  // beside the lanes below, Cortex at 300 ms read 0.18 of its ceiling, alone 0.96). Then four
+  // lanes at once, none of them a CPU-rate measurement: sleep- and rate-bound figures here
+  // (prefetch, the rate limits' steady state, request counts), memory peaks and the hostile-
+  // server figures (RSS, request counts, a bundle's size) in child processes, and the fleet (its
+  // own processes and PostgreSQL, pages of 100 ms, a 10 s takeover). On two cores shared with
+  // other work, the waits of each lane are the others' time.
+  await normalize();
+  await cpu();
+  await children(["otel.mjs"], "otel");
+  // The backfill's five servers, started side by side before either latency is timed, serve both.
+  const servers = wanted("backfill") ? await backfillServers({ scale: 0.05 }) : undefined;
+  await backfill([100, 300], servers).finally(() => servers?.close());
+  await Promise.all([
+    (async () => {
+      await prefetch();
+      await ratelimit();
+      await requests();
+    })(),
+    memory(),
+    children(["hostile.mjs", "bundle.mjs"], "hostile+bundle"),
+    children(["fleet.mjs"], "fleet"),
+  ]);
+}
+if (wanted("children")) {
+  // In CHILDREN's order, however they were run.
+  details.children = {};
+  for (const file of CHILDREN) if (childResults[file]) details.children[file] = childResults[file];
+}
 
 // --- figures ------------------------------------------------------------------------------------
 
@@ -161,7 +229,7 @@ const machine = {
 const totalSec = (performance.now() - started) / 1000;
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ ...results, ratelimit_utilization_definition: UTILIZATION_DEFINITION, quick, machine, bench_seconds: round(totalSec, 1), details }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...results, ratelimit_utilization_definition: UTILIZATION_DEFINITION, quick, machine, bench_seconds: round(totalSec, 1), step_seconds: stepSeconds, details }, null, 2)}\n`);
 } else {
   const table = [["figure", "measured", "target", "", "how"]];
   for (const r of rows) table.push([r.key, `${typeof r.value === "number" ? r.value.toLocaleString("en") : r.value}${r.unit && r.unit !== "×" ? ` ${r.unit}` : ""}`, r.target, r.meets === undefined ? "" : r.meets ? "✓" : "✗", r.note ?? ""]);
@@ -169,7 +237,7 @@ if (json) {
   const line = (row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
   const out = [line(table[0]), widths.map((w) => "-".repeat(w)).join("  "), ...table.slice(1).map(line)];
   out.push("", `ratelimit_utilization = ${UTILIZATION_DEFINITION}.`);
-  if (quick) out.push("--quick: fewer events, one latency, a 5 s rate-limit run; report a full run.");
+  if (quick) out.push(QUICK_NOTE);
   out.push(`${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; load average at start ${machine.loadAverage.join(" ")}; bench took ${totalSec.toFixed(0)} s.`);
   process.stdout.write(`${out.join("\n")}\n`);
 }

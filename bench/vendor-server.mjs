@@ -12,7 +12,9 @@
  *   not the server, is the bottleneck (`cpu_ratio`).
  * - `datafoldCap` cuts every Datafold answer to that many logs, as a server limit would.
  *
- * Auth is not checked; requests are counted, with the most in flight at once.
+ * Auth is not checked; requests are counted, with the most in flight at once. `GET
+ * /__latency?ms=N` sets `latencyMs` from then on (one server, its records built once, for several
+ * round trips).
  *
  * Run as a script: argv[2] is the options as JSON; it prints `{ url }` on stdout once it
  * listens, serves until stdin closes, and answers `GET /__stats` with its counters.
@@ -114,6 +116,7 @@ export function createVendorHandler(options) {
   let stats = fresh();
   const t0 = performance.now();
   const cache = options.replay ? new Map() : undefined;
+  let latencyMs = options.latencyMs;
   /** Served time of record i, at the vendor's precision. */
   const at = (vendor, i) => Math.floor(time(i) / PRECISION[vendor]) * PRECISION[vendor];
   /** First index whose (vendor-precision) time is >= t. */
@@ -204,6 +207,11 @@ export function createVendorHandler(options) {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...stats, meanInFlight: span > 0 ? stats.busyMs / span : 0 }));
       return;
     }
+    if (url.pathname === "/__latency") {
+      latencyMs = Number(url.searchParams.get("ms"));
+      res.writeHead(204).end();
+      return;
+    }
     if (url.pathname === "/__reset") {
       // Requests a warm-up abandoned are answered first (at most a round trip), so they count in neither run.
       for (let i = 0; i < 100 && stats.inFlight > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -238,7 +246,7 @@ export function createVendorHandler(options) {
       // The answer leaves `latencyMs` after the request arrived, its building included: the
       // round trip the ceiling counts, whatever this generator costs (10,000 Datafold logs take
       // tens of ms to build on a loaded machine; a vendor's own time is part of its round trip).
-      const wait = options.latencyMs ? options.latencyMs - (performance.now() - t0 - arrived) : 0;
+      const wait = latencyMs ? latencyMs - (performance.now() - t0 - arrived) : 0;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       res.writeHead(200, { "content-type": "application/json", "content-length": bytes.length, "x-arrived": String(performance.timeOrigin + t0 + arrived) });
       res.end(bytes);
@@ -292,6 +300,7 @@ export async function startVendorServer(options) {
     url,
     stats: async () => (await fetch(`${url}/__stats`)).json(),
     resetStats: async () => void (await fetch(`${url}/__reset`)).arrayBuffer(),
+    setLatency: async (ms) => void (await fetch(`${url}/__latency?ms=${ms}`)).arrayBuffer(),
     close: async () => {
       proc.stdin.end();
       await exited;

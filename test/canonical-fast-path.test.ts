@@ -42,6 +42,12 @@ test("numberString writes every number as String does", () => {
   const random = seeded(11);
   const cases = [0, -0, 1, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 1e9, 1e9 + 1, 1e18, 54210000000058, 380012780431, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -54210000000058, 1.5, 1e21, NaN, Infinity];
   for (let i = 0; i < 50_000; i++) cases.push(Math.floor(random() * 2 ** 53), 2 ** 31 + Math.floor(random() * 1e12), Math.floor(random() * 1e7) * 1e9);
+  // Each group of three digits at its edges (0, 999), and billions just under and over a power of ten.
+  for (let i = 0; i < 20_000; i++) {
+    const billions = Math.floor(random() * 9_007_199);
+    for (const low of [0, 999, 999_999, 999_999_999, 1_000, 1_000_000, Math.floor(random() * 1e9)]) if (billions * 1e9 + low > 2 ** 31) cases.push(billions * 1e9 + low);
+  }
+  cases.push(9_007_199_254_740_991, 9_007_199_000_000_000, 2_147_483_648, 2_999_999_999, 999_999_999_999);
   for (const n of cases) expect(numberString(n), String(n)).toBe(String(n));
   expect(str(54210000000058)).toBe("54210000000058");
 });

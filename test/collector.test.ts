@@ -236,15 +236,15 @@ describe("the run lease", () => {
 });
 
 describe("a run the schedule queued", () => {
-  test("ends without reading when a run started after it was queued and read to the end; a takeover and a due run still run", async () => {
+  test("ends without reading when a run started after it was queued and read to the end; a takeover (whatever was committed) and a due run still run", async () => {
     const { createTables, SourceState } = await import("../src/collector/tables.js");
     const { openDatabase } = await import("../src/collector/database.js");
     const db = await openDatabase({ connectionString: database.connectionString, dataDir: "", poolSize: 2 });
     try {
       await createTables(db, "planned");
       const state = new SourceState("planned", 10_000);
-      const lastRun = async () => (await database.sql<{ us: string }>("SELECT (extract(epoch FROM last_run_at) * 1000000)::bigint::text AS us FROM planned.sources"))[0]!.us;
-      const row = async () => (await database.sql<{ run_token: string | null; run_pages: number }>("SELECT run_token, run_pages FROM planned.sources"))[0]!;
+      const lastRun = async () => (await database.sql<{ us: string }>("SELECT (extract(epoch FROM last_run_at) * 1000000)::bigint::text AS us FROM planned.sources WHERE source_id = 's'"))[0]!.us;
+      const row = async () => (await database.sql<{ run_token: string | null; run_pages: number }>("SELECT run_token, run_pages FROM planned.sources WHERE source_id = 's'"))[0]!;
       const checkpoint = (complete: boolean) =>
         ({ version: 1, vendor: "jitsudo", scope: "x", since: null, until: "2026-01-02T00:00:00.000Z", watermark: "2026-01-01T00:00:00.000Z", position: complete ? null : { state: "c1", skip: 0 }, complete, seen: {} }) as const;
 
@@ -271,8 +271,20 @@ describe("a run the schedule queued", () => {
       expect(await state.acquire(db, "s", "jitsudo", "run-d", started)).toMatchObject({ pages: 1, checkpoint: { complete: false } });
       await state.commitPage(db, "s", "run-d", "jitsudo", undefined, checkpoint(true), 0);
       await state.release(db, "s", "run-d");
-      // A run asked for by run(id) (no schedule view) always runs.
+      const afterD = await lastRun();
+      // A run asked for by run(id) (no schedule view) always runs. run-e dies before its first
+      // commit: the checkpoint is still run-d's complete one, but run-e did not end. A job queued
+      // before run-e started is its takeover (from run-d's watermark), not "done".
       expect(await state.acquire(db, "s", "jitsudo", "run-e")).toMatchObject({ pages: 0 });
+      await db.query("UPDATE planned.sources SET run_expires_at = clock_timestamp() - interval '1 second'");
+      expect(await state.acquire(db, "s", "jitsudo", "run-f", afterD)).toMatchObject({ pages: 0, checkpoint: { complete: true } });
+      expect((await row()).run_token).toBe("run-f");
+
+      // The very first run dies before any commit (no checkpoint at all): the other job queued
+      // for it takes it over too.
+      expect(await state.acquire(db, "t", "jitsudo", "first", null)).toMatchObject({ pages: 0 });
+      await db.query("UPDATE planned.sources SET run_expires_at = clock_timestamp() - interval '1 second' WHERE source_id = 't'");
+      expect(await state.acquire(db, "t", "jitsudo", "second", null)).toMatchObject({ pages: 0, checkpoint: undefined });
     } finally {
       await db.close();
     }
@@ -287,7 +299,10 @@ describe("a run the schedule queued", () => {
     boss.on("error", () => undefined);
     try {
       const c = collector("superseded", [{ id: "s", vendor: "jitsudo", every: "1h", params: { pageSize: 50 }, options: { ...ownServer.credentials.jitsudo, rateLimit: false, maxRetries: 0, baseUrl: proxy.url } }]);
-      expect(await startWithRun(c, "s")).toMatchObject({ status: "succeeded", events: 120 });
+      // (Which run reads the 120 events, run(id)'s or the schedule's first, is a race: run(id)
+      // resolves with a run that started after it was called.)
+      expect(await startWithRun(c, "s")).toMatchObject({ status: "succeeded" });
+      expect((await c.status())[0]).toMatchObject({ sourceId: "s", events: 120 });
       await boss.start();
       // Another process's schedule queued the source before that run started (it saw no run yet),
       // and its job arrives now: done at once, without a request.

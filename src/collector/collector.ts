@@ -305,7 +305,7 @@ class FleetCollector implements Collector {
     const lease = await state.acquire(db, source.id, source.vendorId, token, after);
     if (lease === "busy") throw new SourceBusyError(`source ${sourceId} is being run by another worker; retried later`);
     if (lease === "done") {
-      this.#logger?.debug?.(`auditlogs collector: run of ${sourceId} skipped: another run started after this one was queued, and ended`);
+      this.#logger?.info?.(`auditlogs collector: run of ${sourceId} skipped: another run started after this one was queued, and ended`);
       return { sourceId, superseded: true };
     }
     this.#logger?.info?.(`auditlogs collector: run of ${sourceId} started${lease.pages > 0 ? ` (resuming after ${lease.pages} committed pages)` : ""}`);

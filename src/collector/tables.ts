@@ -85,17 +85,19 @@ export class SourceState {
    * run that finds a mid-run checkpoint continues that run (its counts too); otherwise it starts one.
    *
    * `plannedAfter` is set for a run the schedule queued: the source's last run start as the
-   * schedule saw it (`lastRunMicros`, null before the first). When a run has started since and
-   * read to its end, this one has nothing left to do and is "done" without touching the source:
-   * two processes can both see a source due and both queue it, and the second queued job reaches
-   * a worker only after the first run ends (the queue keeps one active per source).
+   * schedule saw it (`lastRunMicros`, null before the first). When a run has started since, has
+   * ended (its lease released, not expired: a run whose worker died is taken over, whatever it
+   * committed) and left no run half done, this one has nothing left to do and is "done" without
+   * touching the source: two processes can both see a source due and both queue it, and the
+   * second queued job reaches a worker only after the first run ends (the queue keeps one active
+   * per source).
    */
   async acquire(db: Sql, sourceId: string, vendor: string, token: string, plannedAfter?: string | null): Promise<Lease | "busy" | "done"> {
     const s = this.#schema;
     const fresh = `(t.checkpoint IS NULL OR (t.checkpoint->>'complete')::boolean)`;
-    const done = `($5::boolean AND ${fresh} AND ${lastRunMicros("t.last_run_at")} IS DISTINCT FROM $6::bigint)`;
+    const done = `($5::boolean AND t.run_token IS NULL AND ${fresh} AND ${lastRunMicros("t.last_run_at")} IS DISTINCT FROM $6::bigint)`;
     // One round trip: a new source's row, or the lease on an existing one unless a live run holds
-    // it; a "done" run leaves the row as it was (and clears an expired lease it finds).
+    // it; a "done" run leaves the row as it was.
     const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number; done: boolean }>(
       `INSERT INTO ${s}.sources AS t (source_id, vendor, run_token, run_expires_at, last_run_at)
        VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())

@@ -7,7 +7,7 @@
 import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/datafold.js";
-import { recordTime, str, toOccurredAt, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, str, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { timeWindowPagination } from "../core/paginate.js";
 import { isJsonObject, isNonEmptyString, isNullishNumber, isNullishString, isString, withFastPath } from "../core/schema.js";
@@ -104,10 +104,7 @@ export const datafold = defineVendor({
     // Datafold's bounds are not documented as inclusive or exclusive; the SDK trims to [since, until).
     request: (window) => ({ body: { start_date: new Date(window.start).toISOString(), end_date: new Date(window.end).toISOString() } }),
     records: (page) => page.logs,
-    time: (record) => {
-      const at = toOccurredAt((record as { timestamp?: unknown } | null)?.timestamp);
-      return at === undefined ? undefined : Date.parse(at);
-    },
+    time: timeOfField("timestamp"),
     splitAt: DATAFOLD_SPLIT_AT,
   }),
   normalize,
