@@ -5,8 +5,8 @@
  * same 1M Pylon events through a hand-written fetch + JSON.parse loop, for reference (Node's own
  * cost at this allocation rate). The events come from the bench vendor server in another
  * process, which generates them by index, so a million cost it no memory. Default client
- * options: Zendesk and JITSudo read 4 time slices, Cortex 4 pages, Datafold 4 one-day windows
- * (5,000 logs each) at once.
+ * options: Zendesk and JITSudo read 4 time slices, Cortex 4 pages, Datafold 4 windows (sized
+ * from the density they see, up to three quarters of the server's cap: 7,500 logs) at once.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
