@@ -231,15 +231,20 @@ export async function getBody(request: Request): Promise<string | undefined> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A fetch that counts the requests in flight at once, as the server sees them. */
-export function countingFetch(): { counter: { inFlight: number; max: number; requests: number }; fetch: typeof fetch } {
+/**
+ * A fetch that counts the requests in flight at once, as the server sees them. `onAnswer` sees
+ * each response before its request stops counting as in flight.
+ */
+export function countingFetch(onAnswer?: (response: Response) => Promise<void>): { counter: { inFlight: number; max: number; requests: number }; fetch: typeof fetch } {
   const counter = { inFlight: 0, max: 0, requests: 0 };
   const fetchFn: typeof fetch = async (input, init) => {
     counter.inFlight += 1;
     counter.requests += 1;
     counter.max = Math.max(counter.max, counter.inFlight);
     try {
-      return await fetch(input, init);
+      const response = await fetch(input, init);
+      await onAnswer?.(response);
+      return response;
     } finally {
       counter.inFlight -= 1;
     }

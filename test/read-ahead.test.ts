@@ -5,26 +5,19 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DrainMeter } from "../src/core/read-ahead.js";
 import { createCortexClient, createJitsudoClient, mergeEvents } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
-import { fakeClock } from "./http-fixtures.js";
+import { countingFetch, fakeClock } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-02-01T00:00:00Z");
 
 /** A fetch that counts the records it served (JITSudo's `data`, Cortex's `logs`) and its requests in flight. */
 function servingFetch(onAnswer?: () => void) {
-  const served = { records: 0, inFlight: 0 };
-  const fetchFn: typeof fetch = async (input, init) => {
-    served.inFlight += 1;
-    try {
-      const response = await fetch(input, init);
-      const body = (await response.clone().json()) as { data?: unknown[]; logs?: unknown[] };
-      served.records += (body.data ?? body.logs)?.length ?? 0;
-      onAnswer?.();
-      return response;
-    } finally {
-      served.inFlight -= 1;
-    }
-  };
+  const { counter, fetch: fetchFn } = countingFetch(async (response) => {
+    const body = (await response.clone().json()) as { data?: unknown[]; logs?: unknown[] };
+    served.records += (body.data ?? body.logs)?.length ?? 0;
+    onAnswer?.();
+  });
+  const served = Object.assign(counter, { records: 0 });
   return { served, fetch: fetchFn };
 }
 
