@@ -230,14 +230,14 @@ class FleetCollector implements Collector {
       `SELECT source_id, last_run_at, ${lastRunMicros("last_run_at")}::text AS last_run_us FROM ${this.#options.schema}.sources WHERE source_id = ANY($1)`,
       [[...this.#sources.keys()]],
     );
-    const lastRun = new Map(rows.map((r) => [r.source_id, r.last_run_at]));
-    const lastRunUs = new Map(rows.map((r) => [r.source_id, r.last_run_us]));
+    const known = new Map(rows.map((r) => [r.source_id, r]));
     const now = Date.now();
-    const due: { source: ResolvedSource; at: number }[] = [];
+    const due: { source: ResolvedSource; at: number; after: string | null }[] = [];
     for (const source of this.#sources.values()) {
-      const last = lastRun.get(source.id) ?? null;
+      const row = known.get(source.id);
+      const last = row?.last_run_at ?? null;
       const at = last === null ? now : this.#nextRun(boss, source, last);
-      if (at <= now + TICK_MS) due.push({ source, at });
+      if (at <= now + TICK_MS) due.push({ source, at, after: row?.last_run_us ?? null });
     }
     if (due.length === 0 || this.#stopped) return;
     // One insert for every due source, every tick until its run starts: the queue drops a
@@ -246,8 +246,8 @@ class FleetCollector implements Collector {
     // reaches a worker, and then no process would queue the source again.)
     await boss.insert(
       QUEUE,
-      due.map(({ source, at }) => ({
-        data: { sourceId: source.id, after: lastRunUs.get(source.id) ?? null } satisfies RunJob,
+      due.map(({ source, at, after }) => ({
+        data: { sourceId: source.id, after } satisfies RunJob,
         singletonKey: source.id,
         ...(at > now ? { startAfter: new Date(at) } : {}),
       })),
