@@ -3,8 +3,8 @@
  * `npm run bench`: the performance figures of DESIGN.md §9, measured side by side in one run
  * against loopback servers in other processes, using the built package (dist/). Prints a table
  * with each target; `--json` prints one JSON object instead (progress still goes to stderr).
- * `--quick` measures every figure of a full run, smaller (see QUICK_NOTE), in under a minute on
- * two shared cores, for development only: report a full run. `--only=a,b` runs some steps
+ * `--quick` measures every figure of a full run, smaller (see QUICK_NOTE), in about a minute on
+ * two shared cores (54–93 s measured, by the load), for development only: report a full run. `--only=a,b` runs some steps
  * (normalize, cpu, backfill, prefetch, memory, ratelimit, requests, children).
  * bench/bundle.mjs, otel.mjs, fleet.mjs and hostile.mjs, where present, run as child processes
  * with `--json` (and `--quick`), and their keys join the table.
