@@ -1,6 +1,7 @@
 // The collector's round trips per page, against a real PostgreSQL (test/postgres.ts): statements
 // prepared by name, the run's last commit releasing the lease, the last page committed with the
 // watermark in one transaction, and the commits of a run that stops (page-commits.ts).
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { Checkpoint } from "../src/core/checkpoint.js";
 import type { AuditEvent } from "../src/core/event.js";
@@ -116,6 +117,34 @@ describe("the run's last commit", () => {
       expect(count).toEqual({ n: "120", distinct_ids: "120" });
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe("the schedule", () => {
+  test("asks the database nothing while no source can be due", async () => {
+    // Every statement of this process that reads the sources' last runs (the schedule's query).
+    let reads = 0;
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text?.includes("FROM quiet.sources WHERE source_id = ANY")) reads += 1;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query);
+    try {
+      const c = collector("quiet", [{ id: "j", vendor: "jitsudo", every: "1h", params: { pageSize: 50 }, options: { ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0 } }]);
+      const summary = c.run("j");
+      await c.start();
+      expect(await summary).toMatchObject({ status: "succeeded", events: 120 });
+      // A tick after the run started sees it (next turn in an hour), and from then on the ticks
+      // (one a second) skip the query.
+      const seen = reads;
+      while (reads === seen) await new Promise((resolve) => setTimeout(resolve, 100));
+      const quiet = reads;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(reads).toBe(quiet);
+    } finally {
+      spy.mockRestore();
     }
   });
 });
