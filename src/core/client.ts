@@ -226,7 +226,9 @@ class Run<Raw, V extends string> {
   /**
    * The ids this run has yielded lately (the last 50,000, off the JS heap): a server that repeats a
    * record on later pages, under ever-new cursors or page numbers, gets it yielded once. `seen`
-   * covers the lag zone across runs; this, what lies before it within the run.
+   * covers the lag zone across runs; this, what lies before it within the run. Not the loop
+   * guard's window: that one holds every id read (in range or not, a slice's neighbour's too)
+   * and starts over when a refused cursor falls back to a full read; this holds only ids yielded.
    */
   readonly #yielded = idWindow();
   readonly #position: RunPosition;
