@@ -64,6 +64,8 @@ export interface PageRead<S> {
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
+  /** Only the records in `[since, until)` are this page's (`RawPage.bounds`): a time window's. */
+  bounds?: { since: number; until: number };
 }
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
@@ -375,7 +377,7 @@ export async function* paginate<S, Body>(
         message: `the page holds ${read.records.length} records, more records than the page size asked (${limit})`,
       });
     }
-    const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
+    const page: RawPage<S> = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip, ...(read.bounds ? { bounds: read.bounds } : {}) };
     const answer = { status: result.status, retries: result.attempts - 1 };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
@@ -852,28 +854,26 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     read: (body, window, ctx) => {
       const records = spec.records(body);
       const span = window.end - window.start;
-      // Each window keeps [start, end) only: vendors often include both bounds, and an event on
-      // a boundary must come once. A record without a time is kept, for validation to report.
-      const kept: unknown[] = [];
-      const times: number[] = [];
-      for (const record of records) {
-        const at = spec.time(record);
-        if (at === undefined) kept.push(record);
-        else if (at >= window.start && at < window.end) {
-          kept.push(record);
-          times.push(at);
-        }
-      }
       if (records.length >= spec.splitAt && span > MIN_WINDOW_MS) {
+        const times: number[] = [];
+        for (const record of records) {
+          const at = spec.time(record);
+          if (at !== undefined && at >= window.start && at < window.end) times.push(at);
+        }
         // The split window's duty to plan what follows passes to its last part.
         const next = splitCapped(window, Float64Array.from(times).sort(), partTarget);
         if (window.head) next[next.length - 1]!.head = true;
         return { records: [], next };
       }
-      if (!window.head) return { records: kept, next: [] };
-      // Empty: grow; otherwise size the next windows for `target` records each.
-      const size = kept.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / kept.length);
-      return { records: kept, next: batch(window.end, ctx.until, size) };
+      // Each window keeps [start, end) only (vendors often include both bounds, and an event on a
+      // boundary must come once): the run trims by the time it reads when it normalizes, so the
+      // records are not read for their times twice.
+      const bounds = { since: window.start, until: window.end };
+      if (!window.head) return { records, next: [], bounds };
+      // Empty: grow; otherwise size the next windows for `target` records each (a record outside
+      // the window is one of the neighbour's, counted there too: a small error, on the safe side).
+      const size = records.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / records.length);
+      return { records, next: batch(window.end, ctx.until, size), bounds };
     },
   };
 }
