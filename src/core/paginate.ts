@@ -803,14 +803,23 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
         return { records: [], next };
       }
       // Each window keeps [start, end) only (vendors often include both bounds, and an event on a
-      // boundary must come once): the run trims by the time it reads when it normalizes, so the
-      // records are not read for their times twice.
+      // boundary must come once). The records a bound includes are cut off the ends of the answer
+      // (all of them, for a server that answers in time order, as Datafold's does); any other is
+      // trimmed by the run, by the time it reads when it normalizes: no record's time is read twice.
+      const outside = (record: unknown) => {
+        const at = spec.time(record);
+        return at !== undefined && (at < window.start || at >= window.end);
+      };
+      let from = 0;
+      let to = records.length;
+      while (from < to && outside(records[from])) from += 1;
+      while (to > from && outside(records[to - 1])) to -= 1;
+      const own = from === 0 && to === records.length ? records : records.slice(from, to);
       const bounds = { since: window.start, until: window.end };
-      if (!window.head) return { records, next: [], bounds };
-      // Empty: grow; otherwise size the next windows for `target` records each (a record outside
-      // the window is one of the neighbour's, counted there too: a small error, on the safe side).
-      const size = records.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / records.length);
-      return { records, next: batch(window.end, ctx.until, size), bounds };
+      if (!window.head) return { records: own, next: [], bounds };
+      // Empty: grow; otherwise size the next windows for `target` records each.
+      const size = own.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / own.length);
+      return { records: own, next: batch(window.end, ctx.until, size), bounds };
     },
   };
 }
