@@ -747,8 +747,9 @@ function evenParts(from: number, to: number, count: number): Window[] {
  * whose answer reaches `splitAt` records may have been cut short by the server: it is read
  * again in parts (down to one second) placed by the times its answer holds (`splitCapped`:
  * exact for a server that keeps the oldest or the newest, a guess otherwise, which costs
- * requests, never records). A window's records are kept as received, its `[start, end)` the
- * page's bounds. The definition gives `defaultSince`: windows need a start.
+ * requests, never records). A window's page is its answer less the records its bounds add at
+ * the ends, with `[start, end)` as the page's bounds for the run to trim anything else. The
+ * definition gives `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
