@@ -294,7 +294,7 @@ class Run<Raw, V extends string> {
   }
 
   async *pages(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<Page<Raw, V>, void, undefined> {
-    for await (const read of this.#read(cancel, readAhead)) {
+    for await (const read of this.#read(cancel, readAhead, false)) {
       for (let i = 0; i < read.events.length; i++) this.#accept(read, i);
       this.#position.set(read.page.state, read.endSkip);
       yield { records: read.page.records as Raw[], events: read.events, requestId: read.page.requestId, checkpoint: this.checkpoint() };
@@ -304,7 +304,7 @@ class Run<Raw, V extends string> {
 
   /** The run's events, one at a time (see `RunEvents`). */
   events(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<AuditEvent<Raw, V>, void, undefined> {
-    return new RunEvents<Raw, V>(this.#read(cancel, readAhead), this.#plan.signal, {
+    return new RunEvents<Raw, V>(this.#read(cancel, readAhead, true), this.#plan.signal, {
       accept: (read, i) => this.#accept(read, i),
       pageDone: (read) => this.#position.set(read.page.state, read.endSkip),
       complete: () => {
@@ -320,8 +320,11 @@ class Run<Raw, V extends string> {
     this.#seen.note(event.id, event.occurredAt, read.times[i]!, this.#plan.watermark);
   }
 
-  /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
-  async *#read(cancel: AbortSignal, shared: unknown): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+  /**
+   * Pages with their new, in-range events normalized, each with the skip that resumes after it;
+   * `sliced` (events()): a large page in parts of NORMALIZE_SLICE records (see #normalizePages).
+   */
+  async *#read(cancel: AbortSignal, shared: unknown, sliced: boolean): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
     const { ctx } = this.#plan;
     const signal = this.#plan.signal ? AbortSignal.any([this.#plan.signal, cancel]) : cancel;
     // Newest first, any page may be the last one needed: none is fetched ahead of it.
@@ -337,25 +340,31 @@ class Run<Raw, V extends string> {
         ? paginateSlices(this.#http, pagination, ctx, { ...engine, timeOf: pagination.time ?? ((record) => this.#timeOf(record)) }, resume)
         : paginate(this.#http, pagination, ctx, engine, resume);
     if (!this.#fromTail) {
-      yield* this.#normalizePages(open(this.#resume));
+      yield* this.#normalizePages(open(this.#resume), sliced);
       return;
     }
     // Read on from the previous run's last page; a server that refuses that state (an expired
     // cursor) gets a full read instead, which `since` and `seen` trim to what is new.
     let started = false;
     try {
-      for await (const read of this.#normalizePages(open(this.#resume))) {
+      for await (const read of this.#normalizePages(open(this.#resume), sliced)) {
         started = true;
         yield read;
       }
     } catch (error) {
       if (started || !(ApiError.isInstance(error) && [400, 404, 410, 422].includes(error.status))) throw error;
       this.#fromTail = false;
-      yield* this.#normalizePages(open(undefined));
+      yield* this.#normalizePages(open(undefined), sliced);
     }
   }
 
-  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+  /**
+   * `sliced`: a page's events go out a part (NORMALIZE_SLICE records) at a time, each part with
+   * the skip where it ends, so the events of a large page (a Datafold window of up to 10,000
+   * records) are not all alive at once: the consumer has taken and dropped one part before the
+   * next is made, and they die young instead of filling V8's old space.
+   */
+  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>, sliced: boolean): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
     const { since, until } = this.#plan.ctx;
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
@@ -375,13 +384,21 @@ class Run<Raw, V extends string> {
       const records = page.records;
       carry = Math.max(0, skip - records.length);
       let older = false;
-      const events: AuditEvent<Raw, V>[] = [];
-      const times: number[] = [];
-      const skips: number[] = [];
+      let events: AuditEvent<Raw, V>[] = [];
+      let times: number[] = [];
+      let skips: number[] = [];
       for (let i = skip; i < records.length; i++) {
         // A large page is normalized a slice at a time, letting the event loop in between: the
         // answers of requests in flight are read, and the requests after them sent, meanwhile.
-        if (i > skip && (i - skip) % NORMALIZE_SLICE === 0) await nextTurn();
+        if (i > skip && (i - skip) % NORMALIZE_SLICE === 0) {
+          if (sliced && events.length > 0) {
+            yield { page, events, times, skips, endSkip: i };
+            events = [];
+            times = [];
+            skips = [];
+          }
+          await nextTurn();
+        }
         const event = this.#normalize(records[i], i, page.requestId);
         if (event === undefined) continue;
         guard?.note(event.id);
