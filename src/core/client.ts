@@ -9,7 +9,7 @@ import { abortReason } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
 import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
-import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
+import { Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { idWindow } from "./id-window.js";
@@ -20,7 +20,7 @@ import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } f
 import { paginateSlices } from "./slices.js";
 import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
-import { check } from "./schema.js";
+import { verdictOf, type SchemaFailure } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
 import type { PageSize } from "./page-size.js";
 import { rawClient, type RawClient } from "./raw.js";
@@ -231,6 +231,8 @@ class Run<Raw, V extends string> {
   readonly #yielded = idWindow();
   readonly #position: RunPosition;
   readonly #normalizer: Normalizer<Raw, V>;
+  /** The record schema's verdict on a record, when the definition has one. */
+  readonly #recordFailure: ((record: unknown) => SchemaFailure | undefined) | undefined;
   readonly #invalid: InvalidRecords;
   #complete = false;
   /**
@@ -258,6 +260,7 @@ class Run<Raw, V extends string> {
     this.#seen = new SeenIds(plan.seen);
     this.#position = new RunPosition(plan.resume);
     this.#normalizer = new Normalizer(def.id as V, def.normalize);
+    this.#recordFailure = def.record ? verdictOf(def.record) : undefined;
     this.#invalid = invalid;
     this.#resume = plan.resume;
     const tail = def.pagination.incremental ? plan.tail : undefined;
@@ -402,7 +405,7 @@ class Run<Raw, V extends string> {
         const event = this.#normalize(records[i], i, page.requestId);
         if (event === undefined) continue;
         guard?.note(event.id);
-        const at = Date.parse(event.occurredAt);
+        const at = occurredAtMs(event.occurredAt);
         if (this.#lastAt !== undefined) {
           if (at < this.#lastAt) this.#ascending = false;
           if (at > this.#lastAt) this.#descending = false;
@@ -446,11 +449,9 @@ class Run<Raw, V extends string> {
     const def = this.#def;
     const vendor = def.id as V;
     checkRecordDepth(vendor, record, index, requestId);
-    if (def.record) {
-      const parsed = check(def.record, record);
-      if (!parsed.ok) {
-        throw new ResponseValidationError({ vendor, path: [`records[${index}]`, parsed.path].filter(Boolean).join("."), requestId, message: parsed.issue.message || "invalid record" });
-      }
+    const failed = this.#recordFailure?.(record);
+    if (failed) {
+      throw new ResponseValidationError({ vendor, path: [`records[${index}]`, failed.path].filter(Boolean).join("."), requestId, message: failed.issue.message || "invalid record" });
     }
     try {
       // `raw` is the record exactly as received, not a schema's copy of it.
@@ -495,8 +496,15 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   #page: NormalizedPage<Raw, V> | undefined;
   #i = 0;
   #done = false;
-  /** The call in progress (a page being read, the pages being closed): later calls wait for it. */
-  #busy: Promise<unknown> | undefined;
+  /**
+   * Calls queued or in progress (a page being read, the pages being closed): while there are
+   * any, a new call waits for the last of them (`#last`). Counted down as each call's step ends,
+   * before its caller sees the answer, so a consumer that asks for the next event once it has
+   * the last one finds the queue empty and takes it from the page at once.
+   */
+  #pending = 0;
+  /** When the last queued call has settled. */
+  #last: Promise<unknown> | undefined;
 
   constructor(pages: AsyncGenerator<NormalizedPage<Raw, V>, void, undefined>, signal: AbortSignal | undefined, run: RunSteps<Raw, V>) {
     this.#pages = pages;
@@ -509,7 +517,7 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   }
 
   next(): Promise<IteratorResult<AuditEvent<Raw, V>, void>> {
-    if (this.#busy === undefined) {
+    if (this.#pending === 0) {
       // The common case: an event of the page in hand, nothing to wait for.
       const page = this.#page;
       if (this.#done) return Promise.resolve(DONE);
@@ -589,15 +597,18 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   }
 
   #queue<R>(step: () => Promise<R>): Promise<R> {
-    const result = this.#busy === undefined ? step() : this.#busy.then(step, step);
-    const settled = result.then(
+    const run = () =>
+      step().finally(() => {
+        this.#pending -= 1;
+      });
+    // Nothing pending: every earlier call's step is over, whether or not its caller has its answer yet.
+    const idle = this.#pending === 0;
+    this.#pending += 1;
+    const result = idle ? run() : this.#last!.then(run, run);
+    this.#last = result.then(
       () => undefined,
       () => undefined,
     );
-    this.#busy = settled;
-    void settled.then(() => {
-      if (this.#busy === settled) this.#busy = undefined;
-    });
     return result;
   }
 }
