@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { PaginationLoopError } from "../src/index.js";
 import { createHash } from "node:crypto";
-import { idWindow, RecentKeys } from "../src/core/paginate.js";
+import { idWindow, RecentKeys } from "../src/core/id-window.js";
 import type { VendorId } from "../src/core/vendor-id.js";
 import { clientOf, closeAll, drain, hostile, json, page, record, RUN } from "./hostile-fixtures.js";
 

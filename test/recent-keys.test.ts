@@ -1,7 +1,7 @@
 // The loop guard's memory (RecentKeys) forgets exactly its oldest key, however many times its
 // ring of keys wraps around; a key already there is not added again and does not move.
 import { expect, test } from "vitest";
-import { RecentKeys } from "../src/core/paginate.js";
+import { RecentKeys } from "../src/core/id-window.js";
 
 test("after many wraps it holds exactly the last `capacity` keys added", () => {
   const keys = new RecentKeys(100);

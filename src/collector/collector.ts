@@ -10,7 +10,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { collect, type CollectOptions } from "../collect/collect.js";
-import type { Checkpoint } from "../core/checkpoint.js";
 import { AuditLogsError, ConfigError } from "../core/errors.js";
 import type { AuditEvent } from "../core/event.js";
 import type { Logger } from "../core/options.js";
@@ -18,7 +17,8 @@ import { resolveCollectorOptions, underPath, type CollectorOptions, type Resolve
 import { loadPgBoss, openDatabase, type Database } from "./database.js";
 import { postgresRateLimiter, type SharedRateLimiter } from "./rate-limiter.js";
 import { redact, secretsOf } from "./secrets.js";
-import { createTables, eventsJson, lastRunMicros, LeaseLostError, SourceState } from "./tables.js";
+import { PageCommits } from "./page-commits.js";
+import { createTables, eventsJson, lastRunMicros, LeaseKeeper, LeaseLostError, SourceState } from "./tables.js";
 
 type PgBoss = InstanceType<Awaited<ReturnType<typeof loadPgBoss>>["PgBoss"]>;
 
@@ -114,6 +114,8 @@ class FleetCollector implements Collector {
   #working = false;
   #tick: ReturnType<typeof setInterval> | undefined;
   #ticking: Promise<void> | undefined;
+  /** No configured source can be due before this (Date.now() ms): the schedule skips its queries until then. */
+  #quietUntil = 0;
   readonly #limiters = new Map<string, { rpm: number; limiter: SharedRateLimiter }>();
   #stopped = false;
 
@@ -224,7 +226,7 @@ class FleetCollector implements Collector {
 
   /** Queues every configured source whose next run is due within a tick. */
   async #schedule(): Promise<void> {
-    if (this.#sources.size === 0) return;
+    if (this.#sources.size === 0 || Date.now() < this.#quietUntil) return;
     const [{ db }, boss] = await Promise.all([this.#db(), this.#engine()]);
     const { rows } = await db.query<{ source_id: string; last_run_at: Date | null; last_run_us: string | null }>(
       `SELECT source_id, last_run_at, ${lastRunMicros("last_run_at")}::text AS last_run_us FROM ${this.#options.schema}.sources WHERE source_id = ANY($1)`,
@@ -233,12 +235,18 @@ class FleetCollector implements Collector {
     const known = new Map(rows.map((r) => [r.source_id, r]));
     const now = Date.now();
     const due: { source: ResolvedSource; at: number; after: string | null }[] = [];
+    let next = Number.POSITIVE_INFINITY;
     for (const source of this.#sources.values()) {
       const row = known.get(source.id);
       const last = row?.last_run_at ?? null;
       const at = last === null ? now : this.#nextRun(boss, source, last);
       if (at <= now + TICK_MS) due.push({ source, at, after: row?.last_run_us ?? null });
+      else next = Math.min(next, at);
     }
+    // A source's last run start only ever moves later (a run sets it, a takeover keeps it), and
+    // its next turn with it: until the earliest next turn seen here, nothing can come due, and
+    // the ticks before it need not ask the database (one query a second per process, for nothing).
+    if (due.length === 0) this.#quietUntil = next - TICK_MS;
     if (due.length === 0 || this.#stopped) return;
     // One insert for every due source, every tick until its run starts: the queue drops a
     // source's job while one is already queued. (Remembering what this process queued would not
@@ -312,13 +320,17 @@ class FleetCollector implements Collector {
     const abort = new AbortController();
     const onJobAbort = () => abort.abort(jobSignal.reason);
     jobSignal.addEventListener("abort", onJobAbort, { once: true });
-    const beat = setInterval(() => {
+    // Every commit extends the lease too: a separate beat goes out only when none has for a third
+    // of staleAfterMs (a page slower than that, a rate-limit wait), not every few seconds of a run.
+    const keeper = new LeaseKeeper(this.#options.staleAfterMs, () =>
       state.heartbeat(db, source.id, token).then(
         (held) => held || abort.abort(new LeaseLostError(`source ${sourceId}: another worker took this run over`)),
         () => undefined, // A missed beat is not a lost lease; the next commit checks.
-      );
-    }, Math.floor(this.#options.staleAfterMs / 3));
+      ),
+    );
     let secrets: string[] = [];
+    // The default sink's commits still held or in flight when the run stops (page-commits.ts).
+    let settle = async (): Promise<void> => undefined;
     try {
       const resolved = typeof source.options === "function" ? await source.options() : source.options;
       if (resolved === null || typeof resolved !== "object") throw new ConfigError("must return the vendor's client options (an object)", `source ${sourceId} options()`);
@@ -327,20 +339,24 @@ class FleetCollector implements Collector {
       const custom = this.#options.sink;
       // Events a custom sink wrote since the last commit, counted into the source's total there.
       let written = 0;
-      const commit = (events: AuditEvent[] | undefined, checkpoint: Checkpoint) =>
-        state.commitPage(db, sourceId, token, source.vendorId, events && events.length > 0 ? redact(eventsJson(events), secrets) : undefined, checkpoint, 0);
+      const commits = new PageCommits((events, checkpoint, pages) => {
+        keeper.extended();
+        return state.commitPage(db, sourceId, token, source.vendorId, events.length > 0 ? redact(eventsJson(events), secrets) : undefined, checkpoint, 0, pages);
+      });
+      settle = () => commits.settle();
       const result = await collect({
         client,
         key: sourceId,
         store: {
           load: async () => lease.checkpoint,
           save: async (_key, checkpoint) => {
+            keeper.extended();
             await state.commitPage(db, sourceId, token, source.vendorId, undefined, checkpoint, written);
             written = 0;
           },
         },
         // The default sink commits a page's events and its checkpoint in one transaction (exactly
-        // once); a custom sink writes first and the checkpoint follows (at least once).
+        // once; page-commits.ts); a custom sink writes first and the checkpoint follows (at least once).
         sink: custom
           ? {
               write: async (events, context) => {
@@ -348,17 +364,23 @@ class FleetCollector implements Collector {
                 written += events.length;
               },
             }
-          : { writeWithCheckpoint: (events, _key, checkpoint) => commit(events, checkpoint).then(() => undefined) },
+          : { writeWithCheckpoint: (events, _key, checkpoint) => commits.write(events, checkpoint) },
         params: source.params as CollectOptions["params"],
         signal: abort.signal,
       });
-      await state.release(db, sourceId, token);
+      // Its last commit (the complete checkpoint) released the lease.
       // A run taken over after a crash counts the pages its predecessor committed too.
       const totals = { events: lease.events + result.events, pages: lease.pages + result.pages };
       this.#logger?.info?.(`auditlogs collector: run of ${sourceId} succeeded: ${totals.events} events, ${totals.pages} pages`);
       return { sourceId, status: "succeeded", ...totals };
     } catch (error) {
-      const lost = error instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError;
+      // A page read before the stop is committed still (and every commit ends) before the run is
+      // handed back or failed: nothing read is thrown away, and nothing commits after.
+      const unsettled = await settle().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      const lost = error instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError || unsettled instanceof LeaseLostError;
       if (lost) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
       if (jobSignal.aborted) {
         // Stopping: hand the run back at once so another process resumes it from the last commit.
@@ -370,7 +392,7 @@ class FleetCollector implements Collector {
       this.#logger?.warn?.(`auditlogs collector: run of ${sourceId} failed: ${message}`);
       return { sourceId, status: "failed", ...totals, error: message };
     } finally {
-      clearInterval(beat);
+      keeper.stop();
       jobSignal.removeEventListener("abort", onJobAbort);
     }
   }

@@ -3,6 +3,7 @@
  * loading of its optional peer dependencies. Nothing here is imported by the root `auditlogs`:
  * pg, pg-boss and PGlite load on the first `start()`, `run()` or `status()`.
  */
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { AuditLogsError, ConnectionError } from "../core/errors.js";
@@ -79,6 +80,16 @@ async function openPostgres(connectionString: string, poolSize: number): Promise
   const fail = (error: unknown): never => {
     throw databaseError(error, where);
   };
+  // A statement with parameters is prepared by name (its text's hash), once per connection: the
+  // collector's statements are a few fixed texts run on every page, and a named one is parsed and
+  // analysed once instead of on every call (pg sends only Bind and Execute after the first).
+  const names = new Map<string, string>();
+  const named = (text: string, values: unknown[] | undefined) => {
+    if (values === undefined || values.length === 0) return { text };
+    let name = names.get(text);
+    if (name === undefined) names.set(text, (name = `auditlogs_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`));
+    return { name, text, values };
+  };
   try {
     const client = await pool.connect();
     client.release();
@@ -91,7 +102,7 @@ async function openPostgres(connectionString: string, poolSize: number): Promise
     embedded: false,
     boss: { connectionString },
     async query<Row>(text: string, values?: unknown[]) {
-      const result = await pool.query(text, values).catch(fail);
+      const result = await pool.query(named(text, values)).catch(fail);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async transaction(body) {

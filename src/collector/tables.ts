@@ -58,6 +58,37 @@ export interface Lease {
   pages: number;
 }
 
+/**
+ * Keeps a run's lease alive between commits. Each commit extends the lease as well (`extended()`
+ * is called as it is sent), so `beat` runs only once neither has for a third of `staleAfterMs`:
+ * checked every sixth, the lease is never left unextended for more than half of it.
+ */
+export class LeaseKeeper {
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #now: () => number;
+  #last: number;
+
+  constructor(staleAfterMs: number, beat: () => unknown, now: () => number = Date.now) {
+    this.#now = now;
+    this.#last = now();
+    const quiet = staleAfterMs / 3;
+    this.#timer = setInterval(() => {
+      if (now() - this.#last < quiet) return;
+      this.#last = now();
+      beat();
+    }, Math.max(1, Math.floor(staleAfterMs / 6)));
+  }
+
+  /** A commit that extends the lease went out. */
+  extended(): void {
+    this.#last = this.#now();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** Thrown when a run no longer holds its source (another worker took it over). */
 export class LeaseLostError extends Error {
   override name = "LeaseLostError";
@@ -128,13 +159,17 @@ export class SourceState {
   }
 
   /**
-   * Commits one page: its events into `events` (default sink; `eventsJson` undefined for a custom
-   * sink, which wrote `written` events itself) and its checkpoint, if this run still holds the
+   * Commits a page (or `pages` of them, the run's last with its watermark): its events into
+   * `events` (default sink; `eventsJson` undefined for a custom sink, which wrote `written` events
+   * itself) and its checkpoint, if this run still holds the
    * lease. One statement, so one round trip and one transaction: the lease row is locked first
    * (a takeover in between is seen), events go in only with it, and the run's last commit, a
-   * complete checkpoint, also records the watermark and the success. Returns how many events were new.
+   * complete checkpoint, also records the watermark and the success and releases the lease (the
+   * run is over once it commits: a separate release would be one more round trip per run, and a
+   * worker killed between the two would hold a finished source until the lease expired). Returns
+   * how many events were new.
    */
-  async commitPage(db: Sql, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number): Promise<number> {
+  async commitPage(db: Sql, sourceId: string, token: string, vendor: string, eventsJson: string | undefined, checkpoint: Checkpoint, written: number, pages = 1): Promise<number> {
     const s = this.#schema;
     const { rows } = await db.query<{ added: string }>(
       `WITH lease AS (
@@ -146,14 +181,15 @@ export class SourceState {
          ON CONFLICT (source_id, id) DO NOTHING
          RETURNING 1
        ), n AS (SELECT count(*) + $5::bigint AS added FROM inserted)
-       UPDATE ${s}.sources SET checkpoint = $6, events = events + n.added, run_events = run_events + n.added, run_pages = run_pages + 1,
-         run_expires_at = clock_timestamp() + $7 * interval '1 millisecond',
+       UPDATE ${s}.sources SET checkpoint = $6, events = events + n.added, run_events = run_events + n.added, run_pages = run_pages + $10::integer,
+         run_token = CASE WHEN $8 THEN NULL ELSE run_token END,
+         run_expires_at = CASE WHEN $8 THEN NULL ELSE clock_timestamp() + $7 * interval '1 millisecond' END,
          watermark = CASE WHEN $8 THEN $9::timestamptz ELSE watermark END,
          last_success_at = CASE WHEN $8 THEN clock_timestamp() ELSE last_success_at END,
          last_error = CASE WHEN $8 THEN NULL ELSE last_error END
        FROM n, lease WHERE ${s}.sources.source_id = lease.source_id
        RETURNING n.added`,
-      [sourceId, token, vendor, eventsJson ?? "[]", written, checkpoint, this.#staleAfterMs, checkpoint.complete === true, checkpoint.watermark],
+      [sourceId, token, vendor, eventsJson ?? "[]", written, checkpoint, this.#staleAfterMs, checkpoint.complete === true, checkpoint.watermark, pages],
     );
     if (rows.length === 0) throw new LeaseLostError(`source ${sourceId}: another worker took this run over`);
     return Number(rows[0]!.added);

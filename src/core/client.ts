@@ -12,7 +12,8 @@ import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
 import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { idWindow, LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
+import { idWindow } from "./id-window.js";
+import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
@@ -223,7 +224,7 @@ class Run<Raw, V extends string> {
   readonly #normalizeContext: NormalizeContext;
   readonly #seen: SeenIds;
   /**
-   * The ids this run has yielded lately (the last 50,000, a few MB): a server that repeats a
+   * The ids this run has yielded lately (the last 50,000, off the JS heap): a server that repeats a
    * record on later pages, under ever-new cursors or page numbers, gets it yielded once. `seen`
    * covers the lag zone across runs; this, what lies before it within the run.
    */

@@ -39,25 +39,41 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
     const readAhead = new ReadAhead();
     for (const stream of streams) shareReadAhead(stream, readAhead);
     const iterators = streams.map((s) => s[Symbol.asyncIterator]() as AsyncIterator<T, void>);
-    type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined };
-    const inFlight = new Map<number, Promise<Pulled>>();
+    type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined } | { index: number; error: unknown };
+    // Parts' answers in the order they came, and the wait for the next. Not `Promise.race` over
+    // the pending pulls once per event: each race leaves a reaction on every pull still pending,
+    // so a part slow to answer (a large window) collects one per event the others yield.
+    const ready: Pulled[] = [];
+    let wake: (() => void) | undefined;
+    let pending = 0;
+    const settle = (pulled: Pulled) => {
+      ready.push(pulled);
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     const waiting = streams.map((_, i) => i);
     const pull = (index: number) => {
-      inFlight.set(
-        index,
-        iterators[index]!.next().then((result) => ({
-          index,
-          result,
-          // The part's checkpoint right after this event: committed only when it is yielded here.
-          checkpoint: result.done ? undefined : (streams[index] as Part).checkpoint(),
-        })),
+      pending += 1;
+      iterators[index]!.next().then(
+        (result) =>
+          settle({
+            index,
+            result,
+            // The part's checkpoint right after this event: committed only when it is yielded here.
+            checkpoint: result.done ? undefined : (streams[index] as Part).checkpoint(),
+          }),
+        (error: unknown) => settle({ index, error }),
       );
     };
     try {
-      while (waiting.length > 0 && inFlight.size < concurrency) pull(waiting.shift()!);
-      while (inFlight.size > 0) {
-        const { index, result, checkpoint } = await Promise.race(inFlight.values());
-        inFlight.delete(index);
+      while (waiting.length > 0 && pending < concurrency) pull(waiting.shift()!);
+      while (pending > 0) {
+        if (ready.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const pulled = ready.shift()!;
+        pending -= 1;
+        if ("error" in pulled) throw pulled.error;
+        const { index, result, checkpoint } = pulled;
         if (result.done) {
           committed[index] = (streams[index] as Part).checkpoint();
           if (waiting.length > 0) pull(waiting.shift()!);
@@ -70,7 +86,6 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
     } finally {
       // Stop every part now: abort what each has in flight, then close it.
       for (const stream of streams) cancelStream(stream);
-      for (const pending of inFlight.values()) pending.catch(() => undefined);
       await Promise.allSettled(iterators.map((it) => it.return?.()));
     }
   }

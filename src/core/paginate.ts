@@ -5,10 +5,10 @@
  * records. The builders at the end cover the common shapes (cursor, next link, page number,
  * time window); a definition may also write its `pagination` by hand.
  */
-import { createHash } from "node:crypto";
 import { abortReason } from "../internal/clock.js";
 import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
+import { idWindow, RecentKeys } from "./id-window.js";
 import { check, type Schema } from "./schema.js";
 import type { DrainMeter, ReadAheadBudget } from "./read-ahead.js";
 import { tracePage } from "./telemetry.js";
@@ -169,75 +169,11 @@ const MAX_EMPTY_PAGES = 10;
 /** States remembered for loop detection; a cycle longer than this is caught by `LoopGuard`'s ids or not at all. */
 const MAX_REMEMBERED_STATES = 10_000;
 
-/** Record ids remembered by `LoopGuard`, and by a run for the events it yielded (`idWindow`). */
-const MAX_REMEMBERED_IDS = 50_000;
-
-/** Keys longer than this are remembered by their hash: memory per key stays small whatever a server sends. */
-const MAX_PLAIN_KEY = 64;
-
-/** Ids up to this length are kept as they are: a `sha256:` content-hash id (71) is not hashed again on every record. */
-const MAX_PLAIN_ID = 100;
-
-/**
- * A set of the last `capacity` keys added (oldest forgotten first), each key longer than
- * `plainUpTo` kept as its SHA-256: the memory is bounded however long a chain runs. The order
- * is a ring of the keys, so forgetting the oldest is O(1) (a Set's own first entry is found by
- * scanning past every entry deleted before it: tens of µs per add once full).
- */
-export class RecentKeys {
-  readonly #keys = new Set<string>();
-  readonly #ring: string[] = [];
-  #oldest = 0;
-  readonly #capacity: number;
-  readonly #plainUpTo: number;
-
-  constructor(capacity: number, options: { plainUpTo?: number } = {}) {
-    this.#capacity = capacity;
-    this.#plainUpTo = options.plainUpTo ?? MAX_PLAIN_KEY;
-  }
-
-  /** Adds `key`; true when it was not there yet. */
-  add(key: string): boolean {
-    const k = this.#key(key);
-    if (this.#keys.has(k)) return false;
-    if (this.#ring.length < this.#capacity) {
-      this.#ring.push(k);
-    } else {
-      this.#keys.delete(this.#ring[this.#oldest]!);
-      this.#ring[this.#oldest] = k;
-      this.#oldest = (this.#oldest + 1) % this.#capacity;
-    }
-    this.#keys.add(k);
-    return true;
-  }
-
-  has(key: string): boolean {
-    return this.#keys.has(this.#key(key));
-  }
-
-  get size(): number {
-    return this.#keys.size;
-  }
-
-  /** A hash starts with "#", and so is any key that does: a plain key never equals a hash. */
-  #key(key: string): string {
-    return key.length > this.#plainUpTo || key.charCodeAt(0) === 35 ? `#${createHash("sha256").update(key).digest("base64")}` : key;
-  }
-}
-
-/**
- * The last MAX_REMEMBERED_IDS record ids, oldest forgotten first: at most ~100 characters each,
- * so a few MB however long a run, whatever ids a server sends.
- */
-export function idWindow(): RecentKeys {
-  return new RecentKeys(MAX_REMEMBERED_IDS, { plainUpTo: MAX_PLAIN_ID });
-}
-
 /**
  * Repeating pages (DESIGN §14): a server-driven chain (cursor, link) whose pages bring no new
  * record, only ids seen on the run's earlier pages, for MAX_EMPTY_PAGES pages in a row is a
  * loop, however new its cursors look. The run notes every record id it normalizes; memory is
- * the last MAX_REMEMBERED_IDS ids.
+ * the last MAX_REMEMBERED_IDS ids (id-window.ts: off the JS heap).
  */
 export class LoopGuard {
   readonly #ids = idWindow();
