@@ -353,6 +353,10 @@ export async function* paginateSlices<S, Body>(
         // page says where it stands.
         // Nor is a chain whose first page is on its way: that page tells how dense its slice is.
         if (c.done || !c.ascending || c.since === undefined || (c.reached < 0 && (c.resume || c.pages))) continue;
+        // Nor one resumed with a smaller page size whose skip runs past the pages it has: the
+        // records still to skip would fall to the new chain, which does not skip them (the
+        // carry is per slice), and come twice.
+        if (c.resume && c.fetched < c.resume.skip) continue;
         const from = c.reached < 0 ? c.since : secondFloor(c.reached) + 1000;
         const size = c.until - Math.max(from, c.since);
         if (size < MIN_SLICE_MS) continue;
