@@ -72,6 +72,56 @@ describe("events() iterator", () => {
     expect((atLastOfPage as { position: { skip: number } }).position.skip).toBe(5);
   });
 
+  test("any mix of awaited and unawaited calls answers in order, and a checkpoint after each answer resumes right after it", async () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 4; round++) {
+      const stream = client().events({ pageSize: 5 });
+      const iterator = stream[Symbol.asyncIterator]();
+      let taken = 0;
+      while (taken < all.length) {
+        // One call, or several at once (some of them crossing into the next page), in turns.
+        const burst = 1 + Math.floor(random() * 4);
+        const answers = await Promise.all(Array.from({ length: burst }, () => iterator.next()));
+        for (const answer of answers) {
+          if (taken < all.length) expect(answer).toEqual({ value: all[taken++], done: false });
+          else expect(answer).toEqual({ value: undefined, done: true });
+        }
+        if (random() < 0.3 || taken === all.length) {
+          const rest = await client().events({ resumeFrom: stream.checkpoint() }).toArray({ limit: 100 });
+          expect(rest.map((e) => e.id)).toEqual(all.slice(taken).map((e) => e.id));
+        }
+      }
+      expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    }
+  });
+
+  test("a return() called while a page is being read waits for it, then ends the stream after the events already answered", async () => {
+    const stream = client().events({ pageSize: 5 });
+    const iterator = stream[Symbol.asyncIterator]();
+    for (let i = 0; i < 5; i++) await iterator.next();
+    // The 6th event needs the next page; return() is queued behind it.
+    const sixth = iterator.next();
+    const ended = iterator.return!(undefined);
+    const seventh = iterator.next();
+    expect(await sixth).toEqual({ value: all[5], done: false });
+    expect(await ended).toEqual({ value: undefined, done: true });
+    expect(await seventh).toEqual({ value: undefined, done: true });
+    const rest = await client().events({ resumeFrom: stream.checkpoint() }).toArray({ limit: 100 });
+    expect(rest.map((e) => e.id)).toEqual(all.slice(6).map((e) => e.id));
+
+    // Mid-page, with events in hand: a next() after a pending return() is done, not the next event.
+    const other = client().events({ pageSize: 5 });
+    const again = other[Symbol.asyncIterator]();
+    for (let i = 0; i < 2; i++) await again.next();
+    const returned = again.return!(undefined);
+    const after = again.next();
+    expect(await returned).toEqual({ value: undefined, done: true });
+    expect(await after).toEqual({ value: undefined, done: true });
+    const restOfOther = await client().events({ resumeFrom: other.checkpoint() }).toArray({ limit: 100 });
+    expect(restOfOther.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
+  });
+
   test("an abort of the caller's signal stops it before the next event of the page in hand", async () => {
     const controller = new AbortController();
     const iterator = client().events({ pageSize: 5, signal: controller.signal })[Symbol.asyncIterator]();

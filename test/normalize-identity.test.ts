@@ -7,7 +7,7 @@
 // nested values, odd types), with extra keys (`__proto__`, numeric keys) and shuffled key orders.
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { operationOf, timeOfField, toOccurredAt } from "../src/core/event.js";
+import { occurredAtMs, operationOf, timeOfField, toOccurredAt } from "../src/core/event.js";
 import { createSimulator } from "../src/testing/index.js";
 import { normalizeCortex } from "../src/vendors/cortex.js";
 import { normalizeDatafold } from "../src/vendors/datafold.js";
@@ -314,14 +314,21 @@ test("a record's time for slices and windows is Date.parse of its canonical time
   const two = () => String(Math.floor(random() * 100)).padStart(2, "0");
   const timeOf = timeOfField("at");
   const values: unknown[] = [undefined, null, 5, "yesterday", ...TIMES];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   for (let n = 0; n < 30_000; n++) {
     const year = random() < 0.05 ? String(Math.floor(random() * 10_000)).padStart(4, "0") : `20${two()}`;
     values.push(`${year}-${two()}-${two()}T${two()}:${two()}:${two()}.${two()}${Math.floor(random() * 10)}Z`);
     values.push(new Date(Math.floor(random() * 4e12)).toISOString());
+    // Second precision and other fractions, in UTC or without a zone (Zendesk's, JITSudo's, Datafold's forms).
+    const fraction = pick(["", ".", ".1", ".12", ".123", ".1234", ".123456", ".123456789", ".1234567890", ".05", ".005"]);
+    const zone = pick(["", "Z", "+00:00", "-00:00", "+01:00", "z", " "]);
+    values.push(`${year}-${two()}-${two()}T${two()}:${two()}:${two()}${fraction}${zone}`);
   }
   for (const value of values) {
     const at = time(value);
     expect(timeOf({ at: value }), String(value)).toBe(at === undefined ? undefined : Date.parse(at));
+    // An event's time, as the client reads it for its range and order.
+    if (at !== undefined) expect(occurredAtMs(at), at).toBe(Date.parse(at));
   }
   expect(timeOf(null)).toBeUndefined();
   expect(timeOf("2026-03-01T12:00:00Z")).toBeUndefined();

@@ -3,7 +3,8 @@
 // approve only what zod approves: this checks both give the same verdict, and the same issues, on
 // every simulator record and on each field of each record replaced by values of every JSON kind.
 import { describe, expect, test } from "vitest";
-import type { FastPathSchema } from "../src/core/schema.js";
+import * as z from "zod/mini";
+import { check, verdictOf, withFastPath, type FastPathSchema } from "../src/core/schema.js";
 import { createSimulator } from "../src/testing/index.js";
 import { cortex } from "../src/vendors/cortex.js";
 import { datafold } from "../src/vendors/datafold.js";
@@ -70,4 +71,36 @@ describe.each(Object.entries(VENDORS))("%s record schema", (name, vendor) => {
     expect(approvedFast).toBeGreaterThan(20);
     expect(rejected).toBeGreaterThan(20);
   });
+
+  test("the verdict the client runs per record (verdictOf) is check's: none for a valid record, else its path and issue", () => {
+    const verdictFor = verdictOf(schema);
+    let failures = 0;
+    for (const good of JSON.parse(JSON.stringify(records.slice(0, 10))) as Record<string, unknown>[]) {
+      for (const value of variants(good, [...new Set([...shapeKeys, ...Object.keys(good)])])) {
+        const parsed = check(schema.fallback, value);
+        const failure = verdictFor(value);
+        if (parsed.ok) expect(failure, JSON.stringify(value)).toBeUndefined();
+        else {
+          failures += 1;
+          expect(failure, JSON.stringify(value)).toEqual({ path: parsed.path, issue: parsed.issue });
+        }
+      }
+    }
+    expect(failures).toBeGreaterThan(20);
+  });
+});
+
+test("verdictOf takes a shortcut only for withFastPath's schemas: any other schema's own verdict decides", () => {
+  const strict = z.object({ n: z.number() });
+  // A schema of someone else's with an `accepts` member that approves everything: not a fast path.
+  const lookalike = { ...strict, "~standard": strict["~standard"], accepts: () => true, fallback: strict };
+  expect(verdictOf(lookalike)({ n: "x" })?.path).toBe("n");
+  expect(verdictOf(lookalike)({ n: 1 })).toBeUndefined();
+  // A fast path that rejects leaves the verdict to its schema; one that approves decides alone.
+  const fast = withFastPath(strict, (v) => typeof (v as { n?: unknown })?.n === "number");
+  expect(verdictOf(fast)({ n: "x" })).toEqual({ path: "n", issue: expect.objectContaining({ message: expect.any(String) }) });
+  expect(verdictOf(fast)({ n: 2 })).toBeUndefined();
+  // An async schema is refused as check refuses it.
+  const asyncSchema = { "~standard": { version: 1 as const, vendor: "x", validate: async () => ({ value: 1 }) } };
+  expect(() => verdictOf(asyncSchema)(1)).toThrow(/synchronously/);
 });

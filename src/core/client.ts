@@ -9,7 +9,7 @@ import { abortReason } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
 import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
-import { Normalizer, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
+import { Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { idWindow } from "./id-window.js";
@@ -20,7 +20,7 @@ import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } f
 import { paginateSlices } from "./slices.js";
 import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
-import { check } from "./schema.js";
+import { verdictOf, type SchemaFailure } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
 import type { PageSize } from "./page-size.js";
 import { rawClient, type RawClient } from "./raw.js";
@@ -231,6 +231,8 @@ class Run<Raw, V extends string> {
   readonly #yielded = idWindow();
   readonly #position: RunPosition;
   readonly #normalizer: Normalizer<Raw, V>;
+  /** The record schema's verdict on a record, when the definition has one. */
+  readonly #recordFailure: ((record: unknown) => SchemaFailure | undefined) | undefined;
   readonly #invalid: InvalidRecords;
   #complete = false;
   /**
@@ -258,6 +260,7 @@ class Run<Raw, V extends string> {
     this.#seen = new SeenIds(plan.seen);
     this.#position = new RunPosition(plan.resume);
     this.#normalizer = new Normalizer(def.id as V, def.normalize);
+    this.#recordFailure = def.record ? verdictOf(def.record) : undefined;
     this.#invalid = invalid;
     this.#resume = plan.resume;
     const tail = def.pagination.incremental ? plan.tail : undefined;
@@ -294,7 +297,7 @@ class Run<Raw, V extends string> {
   }
 
   async *pages(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<Page<Raw, V>, void, undefined> {
-    for await (const read of this.#read(cancel, readAhead)) {
+    for await (const read of this.#read(cancel, readAhead, false)) {
       for (let i = 0; i < read.events.length; i++) this.#accept(read, i);
       this.#position.set(read.page.state, read.endSkip);
       yield { records: read.page.records as Raw[], events: read.events, requestId: read.page.requestId, checkpoint: this.checkpoint() };
@@ -304,7 +307,7 @@ class Run<Raw, V extends string> {
 
   /** The run's events, one at a time (see `RunEvents`). */
   events(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<AuditEvent<Raw, V>, void, undefined> {
-    return new RunEvents<Raw, V>(this.#read(cancel, readAhead), this.#plan.signal, {
+    return new RunEvents<Raw, V>(this.#read(cancel, readAhead, true), this.#plan.signal, {
       accept: (read, i) => this.#accept(read, i),
       pageDone: (read) => this.#position.set(read.page.state, read.endSkip),
       complete: () => {
@@ -320,8 +323,11 @@ class Run<Raw, V extends string> {
     this.#seen.note(event.id, event.occurredAt, read.times[i]!, this.#plan.watermark);
   }
 
-  /** Pages with their new, in-range events normalized, each with the skip that resumes after it. */
-  async *#read(cancel: AbortSignal, shared: unknown): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+  /**
+   * Pages with their new, in-range events normalized, each with the skip that resumes after it;
+   * `sliced` (events()): a large page in parts of NORMALIZE_SLICE records (see #normalizePages).
+   */
+  async *#read(cancel: AbortSignal, shared: unknown, sliced: boolean): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
     const { ctx } = this.#plan;
     const signal = this.#plan.signal ? AbortSignal.any([this.#plan.signal, cancel]) : cancel;
     // Newest first, any page may be the last one needed: none is fetched ahead of it.
@@ -337,25 +343,31 @@ class Run<Raw, V extends string> {
         ? paginateSlices(this.#http, pagination, ctx, { ...engine, timeOf: pagination.time ?? ((record) => this.#timeOf(record)) }, resume)
         : paginate(this.#http, pagination, ctx, engine, resume);
     if (!this.#fromTail) {
-      yield* this.#normalizePages(open(this.#resume));
+      yield* this.#normalizePages(open(this.#resume), sliced);
       return;
     }
     // Read on from the previous run's last page; a server that refuses that state (an expired
     // cursor) gets a full read instead, which `since` and `seen` trim to what is new.
     let started = false;
     try {
-      for await (const read of this.#normalizePages(open(this.#resume))) {
+      for await (const read of this.#normalizePages(open(this.#resume), sliced)) {
         started = true;
         yield read;
       }
     } catch (error) {
       if (started || !(ApiError.isInstance(error) && [400, 404, 410, 422].includes(error.status))) throw error;
       this.#fromTail = false;
-      yield* this.#normalizePages(open(undefined));
+      yield* this.#normalizePages(open(undefined), sliced);
     }
   }
 
-  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
+  /**
+   * `sliced`: a page's events go out a part (NORMALIZE_SLICE records) at a time, each part with
+   * the skip where it ends, so the events of a large page (a Datafold window of up to 10,000
+   * records) are not all alive at once: the consumer has taken and dropped one part before the
+   * next is made, and they die young instead of filling V8's old space.
+   */
+  async *#normalizePages(pages: AsyncIterable<RawPage<unknown>>, sliced: boolean): AsyncGenerator<NormalizedPage<Raw, V>, void, undefined> {
     const { since, until } = this.#plan.ctx;
     // A resumed run with a smaller page size may have to skip past its first page: the rest
     // carries into the next, and the page's end position keeps counting so nothing repeats.
@@ -375,17 +387,25 @@ class Run<Raw, V extends string> {
       const records = page.records;
       carry = Math.max(0, skip - records.length);
       let older = false;
-      const events: AuditEvent<Raw, V>[] = [];
-      const times: number[] = [];
-      const skips: number[] = [];
+      let events: AuditEvent<Raw, V>[] = [];
+      let times: number[] = [];
+      let skips: number[] = [];
       for (let i = skip; i < records.length; i++) {
         // A large page is normalized a slice at a time, letting the event loop in between: the
         // answers of requests in flight are read, and the requests after them sent, meanwhile.
-        if (i > skip && (i - skip) % NORMALIZE_SLICE === 0) await nextTurn();
+        if (i > skip && (i - skip) % NORMALIZE_SLICE === 0) {
+          if (sliced && events.length > 0) {
+            yield { page, events, times, skips, endSkip: i };
+            events = [];
+            times = [];
+            skips = [];
+          }
+          await nextTurn();
+        }
         const event = this.#normalize(records[i], i, page.requestId);
         if (event === undefined) continue;
         guard?.note(event.id);
-        const at = Date.parse(event.occurredAt);
+        const at = occurredAtMs(event.occurredAt);
         if (this.#lastAt !== undefined) {
           if (at < this.#lastAt) this.#ascending = false;
           if (at > this.#lastAt) this.#descending = false;
@@ -429,11 +449,9 @@ class Run<Raw, V extends string> {
     const def = this.#def;
     const vendor = def.id as V;
     checkRecordDepth(vendor, record, index, requestId);
-    if (def.record) {
-      const parsed = check(def.record, record);
-      if (!parsed.ok) {
-        throw new ResponseValidationError({ vendor, path: [`records[${index}]`, parsed.path].filter(Boolean).join("."), requestId, message: parsed.issue.message || "invalid record" });
-      }
+    const failed = this.#recordFailure?.(record);
+    if (failed) {
+      throw new ResponseValidationError({ vendor, path: [`records[${index}]`, failed.path].filter(Boolean).join("."), requestId, message: failed.issue.message || "invalid record" });
     }
     try {
       // `raw` is the record exactly as received, not a schema's copy of it.
@@ -478,8 +496,15 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   #page: NormalizedPage<Raw, V> | undefined;
   #i = 0;
   #done = false;
-  /** The call in progress (a page being read, the pages being closed): later calls wait for it. */
-  #busy: Promise<unknown> | undefined;
+  /**
+   * Calls queued or in progress (a page being read, the pages being closed): while there are
+   * any, a new call waits for the last of them (`#last`). Counted down as each call's step ends,
+   * before its caller sees the answer, so a consumer that asks for the next event once it has
+   * the last one finds the queue empty and takes it from the page at once.
+   */
+  #pending = 0;
+  /** When the last queued call has settled. */
+  #last: Promise<unknown> | undefined;
 
   constructor(pages: AsyncGenerator<NormalizedPage<Raw, V>, void, undefined>, signal: AbortSignal | undefined, run: RunSteps<Raw, V>) {
     this.#pages = pages;
@@ -492,7 +517,7 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   }
 
   next(): Promise<IteratorResult<AuditEvent<Raw, V>, void>> {
-    if (this.#busy === undefined) {
+    if (this.#pending === 0) {
       // The common case: an event of the page in hand, nothing to wait for.
       const page = this.#page;
       if (this.#done) return Promise.resolve(DONE);
@@ -572,15 +597,18 @@ class RunEvents<Raw, V extends string> implements AsyncGenerator<AuditEvent<Raw,
   }
 
   #queue<R>(step: () => Promise<R>): Promise<R> {
-    const result = this.#busy === undefined ? step() : this.#busy.then(step, step);
-    const settled = result.then(
+    const run = () =>
+      step().finally(() => {
+        this.#pending -= 1;
+      });
+    // Nothing pending: every earlier call's step is over, whether or not its caller has its answer yet.
+    const idle = this.#pending === 0;
+    this.#pending += 1;
+    const result = idle ? run() : this.#last!.then(run, run);
+    this.#last = result.then(
       () => undefined,
       () => undefined,
     );
-    this.#busy = settled;
-    void settled.then(() => {
-      if (this.#busy === settled) this.#busy = undefined;
-    });
     return result;
   }
 }

@@ -64,6 +64,8 @@ export interface PageRead<S> {
   records: readonly unknown[];
   /** States to read next, in order, right after this one. */
   next: readonly S[];
+  /** Only the records in `[since, until)` are this page's (`RawPage.bounds`): a time window's. */
+  bounds?: { since: number; until: number };
 }
 
 /** Where a run stands: the page state being read and how many of its records are consumed. */
@@ -314,7 +316,7 @@ export async function* paginate<S, Body>(
         message: `the page holds ${read.records.length} records, more records than the page size asked (${limit})`,
       });
     }
-    const page = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip };
+    const page: RawPage<S> = { state: slot.state, records: read.records, requestId: result.requestId, skip: slot.skip, ...(read.bounds ? { bounds: read.bounds } : {}) };
     const answer = { status: result.status, retries: result.attempts - 1 };
     // Guards: a state seen before is a loop; so is a long run of empty pages that claim more.
     for (const next of read.next) {
@@ -629,33 +631,128 @@ type Window = { start: number; end: number; head?: true };
 /** Windows planned at a time; the batch's last window plans the next batch from what it saw. */
 const WINDOW_BATCH = 4;
 /**
- * Records a planned window aims at, as a share of `splitAt`: near it, since every request
- * counts, but with room for the density to change from one window to the next (a window that
- * reaches `splitAt` is read again, split). Memory stays bounded by the windows in flight and
- * fetched ahead (`concurrency` + `prefetch` + 1), each under `splitAt` records.
+ * Records a planned window aims at, as a share of `splitAt`: close to it, since every request
+ * counts (the fewer windows, the fewer round trips), with room for the density to drift from one
+ * window to the next and for chance (a window at `splitAt` is read again, split). A capped
+ * answer's own times place its parts, so they aim a little higher.
  */
-const WINDOW_TARGET_SHARE = 3 / 4;
+const WINDOW_TARGET_SHARE = 0.9;
+const WINDOW_PART_SHARE = 0.95;
 /** A window at `splitAt` whose records tell nothing of where they stand is cut into this many. */
 const WINDOW_SPLIT_WAYS = 4;
 /** The most windows one split plans; what is left stays one window (split again if it must). */
-const WINDOW_MAX_PARTS = 16;
+const WINDOW_MAX_PARTS = 64;
 /** An empty window makes the next ones this many times larger. */
 const WINDOW_GROWTH = 8;
 /** A window with records makes the next ones at most this many times larger. */
 const WINDOW_MAX_STEP = 16;
 const MIN_WINDOW_MS = 1_000;
+/**
+ * A capped answer's first (or last) records stand this many of their own gaps or more from the
+ * window's edge: the server left records out there, and that stretch is guessed at their density.
+ */
+const EDGE_GAPS = 8;
+/** Records at each end of a capped answer that tell the density there. */
+const EDGE_RECORDS = 256;
+
+/** Index of the first of `sorted` at or after `t`. */
+function lowerBound(sorted: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The parts a window whose answer reached `splitAt` is read again in, from the times its answer
+ * holds (`times`: those inside the window, sorted). Nothing is taken from that answer but where
+ * its records stand (the server may have cut it anywhere: Datafold documents neither a cap nor an
+ * order), and only the number of records each part is expected to hold depends on the guess:
+ * - Where the answer's records run (first to last), they are taken as all there is: exact for a
+ *   server that keeps the oldest (or newest) of a window, as a plain cut does.
+ * - Before its first and after its last record, when those stand far from the window's edges
+ *   (`EDGE_GAPS` gaps of the density at that end), the server left records out: that stretch is
+ *   guessed at the density of the records nearest it.
+ * - An answer whose records run from edge to edge is a sample of more than it holds, or exactly
+ *   full: each record is counted twice (a part that is still too full is split again).
+ * Each part is cut where the guess reaches `target` records, at least `MIN_WINDOW_MS` wide; past
+ * `WINDOW_MAX_PARTS`, the rest of the window is one part.
+ */
+function splitCapped(window: Window, times: Float64Array, target: number): Window[] {
+  const { start, end } = window;
+  const n = times.length;
+  if (n === 0) return evenParts(start, end, WINDOW_SPLIT_WAYS);
+  const first = times[0]!;
+  const last = times[n - 1]!;
+  const edge = Math.min(n, EDGE_RECORDS);
+  // Records per ms at each end of the answer (a run at one instant counts as one ms).
+  const leadRate = edge / Math.max(1, times[edge - 1]! - first);
+  const tailRate = edge / Math.max(1, last - times[n - edge]!);
+  const leadGap = first - start > EDGE_GAPS / leadRate;
+  const tailGap = end - 1 - last > EDGE_GAPS / tailRate;
+  const weight = leadGap || tailGap ? 1 : 2;
+  // A guess at an edge's density holds only near it: a few parts' worth is planned from it, and
+  // what lies beyond is one window, read to see.
+  const reach = 8 * target;
+  const leadFrom = leadGap ? Math.max(start, Math.floor(first - reach / leadRate)) : start;
+  const tailTo = tailGap ? Math.min(end, Math.ceil(last + 1 + reach / tailRate)) : end;
+  /** Records expected in [leadFrom, t). */
+  const before = (t: number): number =>
+    (leadGap ? (Math.min(t, first) - leadFrom) * leadRate : 0) + lowerBound(times, t) * weight + (tailGap && t > last + 1 ? (t - last - 1) * tailRate : 0);
+  const out: Window[] = leadFrom - start >= MIN_WINDOW_MS ? [{ start, end: leadFrom }] : [];
+  let from = out.length > 0 ? leadFrom : start;
+  const to = end - tailTo >= MIN_WINDOW_MS ? tailTo : end;
+  while (from < to) {
+    const room = before(from) + target;
+    // The part ends at the latest time whose records before it fit; past the window's end, at it.
+    if (out.length === WINDOW_MAX_PARTS - 2 || to - from < 2 * MIN_WINDOW_MS || before(to) <= room) {
+      out.push({ start: from, end: to });
+      break;
+    }
+    let lo = from + MIN_WINDOW_MS;
+    let hi = to - MIN_WINDOW_MS;
+    if (before(lo) > room) hi = lo;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (before(mid) <= room) lo = mid;
+      else hi = mid - 1;
+    }
+    out.push({ start: from, end: lo });
+    from = lo;
+  }
+  if (to < end) {
+    // A sliver of the guessed stretch goes with the window beyond it: one request fewer.
+    const sliver = out.length > 1 ? out[out.length - 1]! : undefined;
+    if (sliver && before(sliver.end) - before(sliver.start) < target / 2) out.pop();
+    out.push({ start: out.length > 0 ? out[out.length - 1]!.end : start, end });
+  }
+  return out;
+}
+
+/** `[from, to)` as `count` windows of about the same length, each at least `MIN_WINDOW_MS`. */
+function evenParts(from: number, to: number, count: number): Window[] {
+  const step = Math.max(MIN_WINDOW_MS, Math.ceil((to - from) / count));
+  const out: Window[] = [];
+  for (let start = from; start < to; start += step) out.push({ start, end: to - start - step < MIN_WINDOW_MS ? to : start + step });
+  return out.filter((w, i, all) => i === 0 || w.start >= all[i - 1]!.end);
+}
 
 /**
  * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
  * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
  * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
- * window of a batch sizes the next batch from its own density, aiming at three quarters of
+ * window of a batch sizes the next batch from its own density, aiming at nine tenths of
  * `splitAt` records each (an empty window makes the next ones eight times larger). A window
  * whose answer reaches `splitAt` records may have been cut short by the server: it is read
- * again in parts (down to one second), sized from the density its answer shows (`splitAt`
- * records up to the latest one it holds: exact for a server that keeps the oldest, and
- * only a guess otherwise, which costs requests, never records). The definition gives
- * `defaultSince`: windows need a start.
+ * again in parts (down to one second) placed by the times its answer holds (`splitCapped`:
+ * exact for a server that keeps the oldest or the newest, a guess otherwise, which costs
+ * requests, never records). A window's page is its answer less the records its bounds add at
+ * the ends, with `[start, end)` as the page's bounds for the run to trim anything else. The
+ * definition gives `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
@@ -667,19 +764,6 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
   time(record: unknown): number | undefined;
   splitAt: number;
 }): Pagination<Window, Body, Filter> {
-  /** `[from, to)` as windows of `size`, at most `count` of them: the last one ends at `to`. */
-  const parts = (from: number, to: number, size: number, count: number): Window[] => {
-    const out: Window[] = [];
-    const step = Math.max(MIN_WINDOW_MS, Math.floor(size));
-    for (let start = from; start < to; start += step) {
-      if (out.length === count - 1 || start + step >= to) {
-        out.push({ start, end: to });
-        break;
-      }
-      out.push({ start, end: start + step });
-    }
-    return out;
-  };
   /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
   const batch = (from: number, to: number, size: number): Window[] => {
     const out: Window[] = [];
@@ -690,6 +774,7 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     return out;
   };
   const target = Math.max(1, Math.floor(spec.splitAt * WINDOW_TARGET_SHARE));
+  const partTarget = Math.max(1, Math.floor(spec.splitAt * WINDOW_PART_SHARE));
   return {
     kind: "time-window",
     parallel: true,
@@ -711,30 +796,34 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
       const records = spec.records(body);
       const span = window.end - window.start;
       if (records.length >= spec.splitAt && span > MIN_WINDOW_MS) {
-        // Where its latest record stands says how dense the window is, if the server kept the
-        // oldest; the parts are never larger than a fourth of the window, whatever it kept.
-        let latest = -Infinity;
+        const times: number[] = [];
         for (const record of records) {
           const at = spec.time(record);
-          if (at !== undefined && at >= window.start && at < window.end && at > latest) latest = at;
+          if (at !== undefined && at >= window.start && at < window.end) times.push(at);
         }
-        const quarter = Math.ceil(span / WINDOW_SPLIT_WAYS);
-        const size = latest > window.start ? Math.min(quarter, ((latest - window.start) * target) / records.length) : quarter;
         // The split window's duty to plan what follows passes to its last part.
-        const next = parts(window.start, window.end, size, WINDOW_MAX_PARTS);
+        const next = splitCapped(window, Float64Array.from(times).sort(), partTarget);
         if (window.head) next[next.length - 1]!.head = true;
         return { records: [], next };
       }
-      // Each window keeps [start, end) only: vendors often include both bounds, and an event on
-      // a boundary must come once.
-      const inWindow = records.filter((record) => {
+      // Each window keeps [start, end) only (vendors often include both bounds, and an event on a
+      // boundary must come once). The records a bound includes are cut off the ends of the answer
+      // (all of them, for a server that answers in time order, as Datafold's does); any other is
+      // trimmed by the run, by the time it reads when it normalizes: no record's time is read twice.
+      const outside = (record: unknown) => {
         const at = spec.time(record);
-        return at === undefined || (at >= window.start && at < window.end);
-      });
-      if (!window.head) return { records: inWindow, next: [] };
+        return at !== undefined && (at < window.start || at >= window.end);
+      };
+      let from = 0;
+      let to = records.length;
+      while (from < to && outside(records[from])) from += 1;
+      while (to > from && outside(records[to - 1])) to -= 1;
+      const own = from === 0 && to === records.length ? records : records.slice(from, to);
+      const bounds = { since: window.start, until: window.end };
+      if (!window.head) return { records: own, next: [], bounds };
       // Empty: grow; otherwise size the next windows for `target` records each.
-      const size = inWindow.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / inWindow.length);
-      return { records: inWindow, next: batch(window.end, ctx.until, size) };
+      const size = own.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / own.length);
+      return { records: own, next: batch(window.end, ctx.until, size), bounds };
     },
   };
 }

@@ -68,7 +68,7 @@ export interface FastPathSchema<Input = unknown, Output = Input> extends Schema<
  */
 export function withFastPath<Input, Output>(schema: Schema<Input, Output>, accepts: (value: unknown) => boolean): FastPathSchema<Input, Output> {
   const standard = schema["~standard"];
-  return {
+  const fast: FastPathSchema<Input, Output> = {
     fallback: schema,
     accepts,
     "~standard": {
@@ -78,6 +78,32 @@ export function withFastPath<Input, Output>(schema: Schema<Input, Output>, accep
       ...(standard.types ? { types: standard.types } : {}),
     },
   };
+  FAST_PATHS.add(fast);
+  return fast;
+}
+
+/** The schemas `withFastPath` made (a brand: any object may have an `accepts` member). */
+const FAST_PATHS = new WeakSet<object>();
+
+/** Where and why a value failed a schema (`check`'s failure). */
+export interface SchemaFailure {
+  path: string;
+  issue: SchemaIssue;
+}
+
+/**
+ * `check` for its verdict alone, as a function to call once per record: undefined for a valid
+ * value, else the first issue and its path. A fast path's approval costs no result object.
+ */
+export function verdictOf(schema: Schema): (value: unknown) => SchemaFailure | undefined {
+  const full = (value: unknown): SchemaFailure | undefined => {
+    const parsed = check(schema, value);
+    return parsed.ok ? undefined : { path: parsed.path, issue: parsed.issue };
+  };
+  if (!FAST_PATHS.has(schema)) return full;
+  const { accepts, fallback } = schema as FastPathSchema;
+  const slow = verdictOf(fallback);
+  return (value) => (accepts(value) ? undefined : slow(value));
 }
 
 /** A plain object as `JSON.parse` makes it: the only records a fast path approves. */

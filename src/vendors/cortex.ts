@@ -6,7 +6,7 @@
 import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/cortex.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, unmappedFieldsOf, type NormalizedFields } from "../core/event.js";
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { pageNumberPagination, type PageContext } from "../core/paginate.js";
@@ -63,6 +63,8 @@ const envelope = z.object({ logs: z.array(z.unknown()), page: whole, total: whol
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["action", "actorIdentifier", "ipAddress", "objectIdentifier", "objectType", "timestamp"]);
+// Every documented field is mapped: what is left is usually nothing.
+const unmapped = unmappedFieldsOf(MAPPED, [() => ({})]);
 
 function normalize(raw: CortexAuditLog): NormalizedFields {
   // GitOps and auto-import changes have no actorIdentifier; an email also goes to actor.email.
@@ -74,7 +76,7 @@ function normalize(raw: CortexAuditLog): NormalizedFields {
     actor: actor ? (actor.includes("@") ? { id: actor, email: actor } : { id: actor }) : undefined,
     source: { ip: raw.ipAddress || undefined },
     target: { type: raw.objectType || undefined, id: raw.objectIdentifier || undefined },
-    unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
+    unmapped: unmapped(raw as Record<string, unknown>),
   };
 }
 

@@ -7,7 +7,7 @@
 import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/datafold.js";
-import { recordTime, str, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, str, timeOfField, unmappedFieldsOf, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { timeWindowPagination } from "../core/paginate.js";
 import { isJsonObject, isNonEmptyString, isNullishNumber, isNullishString, isString, withFastPath } from "../core/schema.js";
@@ -67,6 +67,11 @@ const envelope = z.object({ logs: z.array(z.unknown()) });
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["timestamp", "event_uuid", "client_ip", "action", "log_entry", "object_id", "object_type", "user_agent", "user_email", "user_id"]);
+// The other documented fields, in the order records bring them and in the spec's (alphabetical).
+const unmapped = unmappedFieldsOf(MAPPED, [
+  (r) => ({ url: r.url, is_support_user: r.is_support_user, payload: r.payload, referer: r.referer, request_type: r.request_type, source: r.source, status: r.status }),
+  (r) => ({ is_support_user: r.is_support_user, payload: r.payload, referer: r.referer, request_type: r.request_type, source: r.source, status: r.status, url: r.url }),
+]);
 
 function normalize(raw: DatafoldAuditLog): NormalizedFields {
   return {
@@ -77,7 +82,7 @@ function normalize(raw: DatafoldAuditLog): NormalizedFields {
     source: { ip: str(raw.client_ip), userAgent: str(raw.user_agent) },
     target: { type: str(raw.object_type), id: str(raw.object_id) },
     message: raw.log_entry,
-    unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
+    unmapped: unmapped(raw as Record<string, unknown>),
   };
 }
 

@@ -6,7 +6,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/jitsudo.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, timeOfField, unmappedFieldsOf, type NormalizedFields } from "../core/event.js";
 import type { CommonOptions } from "../core/options.js";
 import { cursorPagination, type PageContext } from "../core/paginate.js";
 import { isJsonObject, isNonEmptyString, isNullishString, isString, withFastPath } from "../core/schema.js";
@@ -79,6 +79,7 @@ const envelope = z.object({
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "actor_id", "actor_type", "action", "resource_type", "resource_id", "reasoning", "created_at"]);
+const unmapped = unmappedFieldsOf(MAPPED, [(r) => ({ metadata: r.metadata })]);
 
 function normalize(raw: JitsudoAuditLog): NormalizedFields {
   return {
@@ -88,7 +89,7 @@ function normalize(raw: JitsudoAuditLog): NormalizedFields {
     actor: { id: raw.actor_id || undefined, type: raw.actor_type || undefined },
     target: { type: raw.resource_type || undefined, id: raw.resource_id || undefined },
     message: raw.reasoning,
-    unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
+    unmapped: unmapped(raw as Record<string, unknown>),
   };
 }
 

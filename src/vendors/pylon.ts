@@ -7,7 +7,7 @@ import * as z from "zod/mini";
 import type { components, paths } from "../../generated/pylon.js";
 import type { CommonOptions } from "../core/options.js";
 import { cursorPagination } from "../core/paginate.js";
-import { recordTime, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, unmappedFieldsOf, type NormalizedFields } from "../core/event.js";
 import { isJsonObject, isOptionalString, withFastPath } from "../core/schema.js";
 import { defineVendor, type ClientOf } from "../core/vendor.js";
 
@@ -62,6 +62,12 @@ const envelope = z.object({
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "action", "action_happened_at", "created_at", "actor_user_id", "actor_contact_id", "object_type", "object_id"]);
+// The other documented fields as records bring them: `link` and `attributes` only for some actions.
+const unmapped = unmappedFieldsOf(MAPPED, [
+  (r) => ({ source: r.source, metadata: r.metadata }),
+  (r) => ({ source: r.source, attributes: r.attributes, metadata: r.metadata }),
+  (r) => ({ source: r.source, link: r.link, attributes: r.attributes, metadata: r.metadata }),
+]);
 
 const failures = new Map<string, boolean>();
 
@@ -85,7 +91,7 @@ function normalize(raw: PylonAuditLog): NormalizedFields {
     outcome: raw.action && failed(raw.action) ? "failure" : undefined,
     actor: actorId ? { id: actorId, type: raw.actor_user_id ? "user" : "contact" } : undefined,
     target: raw.object_type || raw.object_id ? { type: raw.object_type || undefined, id: raw.object_id || undefined } : undefined,
-    unmapped: unmappedFields(raw, MAPPED),
+    unmapped: unmapped(raw),
   };
 }
 

@@ -7,7 +7,7 @@ import createFetchClient from "openapi-fetch";
 import * as z from "zod/mini";
 import type { components, paths } from "../../generated/zendesk.js";
 import { ConfigError, ResponseValidationError } from "../core/errors.js";
-import { recordTime, str, timeOfField, unmappedFields, type NormalizedFields } from "../core/event.js";
+import { recordTime, str, timeOfField, unmappedFieldsOf, type NormalizedFields } from "../core/event.js";
 import { asList, oneOrMany } from "../core/filter.js";
 import type { CommonOptions } from "../core/options.js";
 import { linkPagination, type PageContext } from "../core/paginate.js";
@@ -114,6 +114,7 @@ const envelope = z.object({
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "action", "actor_id", "actor_name", "source_id", "source_type", "source_label", "change_description", "ip_address", "created_at"]);
+const unmapped = unmappedFieldsOf(MAPPED, [(r) => ({ url: r.url, action_label: r.action_label })]);
 
 function normalize(raw: ZendeskAuditLog): NormalizedFields {
   return {
@@ -125,7 +126,7 @@ function normalize(raw: ZendeskAuditLog): NormalizedFields {
     source: { ip: str(raw.ip_address) },
     target: { type: str(raw.source_type), id: str(raw.source_id), name: str(raw.source_label) },
     message: raw.change_description,
-    unmapped: unmappedFields(raw as Record<string, unknown>, MAPPED),
+    unmapped: unmapped(raw as Record<string, unknown>),
   };
 }
 
