@@ -66,6 +66,11 @@ export interface HttpRequest {
   /** JSON text. A GET with a body (Datafold) goes over node:http, since fetch refuses it. */
   body?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Called when a success status and its headers have arrived, before the body is read: the
+   * server is done with the request (time slices give its slot to another chain then).
+   */
+  onResponse?: (() => void) | undefined;
 }
 
 export interface HttpResult {
@@ -231,6 +236,7 @@ export class HttpClient {
         req.body !== undefined && (req.method === "GET" || req.method === "HEAD")
           ? await sendWithNodeHttp(req.method, req.url, headers, req.body, signal)
           : fromFetch(await (config.fetch ?? globalThis.fetch)(req.url, { method: req.method, headers, body: req.body, signal, redirect: "manual" }));
+      if (response.status >= 200 && response.status < 300) req.onResponse?.();
       const text = await this.#readText(response);
       const body = parseBody(text, response.headers);
       const requestId = requestIdOf(response.headers, body, this.#secrets);

@@ -47,7 +47,7 @@ export interface CommonOptions {
   rateLimit?: false | { requestsPerMinute: number } | RateLimiter;
   /** Pages fetched ahead while the caller works on the current one. Default 1; 0 = strictly sequential. */
   prefetch?: number;
-  /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows). Default 4. */
+  /** Requests in flight at once where pages are known ahead (Cortex pages, Datafold windows) or time slices are read (Zendesk, JITSudo). Default 4. */
   concurrency?: number;
   /** Where requests (debug), retries (info) and warnings go: console, pino, winston, or your own. Nothing is logged without it. */
   logger?: Logger;

@@ -158,6 +158,8 @@ export interface EngineOptions {
   signal?: AbortSignal | undefined;
   /** The records read ahead of the consumer: the budget they count in (a merge's, shared) and how far ahead the consumer can use. */
   readAhead?: { budget: ReadAheadBudget; meter: DrainMeter } | undefined;
+  /** A request's success status and headers arrived; its body is being read (`HttpRequest.onResponse`). */
+  onResponse?: (() => void) | undefined;
 }
 
 /** Page-number pagination plans this many pages ahead at a time. */
@@ -284,6 +286,7 @@ export async function* paginate<S, Body>(
       url,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
+      onResponse: options.onResponse,
     });
     let body = result.body as Body;
     if (pagination.envelope) {

@@ -1,0 +1,185 @@
+// DESIGN §9/§13, parallel time slices at the ceiling: a slot is a request awaiting its answer, not
+// a chain (a chain's next request needs the body of its last, which takes a while to read and
+// parse), and splits cost no request beyond the pages they must read. Checked by what the
+// server sees and by the split arithmetic, never by timing.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { splitPoint } from "../src/core/slices.js";
+import { createJitsudoClient, type AuditEvent } from "../src/index.js";
+import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
+import { expectExactlyOnce } from "./http-fixtures.js";
+
+const DAY = 86_400_000;
+const END = Date.parse("2026-05-01T00:00:00Z");
+
+/** Waits for `condition`, polling; false if it has not held after `ms` (a deadline, not a measured time). */
+async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+/**
+ * A fetch whose answers' bodies wait (after the first `free` answers) until released: the
+ * headers arrive at once, the body when `release()` is called. `awaiting` counts requests sent
+ * whose headers have not arrived; `open` those whose body has not been read to its end.
+ */
+function heldBodies(free: number) {
+  const held: Array<() => void> = [];
+  const counter = { awaiting: 0, maxAwaiting: 0, open: 0, maxOpen: 0, requests: 0 };
+  let releasing = false;
+  const fetchFn: typeof fetch = async (input, init) => {
+    counter.requests += 1;
+    counter.awaiting += 1;
+    counter.open += 1;
+    counter.maxAwaiting = Math.max(counter.maxAwaiting, counter.awaiting);
+    counter.maxOpen = Math.max(counter.maxOpen, counter.open);
+    let answer: Response;
+    try {
+      answer = await fetch(input, init);
+    } finally {
+      counter.awaiting -= 1;
+    }
+    const bytes = new Uint8Array(await answer.arrayBuffer());
+    const hold = counter.requests > free && !releasing;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        if (hold) await new Promise<void>((resolve) => held.push(resolve));
+        controller.enqueue(bytes);
+        controller.close();
+        counter.open -= 1;
+      },
+    });
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  };
+  /** Lets the bodies held so far go on; `forever`, every body from then on too. */
+  const release = (forever = true) => {
+    if (forever) releasing = true;
+    held.splice(0).forEach((resolve) => resolve());
+  };
+  return { held, counter, fetch: fetchFn, release };
+}
+
+describe("slots are requests awaiting an answer (JITSudo)", () => {
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 12_000, seed: 51, endAt: new Date(END), spanDays: 10, rateLimit: false });
+  let server: SimulatorServer;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server.close());
+  const params = { since: new Date(END - 10 * DAY), until: new Date(END), pageSize: 100 };
+  const expected = () => (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id);
+
+  test("a chain whose answer is in gives its slot to another while its body is read; never more than `concurrency` await an answer", async () => {
+    // The first pages come whole (every chain learns its density); then every body waits.
+    const { held, counter, fetch: holding, release } = heldBodies(8);
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: holding, concurrency: 4 });
+    const reading = client.events(params).toArray({ limit: 100_000 });
+    try {
+      // More answers being read than slots: each freed its slot when its headers came. Before,
+      // a chain kept its slot until its page was parsed, so at most four bodies could be held.
+      expect(await eventually(() => held.length >= 6)).toBe(true);
+      expect(counter.awaiting).toBeLessThanOrEqual(4);
+    } finally {
+      release();
+    }
+    const events = await reading;
+    expectExactlyOnce(events, expected());
+    expect(counter.maxAwaiting).toBeLessThanOrEqual(4);
+  });
+
+  test("concurrency: 1 resuming a sliced run (its open slice, then the rest) is one request at a time, bodies included", async () => {
+    // The checkpoint is taken in the first of four slices: the resumed run has two chains.
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, concurrency: 4 });
+    const first = client.events(params);
+    const head: AuditEvent[] = [];
+    for await (const event of first) {
+      head.push(event);
+      if (head.length === 150) break;
+    }
+    const { counter, fetch: holding, release } = heldBodies(0);
+    const resumed = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, concurrency: 1, prefetch: 0, fetch: holding });
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as { position: { state: { until: number } } };
+    expect(checkpoint.position.state.until).toBeLessThan(params.until.getTime());
+    const reading = resumed.events({ ...params, resumeFrom: checkpoint }).toArray({ limit: 100_000 });
+    // Each body is held until the poll releases it: a second request sent meanwhile would show.
+    const releasing = setInterval(() => release(false), 5);
+    try {
+      const rest = await reading;
+      expectExactlyOnce([...head, ...rest], expected());
+    } finally {
+      clearInterval(releasing);
+    }
+    expect(counter.maxOpen).toBe(1);
+  });
+});
+
+describe("split points", () => {
+  const PAGE = 1_000;
+  // A page of 1,000 records spans 600 s: the density a chain read from its latest page.
+  const perPage = 600_000;
+  const chain = (reached: number) => ({ reached, density: PAGE / perPage, largestPage: PAGE });
+  /** Pages of records in `[from, to)` at that density. */
+  const pages = (from: number, to: number) => (to - from) / perPage;
+  const fraction = (x: number) => x - Math.floor(x);
+  // The records on a bound's own second (1.7 a second here), which an inclusive `to` brings back.
+  const spill = 2 / PAGE;
+  /** Requests to read `[reached, until)` split at `at`: the chain's pages up to its page crossing `at`, and the new chain's. */
+  const requests = (reached: number, at: number, until: number) => Math.ceil(pages(reached, at)) + Math.ceil(pages(at, until) + spill);
+
+  test("a split costs no request: the chain's last page crosses the split point, the new chain's last page has room", () => {
+    const reached = END - 30 * DAY;
+    for (let k = 0; k < 200; k++) {
+      // 10 to 12 pages left, at every 1 % of a page.
+      const until = reached + Math.round((10 + k / 100) * perPage);
+      const at = splitPoint(chain(reached), reached + 1000, until);
+      const kept = fraction(pages(reached, at));
+      const unsplit = Math.ceil(pages(reached, until) + spill);
+      if (fraction(pages(reached, until)) < 0.98) {
+        // Whole pages less an overlap of a few records to a quarter of a page: the chain's
+        // last page crosses the split point; as many requests as one chain reading on.
+        expect(kept).toBeGreaterThanOrEqual(0.745);
+        expect(kept).toBeLessThan(0.995);
+        expect(requests(reached, at, until)).toBe(unsplit);
+      } else {
+        // The chain's own last page is all but full: at most one sliver is paid.
+        expect(requests(reached, at, until)).toBeLessThanOrEqual(unsplit + 1);
+      }
+    }
+  });
+
+  test("a chain split again and again, on either side, costs next to no request of its own", () => {
+    // Requests beyond those of one chain over the range, in all (with an overlap of a tenth, as before: 22).
+    let extra = 0;
+    for (const size of [80.5, 81, 81.2, 81.9, 120.03]) {
+      const start = END - 30 * DAY;
+      // Slices as [since, until, requested]: the chain split keeps asking for its old end and
+      // stops at its page crossing the split point; the new chain asks for the slice's end.
+      const slices: Array<[number, number, number]> = [[start, start + size * perPage, start + size * perPage]];
+      // Split the newest slice, then the oldest, on and on, each after its chain read two pages.
+      for (let n = 0; n < 10; n++) {
+        const i = n % 2 === 0 ? slices.length - 1 : 0;
+        const [since, until, requested] = slices[i]!;
+        const reached = since + 2 * perPage;
+        // As the engine: a slice is split only with more than its next two pages left.
+        if (pages(reached, until) < 2) continue;
+        const at = splitPoint(chain(reached), reached + 1000, until);
+        expect(at).toBeGreaterThan(reached);
+        expect(at).toBeLessThan(until);
+        slices.splice(i, 1, [since, at, requested], [at, until, until]);
+      }
+      expect(slices.length).toBeGreaterThanOrEqual(9);
+      const total = slices.reduce((sum, [since, until, requested]) => sum + Math.ceil(pages(since, until) + (requested === until ? spill : 0)), 0);
+      extra += total - Math.ceil(size + spill);
+    }
+    expect(extra).toBeLessThanOrEqual(2);
+  });
+
+  test("a chain with no page yet is split at the middle, on a whole second", () => {
+    const since = END - 10 * DAY + 123;
+    const at = splitPoint({ reached: -1, density: 0, largestPage: 0 }, since, END);
+    expect(at % 1000).toBe(0);
+    expect(Math.abs(at - (since + END) / 2)).toBeLessThan(1000);
+  });
+});
