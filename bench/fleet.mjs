@@ -246,6 +246,10 @@ async function sharedLimitRun(url) {
     // --quick ends the runs it has measured enough of; a graceful stop would give them 10 s more.
     await Promise.all(workers.map((w) => (w.child.kill(quick ? "SIGKILL" : "SIGTERM"), w.exited)));
     const times = sorted();
+    // Where the requests went, for reading a figure that looks wrong: per 5 s from the first.
+    const buckets = [];
+    for (const at of times) buckets[Math.floor((at - times[0]) / 5_000)] = (buckets[Math.floor((at - times[0]) / 5_000)] ?? 0) + 1;
+    progress(`shared limit: ${times.length} requests over ${((times.at(-1) - times[0]) / 1000).toFixed(1)} s, per 5 s: ${Array.from(buckets, (n) => n ?? 0).join(" ")}`);
     // Steady state: well after the starting burst (the bucket's capacity, one less than a minute's
     // worth, plus what refills while three processes spend it): the last 100 requests.
     // --quick: the requests after the burst.

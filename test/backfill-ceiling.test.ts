@@ -5,19 +5,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createCortexClient, createDatafoldClient, createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
-import { countingFetch, expectExactlyOnce } from "./http-fixtures.js";
+import { countingFetch, eventually, expectExactlyOnce } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
-
-/** Waits for `condition`, polling; false if it has not held after `ms` (a deadline, not a measured time). */
-async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
-}
 
 describe("parallel pages (Cortex)", () => {
   const sim = createSimulator({ vendors: ["cortex"], eventsPerVendor: 2_000, seed: 31, endAt: new Date(END), spanDays: 10, rateLimit: false });

@@ -6,19 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { splitPoint } from "../src/core/slices.js";
 import { createJitsudoClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
-import { expectExactlyOnce } from "./http-fixtures.js";
+import { eventually, expectExactlyOnce } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
-
-/** Waits for `condition`, polling; false if it has not held after `ms` (a deadline, not a measured time). */
-async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
-}
 
 /**
  * A fetch whose answers' bodies wait (after the first `free` answers) until released: the

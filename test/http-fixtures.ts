@@ -260,3 +260,12 @@ export function expectExactlyOnce(events: AuditEvent[], expectedIds: string[]): 
   const times = events.map((e) => Date.parse(e.occurredAt));
   for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThanOrEqual(times[i - 1]!);
 }
+
+/** Waits for `condition`, polling; false if it has not held after `ms` (a deadline, not a measured time). */
+export async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
