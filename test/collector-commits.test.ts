@@ -149,35 +149,6 @@ describe("the schedule", () => {
   });
 });
 
-describe("the schedule's jobs", () => {
-  test("a due source whose job the queue took is not queued again on every tick", async () => {
-    // Every job insert of this process into the collector's queue table (pg-boss's insert(); its
-    // retries and maintenance write the table inside statements of their own).
-    let inserts = 0;
-    const query = pg.Client.prototype.query;
-    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-      if (text?.trimStart().startsWith("INSERT INTO requeue.job_common")) inserts += 1;
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query);
-    try {
-      const c = collector("requeue", [{ id: "j", vendor: "jitsudo", every: "1h", options: { ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0 } }]);
-      await c.status();
-      // Another worker holds the source (a live lease) and it has never run: due on every tick,
-      // and its job, taken at once, finds it busy and waits for a retry.
-      await database.sql("INSERT INTO requeue.sources (source_id, vendor, run_token, run_expires_at) VALUES ('j', 'jitsudo', 'other', clock_timestamp() + interval '1 hour')");
-      await c.start();
-      while (inserts === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
-      expect(inserts).toBe(1);
-      const jobs = await database.sql<{ state: string }>("SELECT state FROM requeue.job WHERE singleton_key = 'j'");
-      expect(jobs.length).toBe(1);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-});
-
 describe("PageCommits", () => {
   const page = (id: string) => [{ id } as unknown as AuditEvent];
   const recorder = () => {

@@ -71,8 +71,6 @@ export interface Collector {
 const QUEUE = "collector-run";
 /** The schedule loop's period: how late a due run may be queued. */
 const TICK_MS = 1_000;
-/** A due source whose job this process queued is queued again after this long all the same (see #schedule). */
-const REQUEUE_MS = 30_000;
 
 /**
  * A job's data. `after` is set on a run the schedule queued: the source's last run start it saw
@@ -118,8 +116,6 @@ class FleetCollector implements Collector {
   #ticking: Promise<void> | undefined;
   /** No configured source can be due before this (Date.now() ms): the schedule skips its queries until then. */
   #quietUntil = 0;
-  /** Per source, the view (`RunJob.after`) of the last job this process's schedule queued, and when. */
-  readonly #queued = new Map<string, { after: string | null; at: number }>();
   readonly #limiters = new Map<string, { rpm: number; limiter: SharedRateLimiter }>();
   #stopped = false;
 
@@ -251,28 +247,19 @@ class FleetCollector implements Collector {
     // its next turn with it: until the earliest next turn seen here, nothing can come due, and
     // the ticks before it need not ask the database (one query a second per process, for nothing).
     if (due.length === 0) this.#quietUntil = next - TICK_MS;
-    // A due source is queued on every tick until its run starts; the queue drops a source's job
-    // while one is already queued. Not again, though, while the job the queue took from this
-    // process is one for the same view: that job can only end without a run (superseded) once a
-    // run has started since that view, and then the view here changes. A job the queue dropped is
-    // not remembered (the one it kept may be another process's, on an older view, and superseded
-    // when it reaches a worker: then this one must go in), and after REQUEUE_MS a source still
-    // due is queued again anyway (a job that failed for good).
-    const send = due.filter(({ source, after }) => {
-      const queued = this.#queued.get(source.id);
-      return queued === undefined || queued.after !== after || now - queued.at >= REQUEUE_MS;
-    });
-    if (send.length === 0 || this.#stopped) return;
-    const jobs = send.map(({ source, at, after }) => ({
-      id: randomUUID(),
-      data: { sourceId: source.id, after } satisfies RunJob,
-      singletonKey: source.id,
-      ...(at > now ? { startAfter: new Date(at) } : {}),
-    }));
-    const accepted = new Set((await boss.insert(QUEUE, jobs, { returnId: true })) ?? []);
-    send.forEach(({ source, after }, i) => {
-      if (accepted.has(jobs[i]!.id)) this.#queued.set(source.id, { after, at: now });
-    });
+    if (due.length === 0 || this.#stopped) return;
+    // One insert for every due source, every tick until its run starts: the queue drops a
+    // source's job while one is already queued. (Remembering what this process queued would not
+    // do: the job kept may be another process's, queued on an older view and superseded when it
+    // reaches a worker, and then no process would queue the source again.)
+    await boss.insert(
+      QUEUE,
+      due.map(({ source, at, after }) => ({
+        data: { sourceId: source.id, after } satisfies RunJob,
+        singletonKey: source.id,
+        ...(at > now ? { startAfter: new Date(at) } : {}),
+      })),
+    );
   }
 
   #nextRun(boss: PgBoss, source: ResolvedSource, last: Date): number {
