@@ -24,9 +24,12 @@ afterAll(async () => {
   await server?.close();
 });
 
+const schemaOf = new WeakMap<Collector, string>();
+
 function collector(schema: string, sources: CollectorSource[], extra: Record<string, unknown> = {}): Collector {
   const c = createCollector({ connectionString: database.connectionString, schema, sources, staleAfterMs: 10_000, ...extra });
   open.push(c);
+  schemaOf.set(c, schema);
   return c;
 }
 
@@ -36,9 +39,16 @@ const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as cons
  * Starts `c` with a run of `id` already queued, and resolves to that run's summary. Started first,
  * the schedule's own first run (due at once for a new source) can go ahead, and run() then queues
  * the next run, which finds nothing new: the summary would depend on which job a worker took first.
+ * So start() waits until run()'s job is in the queue's table (no worker takes it before start()).
  */
 async function startWithRun(c: Collector, id: string, options?: { workers?: number }) {
   const run = c.run(id);
+  const schema = schemaOf.get(c)!;
+  for (;;) {
+    const queued = await database.sql(`SELECT 1 FROM ${schema}.job WHERE name = 'collector-run' AND singleton_key = $1`, [id]).catch(() => []);
+    if (queued.length > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   await c.start(options);
   return run;
 }
