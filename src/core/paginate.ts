@@ -646,7 +646,6 @@ const WINDOW_MAX_PARTS = 64;
 const WINDOW_GROWTH = 8;
 /** A window with records makes the next ones at most this many times larger. */
 const WINDOW_MAX_STEP = 16;
-const MIN_WINDOW_MS = 1_000;
 /**
  * A capped answer's first (or last) records stand this many of their own gaps or more from the
  * window's edge: the server left records out there, and that stretch is guessed at their density.
@@ -679,13 +678,14 @@ function lowerBound(sorted: Float64Array, t: number): number {
  *   guessed at the density of the records nearest it.
  * - An answer whose records run from edge to edge is a sample of more than it holds, or exactly
  *   full: each record is counted twice (a part that is still too full is split again).
- * Each part is cut where the guess reaches `target` records, at least `MIN_WINDOW_MS` wide; past
- * `WINDOW_MAX_PARTS`, the rest of the window is one part.
+ * Each part is cut where the guess reaches `target` records, at least `min` wide; past
+ * `WINDOW_MAX_PARTS`, the rest of the window is one part. Times are whole units (ms, or µs for
+ * a window of one ms), `min` one of them or more.
  */
-function splitCapped(window: Window, times: Float64Array, target: number): Window[] {
+function splitCapped(window: { start: number; end: number }, times: Float64Array, target: number, min: number): Window[] {
   const { start, end } = window;
   const n = times.length;
-  if (n === 0) return evenParts(start, end, WINDOW_SPLIT_WAYS);
+  if (n === 0) return evenParts(start, end, WINDOW_SPLIT_WAYS, min);
   const first = times[0]!;
   const last = times[n - 1]!;
   const edge = Math.min(n, EDGE_RECORDS);
@@ -703,18 +703,18 @@ function splitCapped(window: Window, times: Float64Array, target: number): Windo
   /** Records expected in [leadFrom, t). */
   const before = (t: number): number =>
     (leadGap ? (Math.min(t, first) - leadFrom) * leadRate : 0) + lowerBound(times, t) * weight + (tailGap && t > last + 1 ? (t - last - 1) * tailRate : 0);
-  const out: Window[] = leadFrom - start >= MIN_WINDOW_MS ? [{ start, end: leadFrom }] : [];
+  const out: Window[] = leadFrom - start >= min ? [{ start, end: leadFrom }] : [];
   let from = out.length > 0 ? leadFrom : start;
-  const to = end - tailTo >= MIN_WINDOW_MS ? tailTo : end;
+  const to = end - tailTo >= min ? tailTo : end;
   while (from < to) {
     const room = before(from) + target;
     // The part ends at the latest time whose records before it fit; past the window's end, at it.
-    if (out.length === WINDOW_MAX_PARTS - 2 || to - from < 2 * MIN_WINDOW_MS || before(to) <= room) {
+    if (out.length === WINDOW_MAX_PARTS - 2 || to - from < 2 * min || before(to) <= room) {
       out.push({ start: from, end: to });
       break;
     }
-    let lo = from + MIN_WINDOW_MS;
-    let hi = to - MIN_WINDOW_MS;
+    let lo = from + min;
+    let hi = to - min;
     if (before(lo) > room) hi = lo;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
@@ -733,13 +733,25 @@ function splitCapped(window: Window, times: Float64Array, target: number): Windo
   return out;
 }
 
-/** `[from, to)` as `count` windows of about the same length, each at least `MIN_WINDOW_MS`. */
-function evenParts(from: number, to: number, count: number): Window[] {
-  const step = Math.max(MIN_WINDOW_MS, Math.ceil((to - from) / count));
+/** `[from, to)` as `count` windows of about the same length, each at least `min` wide. */
+function evenParts(from: number, to: number, count: number, min: number): Window[] {
+  const step = Math.max(min, Math.ceil((to - from) / count));
   const out: Window[] = [];
-  for (let start = from; start < to; start += step) out.push({ start, end: to - start - step < MIN_WINDOW_MS ? to : start + step });
+  for (let start = from; start < to; start += step) out.push({ start, end: to - start - step < min ? to : start + step });
   return out.filter((w, i, all) => i === 0 || w.start >= all[i - 1]!.end);
 }
+
+/** A time (epoch ms, a whole number of µs) as RFC 3339 UTC, with µs digits when it has any. */
+export function isoMicros(ms: number): string {
+  const us = Math.round(ms * 1000);
+  const iso = new Date(Math.floor(us / 1000)).toISOString();
+  const micros = ((us % 1000) + 1000) % 1000;
+  return micros === 0 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, "0")}Z`;
+}
+
+/** A time in epoch ms that is a whole number of `precisionMs` steps of µs or more (`state.start`). */
+const isStep = (value: unknown, min: number, max: number, precisionMs: number): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value >= min && value <= max && (precisionMs >= 1 ? Number.isInteger(value) : Math.round(value * 1000) / 1000 === value);
 
 /**
  * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
@@ -748,31 +760,71 @@ function evenParts(from: number, to: number, count: number): Window[] {
  * window of a batch sizes the next batch from its own density, aiming at nine tenths of
  * `splitAt` records each (an empty window makes the next ones eight times larger). A window
  * whose answer reaches `splitAt` records may have been cut short by the server: it is read
- * again in parts (down to one second) placed by the times its answer holds (`splitCapped`:
- * exact for a server that keeps the oldest or the newest, a guess otherwise, which costs
- * requests, never records). A window's page is its answer less the records its bounds add at
- * the ends, with `[start, end)` as the page's bounds for the run to trim anything else. The
+ * again in parts placed by the times its answer holds (`splitCapped`: exact for a server that
+ * keeps the oldest or the newest, a guess otherwise, which costs requests, never records), in
+ * whole ms, and a window of one ms in whole µs when the API's bounds express them
+ * (`precisionMs`). A window as narrow as the API can ask for whose answer still reaches
+ * `splitAt` fails (`ResponseValidationError`): the API offers no way to page within it, and
+ * the records past its cap would be lost. A window's page is its answer less the records its
+ * bounds add at the ends, with `[start, end)` as the page's bounds for the run to trim anything
+ * else (a window narrower than one ms is trimmed here: the run's times are whole ms). The
  * definition gives `defaultSince`: windows need a start.
  */
 export function timeWindowPagination<Body, Filter = unknown>(spec: {
   envelope?: Schema<unknown, Body>;
   path: string;
-  /** The request for one window: a query, or a JSON body (on a GET, sent over node:http). */
+  /**
+   * The request for one window: a query, or a JSON body (on a GET, sent over node:http). Its
+   * bounds are epoch ms, with a µs fraction only when `precisionMs` is below one (`isoMicros`).
+   */
   request(window: { start: number; end: number }, ctx: PageContext<Filter>): { query?: Record<string, QueryValue>; body?: unknown };
   records(body: Body): readonly unknown[];
-  /** A record's time (epoch ms), or undefined when it has none (left for validation to report). */
+  /**
+   * A record's time (epoch ms; with `precisionMs` below one, a µs fraction as `µs / 1000`
+   * gives it), or undefined when it has none (left for validation to report).
+   */
   time(record: unknown): number | undefined;
   splitAt: number;
+  /**
+   * The narrowest window the API's time bounds can ask for, in ms: 1000 for whole seconds, 1
+   * for ms (the default), 0.001 for µs (Datafold's bounds are RFC 3339 date-times, read to the µs).
+   */
+  precisionMs?: number;
 }): Pagination<Window, Body, Filter> {
+  const precision = spec.precisionMs ?? 1;
+  const micros = precision < 1;
+  /** Windows planned in whole ms are at least this wide. */
+  const minMs = Math.max(1, precision);
   /** The next batch of windows of `size` from `from`, the last one marked to plan the one after. */
   const batch = (from: number, to: number, size: number): Window[] => {
     const out: Window[] = [];
-    const step = Math.max(MIN_WINDOW_MS, Math.floor(size));
+    // A window that ended inside a ms (a part of a split one) leaves the rest of that ms first.
+    if (from !== Math.ceil(from) && from < to) {
+      out.push({ start: from, end: Math.min(Math.ceil(from), to) });
+      from = Math.ceil(from);
+    }
+    const step = Math.max(minMs, Math.floor(size));
     for (let start = from; start < to && out.length < WINDOW_BATCH; start += step) out.push({ start, end: Math.min(start + step, to) });
     const last = out[out.length - 1];
     if (last && last.end < to) last.head = true;
     return out;
   };
+  /** The parts of a capped window: in whole ms, or in whole µs for a window of one ms or less. */
+  const split = (window: Window, records: readonly unknown[]): Window[] => {
+    const scale = micros && window.end - window.start <= 1 ? 1000 : 1;
+    const unit = (ms: number) => (scale === 1 ? ms : Math.round(ms * 1000));
+    const times: number[] = [];
+    for (const record of records) {
+      const at = spec.time(record);
+      if (at !== undefined && at >= window.start && at < window.end) times.push(scale === 1 ? at : unit(at));
+    }
+    const min = scale === 1 ? minMs : Math.max(1, Math.round(precision * 1000));
+    const parts = splitCapped({ start: unit(window.start), end: unit(window.end) }, Float64Array.from(times).sort(), partTarget, min);
+    return scale === 1 ? parts : parts.map((part) => ({ start: part.start / 1000, end: part.end / 1000 }));
+  };
+  /** As narrow as the API can ask for (counted in whole µs: a µs as ms is not exact). */
+  const narrowest = (window: Window): boolean =>
+    micros ? Math.round(window.end * 1000) - Math.round(window.start * 1000) <= Math.round(precision * 1000) : window.end - window.start <= precision;
   const target = Math.max(1, Math.floor(spec.splitAt * WINDOW_TARGET_SHARE));
   const partTarget = Math.max(1, Math.floor(spec.splitAt * WINDOW_PART_SHARE));
   return {
@@ -784,25 +836,32 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
       if (state === null || typeof state !== "object" || Array.isArray(state)) return { field: "state", message: "must be a time window { start, end }" };
       const { start, end } = state as Record<string, unknown>;
       const since = ctx.since ?? -8.64e15;
-      if (!isWhole(start, since, ctx.until - 1)) return { field: "state.start", message: "must be a time (epoch ms) inside the checkpoint's [since, until)" };
-      if (!isWhole(end, start + 1, ctx.until)) return { field: "state.end", message: "must be a time (epoch ms) after start, at most the checkpoint's until" };
+      const unit = micros ? "epoch ms, to the µs" : "epoch ms";
+      if (!isStep(start, since, ctx.until, precision) || start >= ctx.until) return { field: "state.start", message: `must be a time (${unit}) inside the checkpoint's [since, until)` };
+      if (!isStep(end, start, ctx.until, precision) || end <= start) return { field: "state.end", message: `must be a time (${unit}) after start, at most the checkpoint's until` };
       return skipIssue(skip, spec.splitAt);
     },
     ...(spec.envelope ? { envelope: spec.envelope } : {}),
     start: (ctx) => batch(startOf(ctx), ctx.until, ctx.windowMs),
     resume: (resume, ctx) => ({ states: [{ start: resume.state.start, end: resume.state.end }, ...batch(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
     request: (window, ctx) => ({ path: spec.path, ...spec.request({ start: window.start, end: window.end }, ctx) }),
-    read: (body, window, ctx) => {
+    read: (body, window, ctx, response) => {
       const records = spec.records(body);
       const span = window.end - window.start;
-      if (records.length >= spec.splitAt && span > MIN_WINDOW_MS) {
-        const times: number[] = [];
-        for (const record of records) {
-          const at = spec.time(record);
-          if (at !== undefined && at >= window.start && at < window.end) times.push(at);
+      if (records.length >= spec.splitAt) {
+        if (narrowest(window)) {
+          throw new ResponseValidationError({
+            vendor: ctx.vendor,
+            path: "",
+            requestId: response.requestId,
+            message:
+              `the window [${isoMicros(window.start)}, ${isoMicros(window.end)}) answered ${records.length} records, the server's cap per answer (${spec.splitAt}), ` +
+              `and is as narrow as the API's time bounds can ask for (${precision >= 1 ? `${precision} ms` : `${Math.round(precision * 1000)} µs`}) with no way to page within it: ` +
+              "the records past the cap cannot be read; stopping instead of losing them",
+          });
         }
         // The split window's duty to plan what follows passes to its last part.
-        const next = splitCapped(window, Float64Array.from(times).sort(), partTarget);
+        const next = split(window, records);
         if (window.head) next[next.length - 1]!.head = true;
         return { records: [], next };
       }
@@ -810,16 +869,23 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
       // boundary must come once). The records a bound includes are cut off the ends of the answer
       // (all of them, for a server that answers in time order, as Datafold's does); any other is
       // trimmed by the run, by the time it reads when it normalizes: no record's time is read twice.
+      // The run reads whole ms: a window narrower keeps its own records here, all of them.
       const outside = (record: unknown) => {
         const at = spec.time(record);
         return at !== undefined && (at < window.start || at >= window.end);
       };
-      let from = 0;
-      let to = records.length;
-      while (from < to && outside(records[from])) from += 1;
-      while (to > from && outside(records[to - 1])) to -= 1;
-      const own = from === 0 && to === records.length ? records : records.slice(from, to);
-      const bounds = { since: window.start, until: window.end };
+      const whole = Number.isInteger(window.start) && Number.isInteger(window.end);
+      let own: readonly unknown[];
+      if (whole) {
+        let from = 0;
+        let to = records.length;
+        while (from < to && outside(records[from])) from += 1;
+        while (to > from && outside(records[to - 1])) to -= 1;
+        own = from === 0 && to === records.length ? records : records.slice(from, to);
+      } else {
+        own = records.filter((record) => !outside(record));
+      }
+      const bounds = whole ? { since: window.start, until: window.end } : { since: Math.floor(window.start), until: Math.ceil(window.end) };
       if (!window.head) return { records: own, next: [], bounds };
       // Empty: grow; otherwise size the next windows for `target` records each.
       const size = own.length === 0 ? span * WINDOW_GROWTH : Math.min(span * WINDOW_MAX_STEP, (span * target) / own.length);
