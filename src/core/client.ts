@@ -405,6 +405,9 @@ class Run<Raw, V extends string> {
           await nextTurn();
         }
         const event = this.#normalize(records[i], i, page.requestId);
+        // events(): the page no longer holds a record once its event is made (the event keeps it
+        // as `raw` while the consumer does), so a large page's records die a part at a time.
+        if (sliced) (records as unknown[])[i] = undefined;
         if (event === undefined) continue;
         guard?.note(event.id);
         const at = occurredAtMs(event.occurredAt);
