@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ResponseValidationError } from "../src/core/errors.js";
-import { isoMicros } from "../src/core/paginate.js";
+import { isoMicros, paginate, timeWindowPagination, type PageContext, type RawPage } from "../src/core/paginate.js";
 import { createDatafoldClient, type AuditEvent } from "../src/index.js";
 import { createSimulator } from "../src/testing/index.js";
 import { DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
@@ -166,4 +166,46 @@ describe("more logs in one ms than the server's cap (µs timestamps, as Datafold
     state.start = Math.round(state.start * 1000) / 1000;
     expect((await client.events({ ...params, resumeFrom: checkpoint }).toArray({ limit: 100_000 })).length).toBe(logs.length - 3_000);
   }, 60_000);
+});
+
+describe("a defined vendor's time windows (timeWindowPagination)", () => {
+  test("bounds in whole seconds by default: a capped second is not split into sub-second windows that would ask for it again, it fails naming the window, the cap and the precision", async () => {
+    const S = Date.parse("2026-06-01T00:00:00Z");
+    // Two logs in the first second, six (over a cap of five) in the next.
+    const times = [S + 10, S + 20, ...Array.from({ length: 6 }, (_, i) => S + 1_000 + i * 100)];
+    const requested: Array<[number, number]> = [];
+    const pagination = timeWindowPagination<{ logs: Array<{ at: number; id: string }> }>({
+      path: "/logs",
+      request: (window) => ({ query: { from: Math.floor(window.start / 1000), to: Math.floor(window.end / 1000) } }),
+      records: (body) => body.logs,
+      time: (record) => (record as { at: number }).at,
+      splitAt: 5,
+    });
+    const http = {
+      request: async ({ url }: { url: URL }) => {
+        // Whole seconds, [from, to), at most five.
+        const [from, to] = [Number(url.searchParams.get("from")) * 1000, Number(url.searchParams.get("to")) * 1000];
+        requested.push([from, to]);
+        const logs = times.filter((t) => t >= from && t < to).slice(0, 5).map((at) => ({ at, id: `l${at}` }));
+        return { status: 200, headers: new Headers(), body: { logs }, text: "", requestId: "req-7", attempts: 1 };
+      },
+    };
+    const ctx: PageContext = { vendor: "custom", origin: "http://custom.test", since: S, until: S + 4_000, pageSize: undefined, filter: undefined, windowMs: 1_000 };
+    const ids: string[] = [];
+    let failure: unknown;
+    try {
+      for await (const page of paginate(http as never, pagination as never, ctx, { prefetch: 0, concurrency: 1 }) as AsyncIterable<RawPage<unknown>>) {
+        for (const record of page.records) ids.push((record as { id: string }).id);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    expect(ids).toEqual([`l${S + 10}`, `l${S + 20}`]);
+    expect(ResponseValidationError.isInstance(failure)).toBe(true);
+    expect((failure as Error).message).toContain(`the window [${isoMicros(S + 1_000)}, ${isoMicros(S + 2_000)}) answered 5 records`);
+    expect((failure as Error).message).toContain("(1000 ms)");
+    expect((failure as Error).message).toContain("(request id req-7)");
+    // No sub-second window was asked for: each request is a second of its own.
+    expect(new Set(requested.map(([from]) => from)).size).toBe(requested.length);
+  });
 });

@@ -800,12 +800,13 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
   time(record: unknown): number | undefined;
   splitAt: number;
   /**
-   * The narrowest window the API's time bounds can ask for, in ms: 1000 for whole seconds, 1
-   * for ms (the default), 0.001 for µs (Datafold's bounds are RFC 3339 date-times, read to the µs).
+   * The narrowest window the API's time bounds can ask for, in ms: 1000 for whole seconds (the
+   * default: a narrower window of an API that reads whole seconds would ask for the same second
+   * again), 1 for ms, 0.001 for µs (Datafold's bounds are RFC 3339 date-times, read to the µs).
    */
   precisionMs?: number;
 }): Pagination<Window, Body, Filter> {
-  const precision = spec.precisionMs ?? 1;
+  const precision = spec.precisionMs ?? 1000;
   const micros = precision < 1;
   /** Windows planned in whole ms are at least this wide. */
   const minMs = Math.max(1, precision);
