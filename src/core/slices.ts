@@ -7,8 +7,9 @@
  * Slots: at most `concurrency` requests await an answer at once. A slot is free again once its
  * answer's headers are in, while the chain reads and parses the body (its next request needs
  * the cursor in it): another chain whose next request is known takes the slot, so a run keeps
- * about one chain more than slots. With `concurrency: 1`, a slot is held until its page is
- * parsed: strictly one request at a time.
+ * about one chain more than slots; if that body then breaks off, its retry waits for a free
+ * slot like any other request. With `concurrency: 1`, a slot is held until its page is parsed:
+ * strictly one request at a time.
  *
  * Rebalancing: a slot with nothing to fetch splits the largest remaining slice at the point its
  * chain has reached (the chain keeps the first half of what is left in whole pages, a new chain
@@ -253,7 +254,13 @@ export async function* paginateSlices<S, Body>(
     c.pulling = true;
     c.answered = false;
     started = true;
-    c.pages ??= paginate(http, pagination, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal, onResponse: concurrency > 1 ? () => answered(c) : undefined }, c.resume);
+    c.pages ??= paginate(
+      http,
+      pagination,
+      c.ctx,
+      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), beforeResend: () => resend(c) } : {}) },
+      c.resume,
+    );
     c.pages.next().then(
       (result) => {
         c.pulling = false;
@@ -287,6 +294,19 @@ export async function* paginateSlices<S, Body>(
     c.answered = true;
     if (!stopped) schedule();
   };
+
+  /**
+   * Chains whose answer gave its slot away at its headers and is to be sent again (its body broke
+   * off): each waits for a free slot before `schedule` starts anything else, so a retry never
+   * makes one request more than `concurrency` await an answer.
+   */
+  const resending: Array<{ chain: Chain<S>; go: () => void }> = [];
+  const resend = (c: Chain<S>) =>
+    new Promise<void>((go) => {
+      if (stopped) return go();
+      resending.push({ chain: c, go });
+      schedule();
+    });
 
   /** A page arrives: it is this slice's, cut to the slice's current bounds. */
   const accept = (c: Chain<S>, page: RawPage<S>) => {
@@ -328,6 +348,12 @@ export async function* paginateSlices<S, Body>(
   const schedule = () => {
     let inFlight = 0;
     for (const c of chains) if (c.pulling && !c.answered) inFlight += 1;
+    while (resending.length > 0 && inFlight < concurrency) {
+      const { chain: c, go } = resending.shift()!;
+      c.answered = false;
+      inFlight += 1;
+      go();
+    }
     // Records ahead worth holding, when the consumer takes them slower than the server brings
     // them: a page further must fit whole (the bound may let one more page cross it).
     const useful = readAhead ? readAhead.meter.useful() : Infinity;
@@ -418,6 +444,8 @@ export async function* paginateSlices<S, Body>(
     if (readAhead) readAhead.budget.release(chains.reduce((sum, c) => sum + c.counted, 0));
     stopped = true;
     abort.abort(new Error("pagination stopped"));
+    // A retry waiting for a slot goes on to find its signal aborted.
+    for (const { go } of resending.splice(0)) go();
     options.signal?.removeEventListener("abort", onOuterAbort);
     // Each chain's engine runs its own cleanup; one with a request in flight ends as it aborts.
     await Promise.allSettled(chains.map((c) => (c.pages && !c.pulling ? c.pages.return(undefined) : undefined)));
