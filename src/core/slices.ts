@@ -11,9 +11,10 @@
  * slot like any other request. With `concurrency: 1`, a slot is held until its page is parsed:
  * strictly one request at a time.
  *
- * Rebalancing: a slot with nothing to fetch splits the largest remaining slice at the point its
- * chain has reached (the chain keeps the first half of what is left in whole pages, a new chain
- * reads the second: `splitPoint`), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
+ * Rebalancing: a slot with nothing to fetch splits the front-most slice with a few pages left
+ * (`FRONT_SPLIT_PAGES`), or else the largest remaining slice, at the point its chain has reached
+ * (the chain keeps the first half of what is left in whole pages, a new chain reads the second:
+ * `splitPoint`), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
  * one being yielded stops fetching once the slices before it, and itself, hold
  * `BUFFERED_RECORDS` records not yet yielded (or four pages per slot, if more), or what the
  * consumer takes in a few round trips if that is less, or when the run's read-ahead budget (a
@@ -139,6 +140,9 @@ export function splitPoint(c: Pick<Chain<unknown>, "reached" | "density" | "larg
   const overlap = room >= 2 * spare ? Math.min(MAX_OVERLAP, (room + spare) / 2) : spare;
   return Math.max(from, secondFloor(c.reached + (keep - overlap) * perPage));
 }
+
+/** Pages left (at its chain's density) that make a slice split before larger ones after it. */
+const FRONT_SPLIT_PAGES = 3;
 
 /** The most a chain's last page is aimed past its split point, in pages (its records past it are read twice). */
 const MAX_OVERLAP = 0.25;
@@ -370,10 +374,15 @@ export async function* paginateSlices<S, Body>(
       }
       before += c.records;
     }
-    // Free slots: split the largest remaining slice where the new chain may fetch.
+    // Free slots: split a slice where the new chain may fetch (the front-most with pages enough, else the largest).
     while (inFlight < concurrency && concurrency > 1 && room()) {
-      let best: { index: number; at: number; size: number } | undefined;
+      let best: { index: number; at: number; size: number; pages: number } | undefined;
       for (const i of eligible) {
+        // The front-most slice with a few pages left is split before any larger one further on:
+        // the consumer reaches it first, and its chain, a page a round trip, holds up the
+        // yield order while the slices after it fill the read-ahead bound and their slots idle
+        // (JITSudo at 100 ms: 3.2 to 3.5 requests of 4 in flight when the largest went first).
+        if (best && best.pages >= FRONT_SPLIT_PAGES) break;
         const c = chains[i]!;
         // A resumed chain starts past records already yielded: it is not split before its first
         // page says where it stands.
@@ -389,7 +398,8 @@ export async function* paginateSlices<S, Body>(
         // What is left, at the density read so far, must fill more than the next two pages
         // this chain will read anyway: a split costs a request of its own.
         if (c.reached >= 0 && c.density * size < 2 * c.largestPage) continue;
-        if (!best || size > best.size) best = { index: i, at: splitPoint(c, Math.max(from, c.since), c.until), size };
+        const pages = c.reached < 0 ? Infinity : (c.density * size) / c.largestPage;
+        if (!best || size > best.size || pages >= FRONT_SPLIT_PAGES) best = { index: i, at: splitPoint(c, Math.max(from, c.since), c.until), size, pages };
       }
       if (!best) break;
       const c = chains[best.index]!;
