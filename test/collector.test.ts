@@ -2,7 +2,8 @@
 // simulator on 127.0.0.1: configuration checked before the database, runs that write each event
 // once with its checkpoint, status(), rotated secrets, and nothing secret in any table.
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { ConfigError } from "../src/core/errors.js";
 import { createCollector, type Collector, type CollectorSource } from "../src/collector/index.js";
 import { createSimulator } from "../src/testing/index.js";
@@ -24,31 +25,21 @@ afterAll(async () => {
   await server?.close();
 });
 
-const schemaOf = new WeakMap<Collector, string>();
-
 function collector(schema: string, sources: CollectorSource[], extra: Record<string, unknown> = {}): Collector {
   const c = createCollector({ connectionString: database.connectionString, schema, sources, staleAfterMs: 10_000, ...extra });
   open.push(c);
-  schemaOf.set(c, schema);
   return c;
 }
 
 const jitsudo = () => ({ ...server.credentials.jitsudo, rateLimit: false as const, maxRetries: 0 });
 
 /**
- * Starts `c` with a run of `id` already queued, and resolves to that run's summary. Started first,
- * the schedule's own first run (due at once for a new source) can go ahead, and run() then queues
- * the next run, which finds nothing new: the summary would depend on which job a worker took first.
- * So start() waits until run()'s job is in the queue's table (no worker takes it before start()).
+ * Starts `c` with a run of `id` queued first, and resolves to that run's summary: start() waits
+ * for run() calls still queueing, so the schedule's own first run (due at once for a new source)
+ * cannot go first and leave run() the next one, which would find nothing new.
  */
 async function startWithRun(c: Collector, id: string, options?: { workers?: number }) {
   const run = c.run(id);
-  const schema = schemaOf.get(c)!;
-  for (;;) {
-    const queued = await database.sql(`SELECT 1 FROM ${schema}.job WHERE name = 'collector-run' AND singleton_key = $1`, [id]).catch(() => []);
-    if (queued.length > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   await c.start(options);
   return run;
 }
@@ -121,6 +112,35 @@ describe("runs", () => {
     // The watermark trails now by the source's lagMs; lagMs is how far.
     expect(status!.lagMs).toBeGreaterThanOrEqual(60_000);
     expect(Date.now() - Date.parse(status!.watermark!)).toBeGreaterThanOrEqual(status!.lagMs!);
+  });
+
+  test("run() called before start() is the run that reads: start() waits for its job to be queued", async () => {
+    // run()'s job is held on its way into the queue (its insert goes out 1.5 s late). A start()
+    // that went ahead would schedule the source's first run, a worker would take that one, and
+    // run()'s job would queue behind it and read nothing new (events: 0).
+    const query = pg.Client.prototype.query;
+    let held = false;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      const callback = args.at(-1);
+      // run()'s job is the one whose data is only the source id (the schedule's carries `after`).
+      const values = JSON.stringify(args[1] ?? null).replaceAll("\\", "");
+      if (!held && typeof callback === "function" && text?.includes("INSERT INTO held.") && values.includes('"sourceId":"j"') && !values.includes("after")) {
+        held = true;
+        // Sent to the server 1.5 s late (with a callback, pg's query returns nothing).
+        setTimeout(() => (query as (...a: unknown[]) => unknown).apply(this, args), 1_500);
+        return undefined;
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query);
+    try {
+      const c = collector("held", [{ id: "j", vendor: "jitsudo", options: jitsudo(), params: { pageSize: 50 } }]);
+      const summary = await startWithRun(c, "j");
+      expect(held).toBe(true);
+      expect(summary).toMatchObject({ status: "succeeded", events: sim.events.jitsudo.length });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test("a failed run is reported and recorded; the next run with good options succeeds", async () => {

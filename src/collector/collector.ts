@@ -60,7 +60,11 @@ export interface SourceStatus {
 export interface Collector {
   /** Schedules the sources and works their runs in this process, `workers` at a time (default 1). */
   start(options?: { workers?: number }): Promise<void>;
-  /** Queues a run of `sourceId` now and resolves when it ends (any process's worker may run it). */
+  /**
+   * Queues a run of `sourceId` now and resolves when it ends (any process's worker may run it).
+   * Called before `start()`, it is queued before the schedule's first run: `const summary =
+   * collector.run(id); await collector.start();` is the summary of the run that read the source.
+   */
   run(sourceId: string): Promise<RunSummary>;
   /** Every source the database knows, plus configured ones not yet run. */
   status(): Promise<SourceStatus[]>;
@@ -118,6 +122,12 @@ class FleetCollector implements Collector {
   #quietUntil = 0;
   readonly #limiters = new Map<string, { rpm: number; limiter: SharedRateLimiter }>();
   #stopped = false;
+  /**
+   * run() calls still putting their job in the queue. start() waits for them before it works or
+   * schedules: `const summary = collector.run(id); await collector.start()` is then the summary of
+   * that run, never of a run queued behind the schedule's first one (which would find nothing new).
+   */
+  readonly #queueing = new Set<Promise<unknown>>();
 
   constructor(options: ResolvedCollectorOptions) {
     this.#options = options;
@@ -211,6 +221,7 @@ class FleetCollector implements Collector {
     this.#working = true;
     // Each worker holds a connection through a page's commit; the rate limiter and the schedule share the rest.
     const boss = await this.#engine(workers + 2);
+    await Promise.allSettled(this.#queueing);
     await boss.work<RunJob>(QUEUE, { localConcurrency: workers, pollingIntervalSeconds: 1 }, async ([job]) => {
       if (job === undefined) return undefined;
       return this.#handle(job.data, job.signal);
@@ -271,18 +282,31 @@ class FleetCollector implements Collector {
   async run(sourceId: string): Promise<RunSummary> {
     if (!this.#sources.has(sourceId)) throw new ConfigError(`is not a configured source (known: ${[...this.#sources.keys()].join(", ") || "none"})`, "sourceId");
     if (this.#stopped) throw new AuditLogsError("auditlogs collector: run() after stop()");
-    const boss = await this.#engine();
+    // Registered before the first await, so a start() called next sees it.
+    const queued = this.#engine().then((boss) => this.#queue(boss, sourceId).then((jobId) => ({ boss, jobId })));
+    this.#queueing.add(queued);
+    void queued.then(
+      () => this.#queueing.delete(queued),
+      () => this.#queueing.delete(queued),
+    );
+    const { boss } = await queued;
+    let { jobId } = await queued;
     for (;;) {
-      let jobId: string | undefined;
-      for (let attempt = 0; jobId === undefined; attempt++) {
-        // A run already queued for this source (stately: one at most) is the one to wait for.
-        jobId = (await boss.send(QUEUE, { sourceId } satisfies RunJob, { singletonKey: sourceId })) ?? (await boss.findJobs(QUEUE, { key: sourceId, queued: true }))[0]?.id;
-        if (jobId === undefined && attempt > 50) throw new AuditLogsError(`auditlogs collector: could not queue a run of ${sourceId}`);
-      }
       const summary = await this.#outcome(boss, sourceId, jobId);
       // The queued run we waited for was the schedule's, and a run had started since it was
       // queued: it read nothing, so queue one of our own.
       if (summary !== undefined) return summary;
+      jobId = await this.#queue(boss, sourceId);
+    }
+  }
+
+  /** Queues a run of `sourceId`, or finds the one already queued (stately: one at most): its job id. */
+  async #queue(boss: PgBoss, sourceId: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const jobId = (await boss.send(QUEUE, { sourceId } satisfies RunJob, { singletonKey: sourceId })) ?? (await boss.findJobs(QUEUE, { key: sourceId, queued: true }))[0]?.id;
+      if (jobId !== undefined) return jobId;
+      // Neither: the queued job started between the two statements; the next send is taken.
+      if (attempt > 50) throw new AuditLogsError(`auditlogs collector: could not queue a run of ${sourceId}`);
     }
   }
 
