@@ -48,7 +48,8 @@ test("numberString writes every number as String does", () => {
     for (const low of [0, 999, 999_999, 999_999_999, 1_000, 1_000_000, Math.floor(random() * 1e9)]) if (billions * 1e9 + low > 2 ** 31) cases.push(billions * 1e9 + low);
   }
   cases.push(9_007_199_254_740_991, 9_007_199_000_000_000, 2_147_483_648, 2_999_999_999, 999_999_999_999);
-  for (const n of cases) expect(numberString(n), String(n)).toBe(String(n));
+  // One assertion over the cases that differ (an expect() per case was most of the test's time).
+  expect(cases.filter((n) => numberString(n) !== String(n)).map((n) => [String(n), numberString(n)])).toEqual([]);
   expect(str(54210000000058)).toBe("54210000000058");
 });
 

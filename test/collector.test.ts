@@ -286,8 +286,12 @@ describe("a run the schedule queued", () => {
       await state.commitPage(db, "s", "run-a", "jitsudo", undefined, checkpoint(false), 0);
       await state.commitPage(db, "s", "run-a", "jitsudo", undefined, checkpoint(true), 0);
       await state.release(db, "s", "run-a");
-      // Retried after the first ended: done, and the source is as the first run left it.
+      // Retried after the first ended: done, and the source is as the first run left it: not
+      // even rewritten (its row version, xmin, is still the one the first run's release wrote).
+      const version = async () => (await database.sql<{ xmin: string }>("SELECT xmin::text FROM planned.sources WHERE source_id = 's'"))[0]!.xmin;
+      const released = await version();
       expect(await state.acquire(db, "s", "jitsudo", "run-b", null)).toBe("done");
+      expect(await version()).toBe(released);
       expect(await lastRun()).toBe(started);
       expect(await row()).toEqual({ run_token: null, run_pages: 2 });
 

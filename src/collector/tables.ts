@@ -126,27 +126,34 @@ export class SourceState {
   async acquire(db: Sql, sourceId: string, vendor: string, token: string, plannedAfter?: string | null): Promise<Lease | "busy" | "done"> {
     const s = this.#schema;
     const fresh = `(t.checkpoint IS NULL OR (t.checkpoint->>'complete')::boolean)`;
-    const done = `($5::boolean AND t.run_token IS NULL AND ${fresh} AND ${lastRunMicros("t.last_run_at")} IS DISTINCT FROM $6::bigint)`;
+    // Parameters `planned` (is this a scheduled run) and `after` (its view of the last run start).
+    const doneWith = (planned: string, after: string) =>
+      `(${planned}::boolean AND t.run_token IS NULL AND ${fresh} AND ${lastRunMicros("t.last_run_at")} IS DISTINCT FROM ${after}::bigint)`;
+    const done = doneWith("$5", "$6");
     // One round trip: a new source's row, or the lease on an existing one unless a live run holds
-    // it; a "done" run leaves the row as it was.
-    const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number; done: boolean }>(
+    // it or this run is done. Neither writes the row (an update to the same values would still be
+    // a new row version, and a write to the source after its run's last commit).
+    const { rows } = await db.query<{ checkpoint: Checkpoint | null; run_events: string; run_pages: number }>(
       `INSERT INTO ${s}.sources AS t (source_id, vendor, run_token, run_expires_at, last_run_at)
        VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond', clock_timestamp())
        ON CONFLICT (source_id) DO UPDATE SET
          vendor = $2,
-         run_token = CASE WHEN ${done} THEN NULL ELSE $3 END,
-         run_expires_at = CASE WHEN ${done} THEN NULL ELSE clock_timestamp() + $4 * interval '1 millisecond' END,
-         last_run_at = CASE WHEN ${done} THEN t.last_run_at WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
-         run_events = CASE WHEN ${done} THEN t.run_events WHEN ${fresh} THEN 0 ELSE t.run_events END,
-         run_pages = CASE WHEN ${done} THEN t.run_pages WHEN ${fresh} THEN 0 ELSE t.run_pages END
-       WHERE t.run_token IS NULL OR t.run_expires_at < clock_timestamp()
-       RETURNING checkpoint, run_events, run_pages, run_token IS NULL AS done`,
+         run_token = $3,
+         run_expires_at = clock_timestamp() + $4 * interval '1 millisecond',
+         last_run_at = CASE WHEN ${fresh} OR t.last_run_at IS NULL THEN clock_timestamp() ELSE t.last_run_at END,
+         run_events = CASE WHEN ${fresh} THEN 0 ELSE t.run_events END,
+         run_pages = CASE WHEN ${fresh} THEN 0 ELSE t.run_pages END
+       WHERE (t.run_token IS NULL OR t.run_expires_at < clock_timestamp()) AND NOT ${done}
+       RETURNING checkpoint, run_events, run_pages`,
       [sourceId, vendor, token, this.#staleAfterMs, plannedAfter !== undefined, plannedAfter ?? null],
     );
     const row = rows[0];
-    if (row === undefined) return "busy";
-    if (row.done) return "done";
-    return { checkpoint: row.checkpoint ?? undefined, events: Number(row.run_events), pages: row.run_pages };
+    if (row !== undefined) return { checkpoint: row.checkpoint ?? undefined, events: Number(row.run_events), pages: row.run_pages };
+    // Busy or done: which, as the row is now (a second statement only on this rare path; a run
+    // that ended in between makes this one "done", which it is).
+    if (plannedAfter === undefined) return "busy";
+    const { rows: state } = await db.query<{ done: boolean }>(`SELECT ${doneWith("$2", "$3")} AS done FROM ${s}.sources AS t WHERE t.source_id = $1`, [sourceId, true, plannedAfter]);
+    return state[0]?.done ? "done" : "busy";
   }
 
   /** Extends the lease; false when this run lost it. */
