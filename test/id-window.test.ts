@@ -96,18 +96,45 @@ describe("RecentKeys", () => {
     expect([long("b"), "c", "g"].map((k) => keys.has(k))).toEqual([false, true, true]);
   });
 
-  test("its memory is fixed typed arrays: the same bytes empty, full of short ids, or full of 10 KB ids", () => {
+  test("its memory is typed arrays bounded by its capacity: the same bytes full of short ids or of 10 KB ids", () => {
     const window = idWindow();
-    const empty = window.bytes;
     // 16 bytes of ring per id and an index at most half full: about 1.2 MB for 50,000 ids,
-    // where 50,000 ids of 10 KB as strings are 1 GB.
-    expect(empty).toBeLessThanOrEqual(MAX_REMEMBERED_IDS * 16 + 4 * MAX_REMEMBERED_IDS * 2);
-    for (let i = 0; i < 20_000; i++) window.add(`evt_${i}`);
-    expect(window.bytes).toBe(empty);
+    // where 50,000 ids of 10 KB as strings are 1 GB. Empty, a few KB.
+    const bound = MAX_REMEMBERED_IDS * 16 + 4 * MAX_REMEMBERED_IDS * 2;
+    expect(window.bytes).toBeLessThanOrEqual(16 * 1024);
+    for (let i = 0; i < MAX_REMEMBERED_IDS; i++) window.add(`evt_${i}`);
+    const full = window.bytes;
+    expect(full).toBeLessThanOrEqual(bound);
     const big = "q".repeat(10_240);
     for (let i = 0; i < MAX_REMEMBERED_IDS + 10; i++) window.add(i % 50 === 0 ? `${i}${big}` : `${i}-${"q".repeat(i % 200)}`);
     expect(window.size).toBe(MAX_REMEMBERED_IDS);
-    expect(window.bytes).toBe(empty);
+    expect(window.bytes).toBe(full);
+  });
+
+  test("grows by doubling up to its capacity and keeps every key it grew past, then forgets the oldest", () => {
+    for (const capacity of [1, 2, 255, 256, 257, 1_000, 70_000]) {
+      const keys = new RecentKeys(capacity);
+      const sizes = new Set<number>([keys.bytes]);
+      const key = (i: number) => (i % 2 ? `k${i}` : `${"\uD800".repeat(i % 7)}${i}`);
+      for (let i = 0; i < capacity; i++) {
+        expect(keys.add(key(i))).toBe(true);
+        sizes.add(keys.bytes);
+        // Every key added so far is held, across each growth.
+        if (i % 997 === 0 || i === capacity - 1) for (let j = 0; j <= i; j += Math.max(1, Math.floor(i / 300))) expect(keys.has(key(j)), `${capacity}: ${j} after ${i}`).toBe(true);
+      }
+      for (let i = 0; i < capacity; i++) if (!keys.has(key(i))) expect(keys.has(key(i)), `${capacity}: ${i}`).toBe(true);
+      expect(keys.size).toBe(capacity);
+      // Doubling: a handful of sizes, never past what a window built at its capacity would hold.
+      expect(sizes.size).toBeLessThanOrEqual(Math.ceil(Math.log2(Math.max(2, capacity / 256))) + 2);
+      const full = keys.bytes;
+      // Full: the oldest goes first, and the memory stays as it is.
+      expect(keys.add(`new-${capacity}`)).toBe(true);
+      expect(keys.has(key(0))).toBe(false);
+      if (capacity > 1) expect(keys.has(key(1))).toBe(true);
+      for (let i = 0; i < 3 * capacity; i++) keys.add(`more-${i}`);
+      expect(keys.bytes).toBe(full);
+      expect(keys.size).toBe(capacity);
+    }
   });
 
   test("a capacity that is not a positive whole number is refused", () => {

@@ -7,8 +7,8 @@
  * four times past what is live (measured: a 300k-event Pylon stream peaked at +81.5 MB of RSS
  * with windows of strings, +51.7 MB with windows of 2,000). Here a key is a 96-bit hash and its
  * length in a fixed ring of typed arrays, found through an open-addressing index: no JS object
- * is kept per key, the footprint is fixed at construction (`bytes`) and the garbage collector
- * has nothing to trace.
+ * is kept per key, the footprint is bounded by the capacity (`bytes`; it grows by doubling up to
+ * it) and the garbage collector has nothing to trace.
  *
  * False "already seen". Two different keys are taken for one only when their lengths and all
  * 96 bits of hash agree. Treating the hash as random on ids a server assigns, a new key matches
@@ -107,18 +107,23 @@ function hash(key: string): void {
 /** Words per key in the ring: three of hash, then the key's length. */
 const WORDS = 4;
 
+/** Keys a window has room for before it first grows. */
+const INITIAL_ROOM = 256;
+
 /**
  * A set of the last `capacity` keys added, oldest forgotten first, held as hashes in typed
  * arrays (see the file's comment): a key already there is not added again and does not move.
- * Its memory is `bytes`, fixed at construction, however many keys pass and however long they are.
+ * Its memory grows by doubling with the keys it holds, up to `capacity` (a run of 300 events
+ * costs a few KB, not the 1.2 MB of a full window of 50,000, and a client makes several per
+ * run); from there on it is fixed, however many keys pass and however long they are.
  */
 export class RecentKeys {
   readonly #capacity: number;
-  /** Per key, in the order added: its three hash words and its length. */
-  readonly #ring: Int32Array;
+  /** Per key, in the order added: its three hash words and its length. Room for `#ring.length / WORDS` keys. */
+  #ring: Int32Array;
   /** Open addressing, linear probing: a ring index + 1 per used slot, 0 for a free one. At most half full. */
-  readonly #index: Uint16Array | Uint32Array;
-  readonly #mask: number;
+  #index: Uint16Array | Uint32Array;
+  #mask: number;
   #size = 0;
   /** The ring index of the oldest key once the ring is full. */
   #oldest = 0;
@@ -126,35 +131,38 @@ export class RecentKeys {
   constructor(capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0x4000_0000) throw new RangeError(`RecentKeys capacity ${capacity}`);
     this.#capacity = capacity;
-    this.#ring = new Int32Array(capacity * WORDS);
+    const room = Math.min(capacity, INITIAL_ROOM);
+    this.#ring = new Int32Array(room * WORDS);
+    this.#index = RecentKeys.#indexFor(room);
+    this.#mask = this.#index.length - 1;
+  }
+
+  /** An empty index for `room` keys: a power of two at least twice as many slots. */
+  static #indexFor(room: number): Uint16Array | Uint32Array {
     let slots = 2;
-    while (slots < capacity * 2) slots *= 2;
-    this.#index = capacity < 0xffff ? new Uint16Array(slots) : new Uint32Array(slots);
-    this.#mask = slots - 1;
+    while (slots < room * 2) slots *= 2;
+    return room < 0xffff ? new Uint16Array(slots) : new Uint32Array(slots);
   }
 
   /** Adds `key`; true when it was not there yet. */
   add(key: string): boolean {
     if (this.#find(key) >= 0) return false;
-    const ring = this.#ring;
     let at: number;
     if (this.#size < this.#capacity) {
+      if (this.#size * WORDS === this.#ring.length) this.#grow();
       at = this.#size++;
     } else {
       at = this.#oldest;
       this.#unlink(at);
       this.#oldest = at + 1 === this.#capacity ? 0 : at + 1;
     }
+    const ring = this.#ring;
     const w = at * WORDS;
     ring[w] = hashA;
     ring[w + 1] = hashB;
     ring[w + 2] = hashC;
     ring[w + 3] = key.length;
-    const index = this.#index;
-    const mask = this.#mask;
-    let slot = hashA & mask;
-    while (index[slot] !== 0) slot = (slot + 1) & mask;
-    index[slot] = at + 1;
+    this.#link(at);
     return true;
   }
 
@@ -167,9 +175,32 @@ export class RecentKeys {
     return this.#size;
   }
 
-  /** Bytes the window holds (its typed arrays): all of its memory, whatever the keys. */
+  /** Bytes the window holds (its typed arrays): all of its memory, whatever the keys; at most that of `capacity` keys. */
   get bytes(): number {
     return this.#ring.byteLength + this.#index.byteLength;
+  }
+
+  /**
+   * Twice the room (at most the capacity), every key kept: only before the window is first full,
+   * so the ring holds its keys in order from 0 and none has been forgotten.
+   */
+  #grow(): void {
+    const room = Math.min(this.#capacity, (this.#ring.length / WORDS) * 2);
+    const ring = new Int32Array(room * WORDS);
+    ring.set(this.#ring);
+    this.#ring = ring;
+    this.#index = RecentKeys.#indexFor(room);
+    this.#mask = this.#index.length - 1;
+    for (let at = 0; at < this.#size; at++) this.#link(at);
+  }
+
+  /** Puts ring entry `at` (its words written) into the index. */
+  #link(at: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let slot = this.#ring[at * WORDS]! & mask;
+    while (index[slot] !== 0) slot = (slot + 1) & mask;
+    index[slot] = at + 1;
   }
 
   /** The index slot holding `key` (hashed into `hashA`..`hashC`), or -1. */
@@ -213,8 +244,8 @@ export class RecentKeys {
 export const MAX_REMEMBERED_IDS = 50_000;
 
 /**
- * The last MAX_REMEMBERED_IDS record ids, oldest forgotten first: 1.2 MB of typed arrays
- * however long a run, whatever ids a server sends.
+ * The last MAX_REMEMBERED_IDS record ids, oldest forgotten first: at most 1.2 MB of typed
+ * arrays however long a run, whatever ids a server sends (a few KB for a short one).
  */
 export function idWindow(): RecentKeys {
   return new RecentKeys(MAX_REMEMBERED_IDS);

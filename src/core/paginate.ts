@@ -276,7 +276,9 @@ export async function* paginate<S, Body>(
   // The states read or planned lately: a server pointing back at one of them is a loop. Bounded
   // (hashes, oldest forgotten), so a chain of ever-new 4 KB cursors does not grow the heap.
   const seenStates = new RecentKeys(MAX_REMEMBERED_STATES);
-  for (const slot of slots) seenStates.add(JSON.stringify(slot.state));
+  // By index: a `for (const slot of slots)` would leave the first slot in a register of this
+  // generator for the whole run, and with it the first page (see the loop below).
+  for (let i = 0; i < slots.length; i++) seenStates.add(JSON.stringify(slots[i]!.state));
   let emptyRun = 0;
 
   // `status` and `retries` are for the page's span (telemetry.ts).
@@ -411,9 +413,12 @@ export async function* paginate<S, Body>(
   });
   try {
     fill();
+    // Outside the loop, so they can be cleared before the wait for the next page (see below).
+    let slot: Slot | undefined;
+    let page: RawPage<S> | undefined;
     while (slots.length > 0) {
-      const slot = slots[0]!;
-      const page = await slot.result!;
+      slot = slots[0]!;
+      page = await slot.result!;
       if (started) {
         started = false;
         await sendStarted();
@@ -428,6 +433,12 @@ export async function* paginate<S, Body>(
       }
       if (slot.after) throw slot.after;
       slots.shift();
+      // A page taken is let go of everywhere. The slot may be old (page numbers and windows are
+      // planned hundreds ahead): a dead object in V8's old space that still points at its page
+      // keeps the page alive through every minor GC until the next full one, so each page is
+      // promoted in turn (measured: 60 of 90 MB of Cortex's parsed records, at any concurrency).
+      slot.result = undefined;
+      slot = page = undefined;
       fill();
     }
   } finally {
