@@ -2,6 +2,8 @@
 // `concurrency` parallel cursor chains over sub-ranges, yielded in time order, rebalanced as they
 // go; boundary events come once; a checkpoint mid-backfill resumes every open slice once.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as z from "zod/mini";
+import { cursorPagination, defineVendor } from "../src/define.js";
 import { createJitsudoClient, createZendeskClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { countingFetch, expectExactlyOnce } from "./http-fixtures.js";
@@ -104,5 +106,54 @@ describe.each(VENDORS)("%s", (vendor) => {
     }
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...expected("skewed")].sort());
+  });
+});
+
+describe("a defined vendor newest first with inclusive whole-second bounds", () => {
+  // Its `to` brings back the records on the slice's end second: a slice's first pages may be
+  // wholly its neighbour's (ties on a boundary second), and the neighbour, yielded after it,
+  // reads them again at its end. They are the neighbour's own records, not a loop.
+  const START = END - 4 * DAY;
+  // Cut into four slices of a day: the first boundary's second holds 1,250 records (13 pages of 100).
+  const boundary = START + DAY;
+  const records: Array<{ id: string; at: string }> = [];
+  for (let i = 0; i < 1_250; i++) records.push({ id: `tie-${i}`, at: new Date(boundary).toISOString() });
+  for (let i = 0; i < 800; i++) records.push({ id: `r-${i}`, at: new Date(START + Math.floor((i * 4 * DAY) / 800) + 17).toISOString() });
+  // Newest first, ties by id.
+  records.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? -1 : 1));
+  const second = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+  const fetchFn: typeof fetch = async (input) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const from = second(url.searchParams.get("from")!);
+    const to = second(url.searchParams.get("to")!);
+    const offset = Number(url.searchParams.get("after") ?? 0);
+    const limit = Number(url.searchParams.get("limit"));
+    const matching = records.filter((r) => second(r.at) >= from && second(r.at) <= to);
+    const items = matching.slice(offset, offset + limit);
+    return Response.json({ items, next: offset + limit < matching.length ? String(offset + limit) : null });
+  };
+  const envelope = z.object({ items: z.array(z.unknown()), next: z.nullable(z.string()) });
+  const vendor = defineVendor({
+    id: "newest-first",
+    baseUrl: "https://api.newest.example",
+    secrets: ["apiKey"],
+    auth: (options: { apiKey: string }) => ({ "X-Key": options.apiKey }),
+    pageSize: { max: 100 },
+    pagination: cursorPagination({
+      envelope,
+      path: "/logs",
+      query: (ctx, cursor) => ({ limit: ctx.pageSize ?? 100, after: cursor, from: new Date(ctx.since ?? 0).toISOString(), to: new Date(ctx.until).toISOString() }),
+      records: (body) => body.items,
+      next: (body) => body.next ?? undefined,
+      timeSlices: true,
+    }),
+    normalize: (record: { id: string; at: string }) => ({ id: record.id, occurredAt: record.at, action: "thing.read" }),
+  });
+
+  test("pages its neighbour read first (13 pages of ties on their boundary second) are not a loop: every record once", async () => {
+    const client = vendor.createClient({ apiKey: "k", rateLimit: false, maxRetries: 0, fetch: fetchFn, concurrency: 4 });
+    const events = await client.events({ since: new Date(START), until: new Date(END), pageSize: 100 }).toArray({ limit: 10_000 });
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events.map((e) => e.id).sort()).toEqual(records.map((r) => r.id).sort());
   });
 });

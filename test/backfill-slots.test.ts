@@ -80,6 +80,54 @@ describe("slots are requests awaiting an answer (JITSudo)", () => {
     expect(counter.maxAwaiting).toBeLessThanOrEqual(4);
   });
 
+  test("a success whose body breaks off is sent again only once a slot is free: never more than `concurrency` await an answer", async () => {
+    // The first answers come whole (every chain learns its density); the next one's body breaks
+    // off after its headers (its slot went to another chain then) and is retried; every answer
+    // after it waits, headers and all, until released.
+    const free = 8;
+    const gates: Array<() => void> = [];
+    let releasing = false;
+    const counter = { awaiting: 0, maxAwaiting: 0, requests: 0, broken: 0 };
+    const fetchFn: typeof fetch = async (input, init) => {
+      const n = ++counter.requests;
+      counter.awaiting += 1;
+      counter.maxAwaiting = Math.max(counter.maxAwaiting, counter.awaiting);
+      let answer: Response;
+      try {
+        if (n > free + 1 && !releasing) await new Promise<void>((resolve) => gates.push(resolve));
+        answer = await fetch(input, init);
+      } finally {
+        counter.awaiting -= 1;
+      }
+      if (n !== free + 1) return answer;
+      counter.broken += 1;
+      const bytes = new Uint8Array(await answer.arrayBuffer());
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, bytes.length >> 1));
+          controller.error(new Error("connection reset mid-body"));
+        },
+      });
+      return new Response(body, { status: answer.status, headers: answer.headers });
+    };
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 2, maxRetryDelayMs: 1, fetch: fetchFn, concurrency: 4 });
+    const reading = client.events(params).toArray({ limit: 100_000 });
+    try {
+      expect(await eventually(() => client.stats.retries >= 1 && gates.length >= 4)).toBe(true);
+      // The retry's 1 ms backoff is long over: sent at once, it would be a fifth awaiting an answer.
+      await eventually(() => counter.awaiting > 4, 300);
+      expect(counter.awaiting).toBeLessThanOrEqual(4);
+    } finally {
+      releasing = true;
+      gates.splice(0).forEach((resolve) => resolve());
+    }
+    const events = await reading;
+    expectExactlyOnce(events, expected());
+    expect(counter.broken).toBe(1);
+    expect(client.stats.retries).toBe(1);
+    expect(counter.maxAwaiting).toBeLessThanOrEqual(4);
+  });
+
   test("concurrency: 1 resuming a sliced run (its open slice, then the rest) is one request at a time, bodies included", async () => {
     // The checkpoint is taken in the first of four slices: the resumed run has two chains.
     const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, concurrency: 4 });

@@ -375,7 +375,7 @@ class Run<Raw, V extends string> {
     // carries into the next, and the page's end position keeps counting so nothing repeats.
     let carry = 0;
     // Server-driven chains only: parallel pages (numbers, windows) are planned by the SDK.
-    const guard = this.#def.pagination.parallel ? undefined : new LoopGuard(this.#def.id);
+    let guard = this.#def.pagination.parallel ? undefined : new LoopGuard(this.#def.id);
     let carrySlice: number | undefined;
     for await (const page of pages) {
       this.#lastState = { state: page.state };
@@ -383,7 +383,12 @@ class Run<Raw, V extends string> {
       const lower = page.bounds ? page.bounds.since : since;
       const upper = page.bounds ? page.bounds.until : until;
       // What is carried belongs to the same chain: another slice's page starts from its own skip.
-      if (page.bounds && page.bounds.since !== carrySlice) carry = 0;
+      if (page.bounds && page.bounds.since !== carrySlice) {
+        carry = 0;
+        // A loop is a chain's own: a slice's records that its neighbour's inclusive bounds
+        // brought first (ties on their boundary second, newest first) are not "nothing new".
+        if (guard && carrySlice !== undefined) guard = new LoopGuard(this.#def.id);
+      }
       carrySlice = page.bounds?.since;
       const skip = page.skip + carry;
       const records = page.records;

@@ -71,6 +71,12 @@ export interface HttpRequest {
    * server is done with the request (time slices give its slot to another chain then).
    */
   onResponse?: (() => void) | undefined;
+  /**
+   * Called before a request is sent again after an attempt whose `onResponse` ran (a success
+   * status whose body then broke off or did not parse): the caller gave the request's slot away
+   * at its headers, and the retry is sent once the promise it returns settles (a slot is free).
+   */
+  beforeResend?: (() => Promise<void>) | undefined;
 }
 
 export interface HttpResult {
@@ -134,8 +140,13 @@ export class HttpClient {
       throw new AuditLogsError(`${config.vendor}: refusing to send credentials to ${req.url.origin}; the client is configured for ${config.origin}`);
     }
     let attempt = 0;
+    // Whether the last attempt's onResponse ran: its slot is to be taken again before a resend.
+    const answer = { seen: false };
+    const sent = req.onResponse ? { ...req, onResponse: () => ((answer.seen = true), req.onResponse!()) } : req;
     for (;;) {
       attempt += 1;
+      if (answer.seen && req.beforeResend) await req.beforeResend();
+      answer.seen = false;
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;
@@ -147,7 +158,7 @@ export class HttpClient {
       }
       this.stats.requests += 1;
       try {
-        result = await this.#attempt(req, attempt);
+        result = await this.#attempt(sent, attempt);
       } catch (error) {
         if (!ConnectionError.isInstance(error)) throw error;
         failure = error;

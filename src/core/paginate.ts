@@ -166,6 +166,8 @@ export interface EngineOptions {
   readAhead?: { budget: ReadAheadBudget; meter: DrainMeter } | undefined;
   /** A request's success status and headers arrived; its body is being read (`HttpRequest.onResponse`). */
   onResponse?: (() => void) | undefined;
+  /** Before a request whose `onResponse` ran is sent again (`HttpRequest.beforeResend`). */
+  beforeResend?: (() => Promise<void>) | undefined;
 }
 
 /** Page-number pagination plans this many pages ahead at a time. */
@@ -295,6 +297,7 @@ export async function* paginate<S, Body>(
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
       onResponse: options.onResponse,
+      beforeResend: options.beforeResend,
     });
     let body = result.body as Body;
     if (pagination.envelope) {

@@ -7,12 +7,14 @@
  * Slots: at most `concurrency` requests await an answer at once. A slot is free again once its
  * answer's headers are in, while the chain reads and parses the body (its next request needs
  * the cursor in it): another chain whose next request is known takes the slot, so a run keeps
- * about one chain more than slots. With `concurrency: 1`, a slot is held until its page is
- * parsed: strictly one request at a time.
+ * about one chain more than slots; if that body then breaks off, its retry waits for a free
+ * slot like any other request. With `concurrency: 1`, a slot is held until its page is parsed:
+ * strictly one request at a time.
  *
- * Rebalancing: a slot with nothing to fetch splits the largest remaining slice at the point its
- * chain has reached (the chain keeps the first half of what is left in whole pages, a new chain
- * reads the second: `splitPoint`), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
+ * Rebalancing: a slot with nothing to fetch splits the front-most slice with a few pages left
+ * (`FRONT_SPLIT_PAGES`), or else the largest remaining slice, at the point its chain has reached
+ * (the chain keeps the first half of what is left in whole pages, a new chain reads the second:
+ * `splitPoint`), so skewed data keeps every slot busy. Memory stays bounded: a chain that is not the
  * one being yielded stops fetching once the slices before it, and itself, hold
  * `BUFFERED_RECORDS` records not yet yielded (or four pages per slot, if more), or what the
  * consumer takes in a few round trips if that is less, or when the run's read-ahead budget (a
@@ -139,6 +141,9 @@ export function splitPoint(c: Pick<Chain<unknown>, "reached" | "density" | "larg
   return Math.max(from, secondFloor(c.reached + (keep - overlap) * perPage));
 }
 
+/** Pages left (at its chain's density) that make a slice split before larger ones after it. */
+const FRONT_SPLIT_PAGES = 3;
+
 /** The most a chain's last page is aimed past its split point, in pages (its records past it are read twice). */
 const MAX_OVERLAP = 0.25;
 /** Records a split's estimate leaves room for beyond those on the bounds' seconds. */
@@ -253,7 +258,13 @@ export async function* paginateSlices<S, Body>(
     c.pulling = true;
     c.answered = false;
     started = true;
-    c.pages ??= paginate(http, pagination, c.ctx, { prefetch: 0, concurrency: 1, signal: abort.signal, onResponse: concurrency > 1 ? () => answered(c) : undefined }, c.resume);
+    c.pages ??= paginate(
+      http,
+      pagination,
+      c.ctx,
+      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), beforeResend: () => resend(c) } : {}) },
+      c.resume,
+    );
     c.pages.next().then(
       (result) => {
         c.pulling = false;
@@ -287,6 +298,19 @@ export async function* paginateSlices<S, Body>(
     c.answered = true;
     if (!stopped) schedule();
   };
+
+  /**
+   * Chains whose answer gave its slot away at its headers and is to be sent again (its body broke
+   * off): each waits for a free slot before `schedule` starts anything else, so a retry never
+   * makes one request more than `concurrency` await an answer.
+   */
+  const resending: Array<{ chain: Chain<S>; go: () => void }> = [];
+  const resend = (c: Chain<S>) =>
+    new Promise<void>((go) => {
+      if (stopped) return go();
+      resending.push({ chain: c, go });
+      schedule();
+    });
 
   /** A page arrives: it is this slice's, cut to the slice's current bounds. */
   const accept = (c: Chain<S>, page: RawPage<S>) => {
@@ -328,6 +352,12 @@ export async function* paginateSlices<S, Body>(
   const schedule = () => {
     let inFlight = 0;
     for (const c of chains) if (c.pulling && !c.answered) inFlight += 1;
+    while (resending.length > 0 && inFlight < concurrency) {
+      const { chain: c, go } = resending.shift()!;
+      c.answered = false;
+      inFlight += 1;
+      go();
+    }
     // Records ahead worth holding, when the consumer takes them slower than the server brings
     // them: a page further must fit whole (the bound may let one more page cross it).
     const useful = readAhead ? readAhead.meter.useful() : Infinity;
@@ -344,10 +374,15 @@ export async function* paginateSlices<S, Body>(
       }
       before += c.records;
     }
-    // Free slots: split the largest remaining slice where the new chain may fetch.
+    // Free slots: split a slice where the new chain may fetch (the front-most with pages enough, else the largest).
     while (inFlight < concurrency && concurrency > 1 && room()) {
-      let best: { index: number; at: number; size: number } | undefined;
+      let best: { index: number; at: number; size: number; pages: number } | undefined;
       for (const i of eligible) {
+        // The front-most slice with a few pages left is split before any larger one further on:
+        // the consumer reaches it first, and its chain, a page a round trip, holds up the
+        // yield order while the slices after it fill the read-ahead bound and their slots idle
+        // (JITSudo at 100 ms: 3.2 to 3.5 requests of 4 in flight when the largest went first).
+        if (best && best.pages >= FRONT_SPLIT_PAGES) break;
         const c = chains[i]!;
         // A resumed chain starts past records already yielded: it is not split before its first
         // page says where it stands.
@@ -363,7 +398,8 @@ export async function* paginateSlices<S, Body>(
         // What is left, at the density read so far, must fill more than the next two pages
         // this chain will read anyway: a split costs a request of its own.
         if (c.reached >= 0 && c.density * size < 2 * c.largestPage) continue;
-        if (!best || size > best.size) best = { index: i, at: splitPoint(c, Math.max(from, c.since), c.until), size };
+        const pages = c.reached < 0 ? Infinity : (c.density * size) / c.largestPage;
+        if (!best || size > best.size || pages >= FRONT_SPLIT_PAGES) best = { index: i, at: splitPoint(c, Math.max(from, c.since), c.until), size, pages };
       }
       if (!best) break;
       const c = chains[best.index]!;
@@ -418,6 +454,8 @@ export async function* paginateSlices<S, Body>(
     if (readAhead) readAhead.budget.release(chains.reduce((sum, c) => sum + c.counted, 0));
     stopped = true;
     abort.abort(new Error("pagination stopped"));
+    // A retry waiting for a slot goes on to find its signal aborted.
+    for (const { go } of resending.splice(0)) go();
     options.signal?.removeEventListener("abort", onOuterAbort);
     // Each chain's engine runs its own cleanup; one with a request in flight ends as it aborts.
     await Promise.allSettled(chains.map((c) => (c.pages && !c.pulling ? c.pages.return(undefined) : undefined)));
