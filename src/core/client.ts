@@ -159,7 +159,11 @@ class VendorClient<V extends string, Raw, Filter, Paths extends {}> implements A
 
   events(params: EventParams<Filter> = {}): EventStream<AuditEvent<Raw, V>, Checkpoint> {
     const run = this.#run(params);
-    return eventStream((cancel, readAhead) => run.events(cancel, readAhead), () => run.checkpoint());
+    return eventStream(
+      (cancel, readAhead) => run.events(cancel, readAhead),
+      () => run.checkpoint(),
+      () => run.mark(),
+    );
   }
 
   pages(params: EventParams<Filter> = {}): AsyncIterable<Page<Raw, V>> & { checkpoint(): Checkpoint } {
@@ -305,6 +309,36 @@ class Run<Raw, V extends string> {
       yield { records: read.page.records as Raw[], events: read.events, requestId: read.page.requestId, checkpoint: this.checkpoint() };
     }
     this.#complete = true;
+  }
+
+  /**
+   * `checkpoint()` as of now, made when the returned function is called (`checkpointMark`): the
+   * position's state by reference (a page's state is never changed once read) and how many ids
+   * the run had noted, so marking an event costs a closure, not a copy of the lag zone's ids.
+   */
+  mark(): () => Checkpoint {
+    if (this.#complete) {
+      const done = this.checkpoint();
+      return () => structuredClone(done);
+    }
+    const { ctx, scope, watermark } = this.#plan;
+    const position = this.#position;
+    const has = position.has;
+    const state = position.state;
+    const skip = position.skip;
+    const seen = this.#seen;
+    const noted = seen.noted;
+    return () =>
+      writeCheckpoint({
+        vendor: this.#def.id,
+        scope,
+        since: ctx.since,
+        until: ctx.until,
+        watermark,
+        position: has ? { state: structuredClone(state), skip } : null,
+        complete: false,
+        seen: { toJSON: (floor) => seen.toJSON(floor, noted) },
+      });
   }
 
   /** The run's events, one at a time (see `RunEvents`). */

@@ -35,18 +35,29 @@ export class SeenIds {
     }
   }
 
+  /** How many ids this run has noted (a `toJSON` limit that stands for this moment). */
+  get noted(): number {
+    return this.#noted.size;
+  }
+
   /**
    * The ids at or after `floor`, for a checkpoint: at most MAX_SEEN, the newest kept (the
-   * oldest are the least likely to be read again). An id `__proto__` stays an id.
+   * oldest are the least likely to be read again). An id `__proto__` stays an id. `noted`: only
+   * the first that many ids this run noted (a checkpoint of an earlier moment; ids are noted
+   * once each, in order).
    */
-  toJSON(floor: number): Record<string, string> {
+  toJSON(floor: number, noted = Infinity): Record<string, string> {
     let kept: Array<[string, string]> = [];
     // Every time here is `toISOString()` text (a run's own, or checked and rewritten on load),
     // which sorts as time does: compared as text, not parsed 100,000 times per checkpoint.
     const floorText = floor === -Infinity ? "" : new Date(floor).toISOString();
     const { ids, times } = this.#loaded;
     for (let i = 0; i < ids.length; i++) if (times[i]! >= floorText) kept.push([ids[i]!, times[i]!]);
-    for (const entry of this.#noted) if (entry[1] >= floorText) kept.push(entry);
+    let count = 0;
+    for (const entry of this.#noted) {
+      if (count++ >= noted) break;
+      if (entry[1] >= floorText) kept.push(entry);
+    }
     if (kept.length > MAX_SEEN) kept = kept.sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0)).slice(0, MAX_SEEN);
     const out: Record<string, string> = {};
     for (const [id, at] of kept) setKey(out, id, at);

@@ -1,7 +1,7 @@
 import { positiveWhole } from "./options.js";
 import { ConfigError } from "./errors.js";
 import { ReadAhead } from "./read-ahead.js";
-import { cancelStream, eventStream, EventStream, shareReadAhead } from "./stream.js";
+import { cancelStream, checkpointMark, eventStream, EventStream, shareReadAhead } from "./stream.js";
 import type { AuditEvent } from "./event.js";
 import type { Checkpoint } from "./checkpoint.js";
 
@@ -31,7 +31,8 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }
   const concurrency = positiveWhole(options.concurrency ?? Math.max(1, streams.length), "concurrency");
-  const committed: Checkpoint[] = streams.map((s) => (s as Part).checkpoint());
+  // Each part's checkpoint as of its last event yielded here, made only when asked for.
+  const committed: Array<() => Checkpoint> = streams.map((s) => checkpointMark(s as Part));
 
   async function* source(): AsyncGenerator<T, void, undefined> {
     // One read-ahead budget for all the parts: together they read ahead as far as the most
@@ -39,7 +40,7 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
     const readAhead = new ReadAhead();
     for (const stream of streams) shareReadAhead(stream, readAhead);
     const iterators = streams.map((s) => s[Symbol.asyncIterator]() as AsyncIterator<T, void>);
-    type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: Checkpoint | undefined } | { index: number; error: unknown };
+    type Pulled = { index: number; result: IteratorResult<T, void>; checkpoint: (() => Checkpoint) | undefined } | { index: number; error: unknown };
     // Parts' answers in the order they came, and the wait for the next. Not `Promise.race` over
     // the pending pulls once per event: each race leaves a reaction on every pull still pending,
     // so a part slow to answer (a large window) collects one per event the others yield.
@@ -61,7 +62,7 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
             index,
             result,
             // The part's checkpoint right after this event: committed only when it is yielded here.
-            checkpoint: result.done ? undefined : (streams[index] as Part).checkpoint(),
+            checkpoint: result.done ? undefined : checkpointMark(streams[index] as Part),
           }),
         (error: unknown) => settle({ index, error }),
       );
@@ -75,7 +76,7 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
         if ("error" in pulled) throw pulled.error;
         const { index, result, checkpoint } = pulled;
         if (result.done) {
-          committed[index] = (streams[index] as Part).checkpoint();
+          committed[index] = checkpointMark(streams[index] as Part);
           if (waiting.length > 0) pull(waiting.shift()!);
           continue;
         }
@@ -90,5 +91,5 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
     }
   }
 
-  return eventStream<T, MergedCheckpoint>(source, () => ({ version: 1, parts: committed.map((c) => structuredClone(c)) }));
+  return eventStream<T, MergedCheckpoint>(source, () => ({ version: 1, parts: committed.map((made) => made()) }));
 }

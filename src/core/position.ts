@@ -19,6 +19,20 @@ export class RunPosition {
     this.#skip = skip;
   }
 
+  /** Whether a page was read (else the position is none yet). */
+  get has(): boolean {
+    return this.#has;
+  }
+
+  /** The page state, by reference: never changed once read; copy it for a checkpoint. */
+  get state(): unknown {
+    return this.#state;
+  }
+
+  get skip(): number {
+    return this.#skip;
+  }
+
   /** A copy for a checkpoint (the caller may change what it is given), or null before the first page. */
   toJSON(): Position | null {
     return this.#has ? { state: structuredClone(this.#state), skip: this.#skip } : null;

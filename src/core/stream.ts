@@ -5,6 +5,7 @@ import type { AuditEvent } from "./event.js";
 const STREAM = Symbol.for("auditlogs.EventStream");
 const CANCEL = Symbol.for("auditlogs.EventStream.cancel");
 const READ_AHEAD = Symbol.for("auditlogs.EventStream.readAhead");
+const MARK = Symbol.for("auditlogs.EventStream.mark");
 
 /**
  * Reads until `signal` aborts (see `cancelStream`); `readAhead` is the read-ahead budget a merge
@@ -12,11 +13,30 @@ const READ_AHEAD = Symbol.for("auditlogs.EventStream.readAhead");
  */
 type Source<T> = (signal: AbortSignal, readAhead: unknown) => AsyncGenerator<T, void, undefined>;
 
-let construct: <T, C>(source: Source<T>, checkpoint: () => C) => EventStream<T, C>;
+/** The checkpoint as of now, made when the returned function is called (each call a new copy). */
+type Mark<C> = () => () => C;
 
-/** A stream over `source`, whose `checkpoint()` is `checkpoint`'s value. */
-export function eventStream<T, C>(source: Source<T>, checkpoint: () => C): EventStream<T, C> {
-  return construct(source, checkpoint);
+let construct: <T, C>(source: Source<T>, checkpoint: () => C, mark?: Mark<C>) => EventStream<T, C>;
+
+/**
+ * A stream over `source`, whose `checkpoint()` is `checkpoint`'s value. `mark`, when given, is a
+ * cheap way to hold the checkpoint of a moment and make it later (see `checkpointMark`).
+ */
+export function eventStream<T, C>(source: Source<T>, checkpoint: () => C, mark?: Mark<C>): EventStream<T, C> {
+  return construct(source, checkpoint, mark);
+}
+
+/**
+ * The stream's checkpoint as of now, made only when the returned function is called, each call a
+ * new copy: `mergeEvents` marks every event of every part and is asked for few checkpoints, and
+ * a checkpoint made per event costs as much as the ids it holds (a run's lag zone: quadratic).
+ * Any copy's stream; one without the mark makes its checkpoint at once.
+ */
+export function checkpointMark<C>(stream: EventStream<any, C>): () => C {
+  const mark = (stream as unknown as Record<symbol, Mark<C> | undefined>)[MARK];
+  if (mark) return mark();
+  const made = stream.checkpoint();
+  return () => structuredClone(made);
 }
 
 /** Aborts the stream's requests in flight now, even while a `next()` is pending; any copy's stream. */
@@ -44,10 +64,11 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
   #readAhead: unknown;
 
   // Made by the library only (`eventStream` below): the public d.ts shows a private constructor.
-  private constructor(source: Source<T>, checkpoint: () => C) {
+  private constructor(source: Source<T>, checkpoint: () => C, mark?: Mark<C>) {
     this.#source = source;
     this.#checkpoint = checkpoint;
     Object.defineProperty(this, STREAM, { value: true });
+    if (mark) Object.defineProperty(this, MARK, { value: mark });
     // Symbol-keyed, not a private field: a stream from another copy of the package (ESM and CJS
     // side by side, two versions in one tree) can be cancelled too.
     Object.defineProperty(this, CANCEL, { value: () => this.#cancel.abort(new Error("stream cancelled")) });
@@ -64,7 +85,7 @@ export class EventStream<T = AuditEvent, C = unknown> implements AsyncIterable<T
   }
 
   static {
-    construct = (source, checkpoint) => new EventStream(source, checkpoint);
+    construct = (source, checkpoint, mark) => new EventStream(source, checkpoint, mark);
   }
 
   /** Iterates the events once; a second iteration throws (call `events()` again, with `resumeFrom` to continue). */
