@@ -3,12 +3,11 @@
 // server kept of a capped window (the oldest, the newest, a sample in no order), on uniform,
 // skewed and bursty data, with whole-second and millisecond ties on the windows' edges, and from
 // a checkpoint at many points. Requests are counted at the server, never timed.
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { paginate, type PageContext, type Position, type RawPage } from "../src/core/paginate.js";
 import { createDatafoldClient } from "../src/index.js";
 import { datafold, DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
-import { expectExactlyOnce } from "./http-fixtures.js";
+import { datafoldBodyServer, expectExactlyOnce } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -199,28 +198,15 @@ describe("capped windows, through the client", () => {
   for (let d = 0; d < 18; d++) for (let k = 0; k < 300; k++) times.push(start + d * DAY + k * 1_000);
   times.sort((a, b) => a - b);
   const server = answerer(times, "oldest");
-  let http: Server;
+  let http: Awaited<ReturnType<typeof datafoldBodyServer>>;
   let baseUrl = "";
   beforeAll(async () => {
-    http = createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      req.on("end", () => {
-        const { start_date, end_date } = JSON.parse(body || "{}") as { start_date: string; end_date: string };
-        const logs = server.answer(start_date, end_date).map((l) => ({ ...l, client_ip: "192.0.2.1", url: "/api/v1/monitors/1", action: "update" }));
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ logs }));
-      });
-    });
-    // Idle sockets stay open longer than any pause between reads here: a socket the server
-    // closes as the client reuses it is a reset, not what this test is about.
-    http.keepAliveTimeout = 120_000;
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    baseUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    http = await datafoldBodyServer(({ start_date, end_date }) =>
+      server.answer(start_date, end_date).map((l) => ({ ...l, client_ip: "192.0.2.1", url: "/api/v1/monitors/1", action: "update" })),
+    );
+    baseUrl = http.url;
   });
-  afterAll(async () => {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
-  });
+  afterAll(() => http.close());
 
   test("whole-second ties on window edges under the cap: every log once, in time order, and resumed from a checkpoint at many points", async () => {
     const client = createDatafoldClient({ apiKey: "key", baseUrl, rateLimit: false, maxRetries: 0 });
@@ -262,17 +248,13 @@ describe("capped windows, through the client", () => {
     // One window of 3,000 logs, the 2,000th without the client_ip Datafold requires.
     const at = END - DAY;
     const logs = Array.from({ length: 3_000 }, (_, i) => ({ timestamp: iso(at + i), event_uuid: `w-${i}`, url: "/x", ...(i === 1_999 ? {} : { client_ip: "192.0.2.1" }) }));
-    const one = createServer((req, res) => {
-      req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ logs })));
-    });
-    one.keepAliveTimeout = 120_000;
-    await new Promise<void>((resolve) => one.listen(0, "127.0.0.1", resolve));
+    const one = await datafoldBodyServer(() => logs);
     try {
       const invalid: number[] = [];
       let taken = 0;
       const client = createDatafoldClient({
         apiKey: "key",
-        baseUrl: `http://127.0.0.1:${(one.address() as { port: number }).port}`,
+        baseUrl: one.url,
         rateLimit: false,
         maxRetries: 0,
         windowMs: DAY,
@@ -287,8 +269,7 @@ describe("capped windows, through the client", () => {
       expect(invalid).toHaveLength(1);
       expect(invalid[0]).toBeGreaterThan(1_000);
     } finally {
-      one.closeAllConnections();
-      await new Promise((resolve) => one.close(resolve));
+      await one.close();
     }
   });
 });

@@ -3,13 +3,13 @@
 // bounds can express (RFC 3339 date-times, read to the µs: whole ms, then a ms in whole µs). A
 // window of one µs that is still capped fails loudly, naming the window and the cap: records are
 // never dropped silently. Requests and outcomes are counted, never timed.
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ResponseValidationError } from "../src/core/errors.js";
 import { isoMicros, paginate, timeWindowPagination, type PageContext, type RawPage } from "../src/core/paginate.js";
 import { createDatafoldClient, type AuditEvent } from "../src/index.js";
 import { createSimulator } from "../src/testing/index.js";
 import { DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
+import { datafoldBodyServer } from "./http-fixtures.js";
 
 const CAP = DATAFOLD_SPLIT_AT;
 const SECOND = Date.parse("2026-06-01T12:00:05Z");
@@ -100,28 +100,17 @@ describe("more logs in one ms than the server's cap (µs timestamps, as Datafold
     return Date.parse(`${match[1]}Z`) * 1000 + Number((match[2] ?? "").padEnd(6, "0"));
   };
   const bodies: Array<{ start_date: string; end_date: string }> = [];
-  let http: Server;
+  let http: Awaited<ReturnType<typeof datafoldBodyServer>>;
   let baseUrl = "";
   beforeAll(async () => {
-    http = createServer((req, res) => {
-      let text = "";
-      req.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      req.on("end", () => {
-        const body = JSON.parse(text) as { start_date: string; end_date: string };
-        bodies.push(body);
-        const [from, to] = [microsOf(body.start_date), microsOf(body.end_date)];
-        const answer = logs.filter((l) => l.us >= from && l.us <= to).slice(0, CAP).map(({ us: _us, ...log }) => log);
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ logs: answer }));
-      });
+    http = await datafoldBodyServer((body) => {
+      bodies.push(body);
+      const [from, to] = [microsOf(body.start_date), microsOf(body.end_date)];
+      return logs.filter((l) => l.us >= from && l.us <= to).slice(0, CAP).map(({ us: _us, ...log }) => log);
     });
-    http.keepAliveTimeout = 120_000;
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    baseUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    baseUrl = http.url;
   });
-  afterAll(async () => {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
-  });
+  afterAll(() => http.close());
 
   test("a capped ms is read again by µs: every log exactly once, in time order, and resumed exactly from checkpoints inside the ms", async () => {
     const client = createDatafoldClient({ apiKey: "key", baseUrl, rateLimit: false, maxRetries: 0 });

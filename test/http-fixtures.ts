@@ -3,6 +3,7 @@
  * path, a valid record and a page envelope, plus an injectable clock that records sleeps and
  * an msw server that counts what it is asked. Vendor facts here come from DESIGN §1.
  */
+import { createServer } from "node:http";
 import { http, HttpResponse } from "msw";
 import { expect } from "vitest";
 import type { SetupServer } from "msw/node";
@@ -268,4 +269,30 @@ export async function eventually(condition: () => boolean, ms = 10_000): Promise
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return condition();
+}
+
+/**
+ * A Datafold-shaped server on 127.0.0.1 (a GET with a JSON body, which msw cannot see): each
+ * request's `{ start_date, end_date }` → `{ logs: answer(body) }`. Idle sockets stay open longer
+ * than any pause between reads: a socket the server closes as the client reuses it is a reset,
+ * not what these tests are about.
+ */
+export async function datafoldBodyServer(answer: (body: { start_date: string; end_date: string }) => unknown[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    let text = "";
+    req.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    req.on("end", () => {
+      const logs = answer(JSON.parse(text || "{}") as { start_date: string; end_date: string });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ logs }));
+    });
+  });
+  server.keepAliveTimeout = 120_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
