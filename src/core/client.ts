@@ -288,18 +288,14 @@ class Run<Raw, V extends string> {
   }
 
   checkpoint(): Checkpoint {
+    const complete = this.#complete;
+    return this.#write({ position: complete ? null : this.#position.toJSON(), complete, seen: this.#seen, tail: complete ? this.#tail() : undefined });
+  }
+
+  /** A checkpoint of this run with where it stands: its vendor, scope, range and watermark are the run's. */
+  #write(at: Pick<Parameters<typeof writeCheckpoint>[0], "position" | "complete" | "seen" | "tail">): Checkpoint {
     const { ctx, scope, watermark } = this.#plan;
-    return writeCheckpoint({
-      vendor: this.#def.id,
-      scope,
-      since: ctx.since,
-      until: ctx.until,
-      watermark,
-      position: this.#complete ? null : this.#position.toJSON(),
-      complete: this.#complete,
-      seen: this.#seen,
-      tail: this.#complete ? this.#tail() : undefined,
-    });
+    return writeCheckpoint({ vendor: this.#def.id, scope, since: ctx.since, until: ctx.until, watermark, ...at });
   }
 
   async *pages(cancel: AbortSignal, readAhead?: unknown): AsyncGenerator<Page<Raw, V>, void, undefined> {
@@ -321,7 +317,6 @@ class Run<Raw, V extends string> {
       const done = this.checkpoint();
       return () => structuredClone(done);
     }
-    const { ctx, scope, watermark } = this.#plan;
     const position = this.#position;
     const has = position.has;
     const state = position.state;
@@ -329,12 +324,7 @@ class Run<Raw, V extends string> {
     const seen = this.#seen;
     const noted = seen.noted;
     return () =>
-      writeCheckpoint({
-        vendor: this.#def.id,
-        scope,
-        since: ctx.since,
-        until: ctx.until,
-        watermark,
+      this.#write({
         position: has ? { state: structuredClone(state), skip } : null,
         complete: false,
         seen: { toJSON: (floor) => seen.toJSON(floor, noted) },
