@@ -289,8 +289,9 @@ class FleetCollector implements Collector {
       () => this.#queueing.delete(queued),
       () => this.#queueing.delete(queued),
     );
-    const { boss } = await queued;
-    let { jobId } = await queued;
+    const first = await queued;
+    const boss = first.boss;
+    let jobId = first.jobId;
     for (;;) {
       const summary = await this.#outcome(boss, sourceId, jobId);
       // The queued run we waited for was the schedule's, and a run had started since it was

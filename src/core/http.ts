@@ -141,12 +141,21 @@ export class HttpClient {
     }
     let attempt = 0;
     // Whether the last attempt's onResponse ran: its slot is to be taken again before a resend.
-    const answer = { seen: false };
-    const sent = req.onResponse ? { ...req, onResponse: () => ((answer.seen = true), req.onResponse!()) } : req;
+    let answered = false;
+    const onResponse = req.onResponse;
+    const sent = onResponse
+      ? {
+          ...req,
+          onResponse: () => {
+            answered = true;
+            onResponse();
+          },
+        }
+      : req;
     for (;;) {
       attempt += 1;
-      if (answer.seen && req.beforeResend) await req.beforeResend();
-      answer.seen = false;
+      if (answered && req.beforeResend) await req.beforeResend();
+      answered = false;
       if (req.signal?.aborted) throw abortReason(req.signal);
       let result: HttpResult | undefined;
       let failure: unknown;

@@ -784,7 +784,7 @@ const isStep = (value: unknown, min: number, max: number, precisionMs: number): 
 /**
  * Time windows, for an API with no pagination: `[since, until)` cut into windows with no gap
  * and no overlap, read in parallel and yielded in time order. The windows adapt as they go
- * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the last
+ * (DESIGN §13): they are planned a batch of four at a time, the first of `windowMs`; the first
  * window of a batch sizes the next batch from its own density, aiming at nine tenths of
  * `splitAt` records each (an empty window makes the next ones eight times larger). A window
  * whose answer reaches `splitAt` records may have been cut short by the server: it is read
@@ -846,7 +846,7 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     const times: number[] = [];
     for (const record of records) {
       const at = spec.time(record);
-      if (at !== undefined && at >= window.start && at < window.end) times.push(scale === 1 ? at : unit(at));
+      if (at !== undefined && at >= window.start && at < window.end) times.push(unit(at));
     }
     const min = scale === 1 ? minMs : Math.max(1, Math.round(precision * 1000));
     const parts = splitCapped({ start: unit(window.start), end: unit(window.end) }, Float64Array.from(times).sort(), partTarget, min);

@@ -99,7 +99,9 @@ function timeOf(record: unknown): number | undefined {
   const ms = timestampMs(record);
   const at = ms === undefined ? undefined : (record as { timestamp?: unknown }).timestamp;
   if (typeof at !== "string" || at.length < 26 || at.charCodeAt(19) !== 46) return ms;
-  const [a, b, c] = [digit(at, 23), digit(at, 24), digit(at, 25)];
+  const a = digit(at, 23);
+  const b = digit(at, 24);
+  const c = digit(at, 25);
   if (!(a >= 0 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) || a + b + c === 0) return ms;
   return (ms! * 1000 + a * 100 + b * 10 + c) / 1000;
 }
