@@ -18,7 +18,7 @@ import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
 import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
 import { paginateSlices } from "./slices.js";
-import { asBudget, DrainMeter, eventLoopIdleShare, ReadAhead } from "./read-ahead.js";
+import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { verdictOf, type SchemaFailure } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
@@ -361,7 +361,7 @@ class Run<Raw, V extends string> {
     // What is read ahead counts in records (read-ahead.ts): in a merge's budget, shared; alone,
     // the engines' own bounds and the consumer's pace decide, and the run's budget only counts.
     const clock = this.#common.clock;
-    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(Infinity), meter: new DrainMeter(() => clock.now(), eventLoopIdleShare()) };
+    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(Infinity), meter: new DrainMeter(() => clock.now()) };
     const engine = { prefetch, concurrency: this.#common.concurrency, signal, readAhead };
     const pagination = this.#def.pagination;
     const open = (resume: Position | undefined): AsyncIterable<RawPage<unknown>> =>

@@ -261,8 +261,6 @@ export async function* paginate<S, Body>(
     state: S;
     skip: number;
     result?: Promise<RawPage<S>>;
-    /** Its answer is in: the consumer that comes for it does not wait. */
-    ready?: boolean;
     /** Records it holds in the read-ahead budget: asked for while in flight, brought once answered. */
     counted?: number;
     /** Raised once this page has been yielded: its records are good, where it points is not. */
@@ -388,7 +386,6 @@ export async function* paginate<S, Body>(
       slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(
         ({ page, next, append, after }) => {
           inFlight -= 1;
-          slot.ready = true;
           // An answer that lands after the run stopped counts nothing: the run gave back all it held.
           if (readAhead && !abort.signal.aborted) {
             readAhead.meter.answered(sentAt!);
@@ -428,7 +425,6 @@ export async function* paginate<S, Body>(
     let page: RawPage<S> | undefined;
     while (slots.length > 0) {
       slot = slots[0]!;
-      const waitingSince = slot.ready || !readAhead ? undefined : readAhead.meter.now();
       page = await slot.result!;
       if (started) {
         started = false;
@@ -439,7 +435,7 @@ export async function* paginate<S, Body>(
       const handedAt = readAhead?.meter.now();
       yield page;
       if (readAhead) {
-        readAhead.meter.taken(page.records.length, handedAt!, waitingSince === undefined ? 0 : handedAt! - waitingSince);
+        readAhead.meter.taken(page.records.length, handedAt!);
         recount(slot, 0);
       }
       if (slot.after) throw slot.after;

@@ -106,65 +106,13 @@ export function asBudget(value: unknown): ReadAheadBudget | undefined {
 }
 
 /**
- * Round trips of the consumer's intake fetched ahead, at most: what the consumer takes in the
- * quickest recent round trip must be on its way to keep it busy (Little's law); the margin covers
+ * Round trips of the consumer's intake fetched ahead: what the consumer takes in the quickest
+ * recent round trip must be on its way to keep it busy (Little's law); the margin covers
  * consumers and round trips that vary (a page of slow records, a busy event loop: on two
  * loaded cores a JITSudo page of 1,000 took 10 to 55 ms to normalize and take, and with a
  * margin of six the bound fell under four pages a slot where the backfill needed them).
  */
 const DRAIN_ROUND_TRIPS = 12;
-
-/**
- * Round trips fetched ahead, at least. The margin starts at the most and keeps only what is
- * used: while the consumer spends more than `WAIT_SHARE` of its time waiting for pages and the
- * thread more than `IDLE_SHARE` of it idle (so more requests at once would have had time to be
- * read), each page it takes adds a round trip; otherwise each takes a quarter off
- * (`MARGIN_DECAY`). A consumer that waits while the thread is busy waits on this thread's own
- * work (reading and parsing the other pages): read-ahead cannot help it, and costs memory. What
- * is held for longer than a minor GC or two is promoted to V8's old space, where it stays as
- * garbage until the next full GC, and the old space grows to about four times what is live
- * (measured: a million JITSudo events from a server on loopback grew RSS by 146 MB with 16,000
- * records ahead in four slices, 62 MB read by one slice, as fast).
- */
-const MIN_DRAIN_ROUND_TRIPS = 1;
-
-/** The share of its time a consumer may wait for pages before the margin grows. */
-const WAIT_SHARE = 0.1;
-
-/**
- * The share of the time the thread must be idle for the margin to grow. A busy thread that reads
- * further ahead gains at most its idle share in speed (measured at 0.1: margins of 2 to 8 a
- * stream, and little of the memory saved; at 0.3 JITSudo's and Datafold's streams from loopback
- * read at the same speed as before with a third less memory).
- */
-const IDLE_SHARE = 0.3;
-
-/** What a page taken without the margin growing takes off it (a fraction of it). */
-const MARGIN_DECAY = 1 / 4;
-
-/**
- * The share of the time since the last call that this thread's event loop was idle, in [0, 1];
- * 1 where the runtime cannot tell (the margin then grows on waiting alone).
- */
-export type IdleShare = () => number;
-
-/** Node's event-loop utilization, where the runtime has it. */
-export function eventLoopIdleShare(): IdleShare {
-  const elu = (globalThis as { performance?: { eventLoopUtilization?: (a?: unknown, b?: unknown) => { utilization: number } } }).performance?.eventLoopUtilization;
-  if (typeof elu !== "function") return () => 1;
-  let last: unknown;
-  try {
-    last = elu.call(globalThis.performance);
-  } catch {
-    return () => 1;
-  }
-  return () => {
-    const now = elu.call(globalThis.performance);
-    const delta = elu.call(globalThis.performance, now, last);
-    last = now;
-    return Number.isFinite(delta.utilization) ? 1 - delta.utilization : 1;
-  };
-}
 
 /** Weight of the newest sample in the smoothed intake. */
 const SMOOTHING = 1 / 8;
@@ -187,17 +135,9 @@ export class DrainMeter {
   /** Smoothed records per page and ms the consumer held a page: their ratio is its intake. */
   #records: number | undefined;
   #ms = 0;
-  /** Smoothed ms the consumer waited for a page (from asking for it to getting it). */
-  #waitedMs = 0;
-  readonly #idleShare: IdleShare;
-  /** Smoothed share of the time the thread was idle, between pages taken. */
-  #idle = 1;
-  /** Round trips worth fetching ahead: between `MIN_DRAIN_ROUND_TRIPS` and `DRAIN_ROUND_TRIPS`. */
-  #margin = DRAIN_ROUND_TRIPS;
 
-  constructor(now: () => number, idleShare: IdleShare = () => 1) {
+  constructor(now: () => number) {
     this.#now = now;
-    this.#idleShare = idleShare;
   }
 
   now(): number {
@@ -215,29 +155,20 @@ export class DrainMeter {
     }
   }
 
-  /**
-   * The consumer took a page of `records`, handed to it at `since`, after waiting `waitedMs` for
-   * it (0 when it was there when asked for).
-   */
-  taken(records: number, since: number, waitedMs = 0): void {
+  /** The consumer took a page of `records`, handed to it at `since`. */
+  taken(records: number, since: number): void {
     const ms = Math.max(0, this.#now() - since);
     if (this.#records === undefined) {
       this.#records = records;
       this.#ms = ms;
-      this.#waitedMs = waitedMs;
-      this.#idle = this.#idleShare();
     } else {
       this.#records += SMOOTHING * (records - this.#records);
       this.#ms += SMOOTHING * (ms - this.#ms);
-      this.#waitedMs += SMOOTHING * (waitedMs - this.#waitedMs);
-      this.#idle += SMOOTHING * (this.#idleShare() - this.#idle);
     }
-    const waiting = this.#waitedMs > WAIT_SHARE * (this.#waitedMs + this.#ms) && this.#idle > IDLE_SHARE;
-    this.#margin = waiting ? Math.min(DRAIN_ROUND_TRIPS, this.#margin + 1) : Math.max(MIN_DRAIN_ROUND_TRIPS, this.#margin * (1 - MARGIN_DECAY));
   }
 
   /**
-   * Records ahead worth fetching: what the consumer takes in the margin's count of the quickest
+   * Records ahead worth fetching: what the consumer takes in `DRAIN_ROUND_TRIPS` of the quickest
    * recent round trips. Infinity while either is unknown, or when the consumer takes its pages
    * in no measurable time (it waits on the server, and whatever comes is taken at once; or a
    * clock that does not move).
@@ -245,6 +176,6 @@ export class DrainMeter {
   useful(): number {
     const roundTrip = Math.min(this.#blockMin, this.#previousMin);
     if (roundTrip === Infinity || this.#records === undefined || !(this.#ms > 0)) return Infinity;
-    return Math.ceil((this.#margin * roundTrip * this.#records) / this.#ms);
+    return Math.ceil((DRAIN_ROUND_TRIPS * roundTrip * this.#records) / this.#ms);
   }
 }

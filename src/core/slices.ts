@@ -361,31 +361,21 @@ export async function* paginateSlices<S, Body>(
     // Records ahead worth holding, when the consumer takes them slower than the server brings
     // them: a page further must fit whole (the bound may let one more page cross it).
     const useful = readAhead ? readAhead.meter.useful() : Infinity;
-    // The useful bound is on everything ahead, every chain's records and what its request in
-    // flight will bring: counting only pages come, a consumer slower than the server found every
-    // slot's page landing on top of the bound, and the chains further on filling it before
-    // those nearer the front filled it again.
-    let ahead = 0;
-    for (const c of chains) ahead += c.records + (c.pulling ? expected : 0);
     // Fetch in time order: what is fetched first is yielded first.
     let before = 0;
     const eligible: number[] = [];
     for (let i = 0; i < chains.length; i++) {
       const c = chains[i]!;
-      const open = before + c.records < buffered && ahead + expected <= useful;
+      const open = before + c.records < buffered && before + c.records + expected <= useful;
       if (open) eligible.push(i);
       if (inFlight < concurrency && !c.pulling && !c.done) {
         const may = i === 0 ? c.buffer.length < 1 + prefetch : open;
-        if (may && pull(c, i === 0)) {
-          inFlight += 1;
-          ahead += expected;
-        }
+        if (may && pull(c, i === 0)) inFlight += 1;
       }
       before += c.records;
     }
     // Free slots: split a slice where the new chain may fetch (the front-most with pages enough, else the largest).
-    // A split's new chain fetches at once: only while the bound leaves room for its page.
-    while (inFlight < concurrency && concurrency > 1 && room() && ahead + expected <= useful) {
+    while (inFlight < concurrency && concurrency > 1 && room()) {
       let best: { index: number; at: number; size: number; pages: number } | undefined;
       for (const i of eligible) {
         // The front-most slice with a few pages left is split before any larger one further on:
@@ -422,7 +412,6 @@ export async function* paginateSlices<S, Body>(
       eligible.push(best.index + 1);
       pull(next, false);
       inFlight += 1;
-      ahead += expected;
     }
   };
 
@@ -432,8 +421,6 @@ export async function* paginateSlices<S, Body>(
   });
   try {
     schedule();
-    /** When the consumer began waiting for the page in front (a `meter.now()`), or undefined. */
-    let waitingSince: number | undefined;
     while (chains.length > 0) {
       const head = chains[0]!;
       const page = head.buffer[0];
@@ -445,8 +432,7 @@ export async function* paginateSlices<S, Body>(
         // The page in hand stays in the buffer (counted) until the caller asks for the next.
         const handedAt = readAhead?.meter.now();
         yield page;
-        if (readAhead) readAhead.meter.taken(page.records.length, handedAt!, waitingSince === undefined ? 0 : handedAt! - waitingSince);
-        waitingSince = undefined;
+        if (readAhead) readAhead.meter.taken(page.records.length, handedAt!);
         head.buffer.shift();
         head.records -= page.records.length;
         count(head, -page.records.length);
@@ -461,7 +447,6 @@ export async function* paginateSlices<S, Body>(
         continue;
       }
       if (!head.pulling) schedule();
-      waitingSince ??= readAhead?.meter.now();
       await changed;
     }
   } finally {
