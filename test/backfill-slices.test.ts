@@ -122,16 +122,22 @@ describe("a defined vendor newest first with inclusive whole-second bounds", () 
   // Newest first, ties by id.
   records.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? -1 : 1));
   const second = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-  const fetchFn: typeof fetch = async (input) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    const from = second(url.searchParams.get("from")!);
-    const to = second(url.searchParams.get("to")!);
-    const offset = Number(url.searchParams.get("after") ?? 0);
-    const limit = Number(url.searchParams.get("limit"));
-    const matching = records.filter((r) => second(r.at) >= from && second(r.at) <= to);
-    const items = matching.slice(offset, offset + limit);
-    return Response.json({ items, next: offset + limit < matching.length ? String(offset + limit) : null });
-  };
+  const fetchOver =
+    (list: typeof records): typeof fetch =>
+    async (input) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const from = second(url.searchParams.get("from")!);
+      const to = second(url.searchParams.get("to")!);
+      const offset = Number(url.searchParams.get("after") ?? 0);
+      const limit = Number(url.searchParams.get("limit"));
+      const matching = list.filter((r) => second(r.at) >= from && second(r.at) <= to);
+      const items = matching.slice(offset, offset + limit);
+      served += items.length;
+      return Response.json({ items, next: offset + limit < matching.length ? String(offset + limit) : null });
+    };
+  const fetchFn = fetchOver(records);
+  let served = 0;
+  let normalized = 0;
   const envelope = z.object({ items: z.array(z.unknown()), next: z.nullable(z.string()) });
   const vendor = defineVendor({
     id: "newest-first",
@@ -147,7 +153,23 @@ describe("a defined vendor newest first with inclusive whole-second bounds", () 
       next: (body) => body.next ?? undefined,
       timeSlices: true,
     }),
-    normalize: (record: { id: string; at: string }) => ({ id: record.id, occurredAt: record.at, action: "thing.read" }),
+    normalize: (record: { id: string; at: string }) => {
+      normalized += 1;
+      return { id: record.id, occurredAt: record.at, action: "thing.read" };
+    },
+  });
+
+  test("without a pagination `time`, each record served is normalized once: for its time as its page arrives, and that event is the one yielded", async () => {
+    // Oldest first, the slices read every record's time (newest first, only until a page shows the order).
+    const oldestFirst = [...records].reverse();
+    served = normalized = 0;
+    const client = vendor.createClient({ apiKey: "k", rateLimit: false, maxRetries: 0, fetch: fetchOver(oldestFirst), concurrency: 4 });
+    const events = await client.events({ since: new Date(START), until: new Date(END), pageSize: 100 }).toArray({ limit: 10_000 });
+    expect(events.map((e) => e.id).sort()).toEqual(records.map((r) => r.id).sort());
+    // Ties on the boundary second are served to both neighbours: more records served than exist.
+    expect(served).toBeGreaterThan(records.length);
+    // Before, every record was normalized twice: once for the slices to place it, once for its event.
+    expect(normalized).toBe(served);
   });
 
   test("pages its neighbour read first (13 pages of ties on their boundary second) are not a loop: every record once", async () => {

@@ -460,10 +460,19 @@ class Run<Raw, V extends string> {
     }
   }
 
+  /**
+   * Events `#timeOf` made, by record, until `#normalizeOrThrow` takes them: a record is normalized
+   * once, not once for its time and again for its event. Weak: a record never normalized (before
+   * a resumed page's skip) takes its event with it.
+   */
+  readonly #madeForTime = new WeakMap<object, AuditEvent<Raw, V>>();
+
   /** A record's time for a pagination that gives no cheaper way: its normalized `occurredAt`. */
   #timeOf(record: unknown): number | undefined {
     try {
-      return Date.parse(this.#normalizer.event(record as Raw, this.#normalizeContext).occurredAt);
+      const event = this.#normalizer.event(record as Raw, this.#normalizeContext);
+      if (typeof record === "object" && record !== null) this.#madeForTime.set(record, event);
+      return Date.parse(event.occurredAt);
     } catch {
       return undefined;
     }
@@ -488,6 +497,13 @@ class Run<Raw, V extends string> {
       throw new ResponseValidationError({ vendor, path: [`records[${index}]`, failed.path].filter(Boolean).join("."), requestId, message: failed.issue.message || "invalid record" });
     }
     try {
+      if (typeof record === "object" && record !== null) {
+        const made = this.#madeForTime.get(record);
+        if (made !== undefined) {
+          this.#madeForTime.delete(record);
+          return made;
+        }
+      }
       // `raw` is the record exactly as received, not a schema's copy of it.
       return this.#normalizer.event(record as Raw, this.#normalizeContext);
     } catch (error) {
