@@ -256,6 +256,13 @@ class Run<Raw, V extends string> {
   #descending = true;
   /** The last page's state, kept after the run completes (a checkpoint's `tail`). */
   #lastState: { state: unknown } | undefined;
+  /**
+   * Events `#timeOf` made, by record, until `#normalizeOrThrow` takes them: a record is normalized
+   * once, not once for its time and again for its event. Weak: a record never normalized (before
+   * a resumed page's skip) takes its event with it. Only for time slices without a pagination
+   * `time`, the one case `#timeOf` is used: no other run looks up a record in it.
+   */
+  readonly #madeForTime: WeakMap<object, AuditEvent<Raw, V>> | undefined;
 
   constructor(def: AnyDefinition, common: ResolvedCommon, http: HttpClient, plan: RunPlan, tenant: string | undefined, invalid: InvalidRecords) {
     this.#def = def;
@@ -268,6 +275,7 @@ class Run<Raw, V extends string> {
     this.#normalizer = new Normalizer(def.id as V, def.normalize);
     this.#recordFailure = def.record ? verdictOf(def.record) : undefined;
     this.#invalid = invalid;
+    this.#madeForTime = def.pagination.timeSlices && !def.pagination.time ? new WeakMap() : undefined;
     this.#resume = plan.resume;
     const tail = def.pagination.incremental ? plan.tail : undefined;
     this.#priorOrder = tail?.order;
@@ -460,18 +468,11 @@ class Run<Raw, V extends string> {
     }
   }
 
-  /**
-   * Events `#timeOf` made, by record, until `#normalizeOrThrow` takes them: a record is normalized
-   * once, not once for its time and again for its event. Weak: a record never normalized (before
-   * a resumed page's skip) takes its event with it.
-   */
-  readonly #madeForTime = new WeakMap<object, AuditEvent<Raw, V>>();
-
   /** A record's time for a pagination that gives no cheaper way: its normalized `occurredAt`. */
   #timeOf(record: unknown): number | undefined {
     try {
       const event = this.#normalizer.event(record as Raw, this.#normalizeContext);
-      if (typeof record === "object" && record !== null) this.#madeForTime.set(record, event);
+      if (typeof record === "object" && record !== null) this.#madeForTime?.set(record, event);
       return Date.parse(event.occurredAt);
     } catch {
       return undefined;
@@ -497,11 +498,12 @@ class Run<Raw, V extends string> {
       throw new ResponseValidationError({ vendor, path: [`records[${index}]`, failed.path].filter(Boolean).join("."), requestId, message: failed.issue.message || "invalid record" });
     }
     try {
-      if (typeof record === "object" && record !== null) {
-        const made = this.#madeForTime.get(record);
-        if (made !== undefined) {
-          this.#madeForTime.delete(record);
-          return made;
+      const made = this.#madeForTime;
+      if (made && typeof record === "object" && record !== null) {
+        const event = made.get(record);
+        if (event !== undefined) {
+          made.delete(record);
+          return event;
         }
       }
       // `raw` is the record exactly as received, not a schema's copy of it.
