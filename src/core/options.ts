@@ -27,7 +27,13 @@ export interface Logger {
 export interface CommonOptions {
   /** Origin to send requests to (scheme, host, port), without the API path. https unless loopback. */
   baseUrl?: string;
-  /** A fetch to use instead of `globalThis.fetch` (which is otherwise read at each call). */
+  /**
+   * A fetch for every request. Without it, on Node requests go over `node:http`/`node:https`
+   * (less CPU and memory a request than Node's fetch), unless `globalThis.fetch` was replaced
+   * after the package loaded (a test's stub: it is used) or undici's global dispatcher is not a
+   * plain `Agent` (a `ProxyAgent`, say: `globalThis.fetch` is used, so it applies). Bun and Deno
+   * use `globalThis.fetch`, read at each call.
+   */
   fetch?: typeof fetch;
   /** Retries on network errors, timeouts, 408/409/425/429/5xx. Default 3. */
   maxRetries?: number;
