@@ -20,7 +20,9 @@ export class SeenIds {
   }
 
   has(id: string): boolean {
-    return this.#ids.has(id);
+    // Empty through a backfill's history (ids are noted only at or after the watermark): no
+    // lookup, which would hash every id's characters for the Set (2 % of Cortex's CPU an event).
+    return this.#ids.size > 0 && this.#ids.has(id);
   }
 
   /**
