@@ -121,9 +121,11 @@ describe("transport", () => {
 
   test("over node:http a compressed answer is decoded, as fetch decodes it", async () => {
     const body = JSON.stringify({ data: [{ id: "evt-1", action: "issue.created", actor: { id: "u1", type: "user" }, created_at: "2026-02-27T00:00:00Z" }], pagination: { has_next_page: false, cursor: "c1" } });
+    let gzipped = 0;
     const origin = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
       const srv = http.createServer((req, res) => {
         const gzip = /gzip/.test(String(req.headers["accept-encoding"]));
+        if (gzip) gzipped += 1;
         res.writeHead(200, { "content-type": "application/json", ...(gzip ? { "content-encoding": "gzip" } : {}) });
         res.end(gzip ? zlib.gzipSync(body) : body);
       });
@@ -138,6 +140,8 @@ describe("transport", () => {
       const events = [];
       for await (const event of client.events({ since: new Date(END - 5 * DAY), until: new Date(END) })) events.push(event);
       expect(made.count).toBe(1);
+      // The client asked for gzip, and what came compressed was read as the JSON it holds.
+      expect(gzipped).toBe(1);
       expect(events.map((e) => e.id)).toEqual(["evt-1"]);
     } finally {
       await origin.close();
