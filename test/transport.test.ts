@@ -84,9 +84,9 @@ describe("transport", () => {
     const made = watchNodeHttp();
     const original = globalThis.fetch;
     let calls = 0;
-    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) => {
+    vi.stubGlobal("fetch", (...args: Parameters<typeof fetch>) => {
       calls += 1;
-      return original(input, init);
+      return original(...args);
     });
     const client = createZendeskClient({ ...server.credentials.zendesk, rateLimit: false });
     expect(await ids(client.events(params))).toEqual(expected.zendesk);
