@@ -456,12 +456,19 @@ const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDec
  * RSS by 79 MB, not 110 MB.
  */
 function nodeHttpIsDefault(): boolean {
-  const runtime = globalThis as { process?: { versions?: Record<string, string | undefined> }; Deno?: unknown; fetch?: unknown; [key: symbol]: unknown };
-  const versions = runtime.process?.versions;
-  if (typeof versions?.node !== "string" || versions.bun !== undefined || runtime.Deno !== undefined || runtime.fetch !== FETCH_AT_LOAD) return false;
+  if (!ON_NODE) return false;
+  const runtime = globalThis as { fetch?: unknown; [key: symbol]: unknown };
+  if (runtime.fetch !== FETCH_AT_LOAD) return false;
   const dispatcher = runtime[UNDICI_GLOBAL_DISPATCHER] as { constructor?: { name?: unknown } } | null | undefined;
   return dispatcher == null || dispatcher.constructor?.name === "Agent";
 }
+
+/** The runtime is Node itself (Bun and Deno also have `process.versions.node`): fixed for the process, so asked once. */
+const ON_NODE = (() => {
+  const runtime = globalThis as { process?: { versions?: Record<string, string | undefined> }; Deno?: unknown };
+  const versions = runtime.process?.versions;
+  return typeof versions?.node === "string" && versions.bun === undefined && runtime.Deno === undefined;
+})();
 
 /** `globalThis.fetch` as it was when the package loaded. */
 const FETCH_AT_LOAD: unknown = (globalThis as { fetch?: unknown }).fetch;
@@ -515,8 +522,7 @@ function sendWithNodeHttp(method: string, url: URL, headers: Record<string, stri
       },
     );
     request.on("error", reject);
-    if (payload) request.end(payload);
-    else request.end();
+    request.end(payload);
   });
 }
 
