@@ -309,6 +309,22 @@ test("times: every generated near-RFC 3339 string reads as the Date reading give
   }
 });
 
+test("a canonical time's epoch ms is Date.parse's on every end of February and start of March from year 100 to 9999, and across 1969-2101 day by day", () => {
+  const days: string[] = [];
+  const pad = (n: number, width: number) => String(n).padStart(width, "0");
+  for (let year = 100; year <= 9999; year++) for (const [month, day] of [[2, 27], [2, 28], [2, 29], [3, 1], [12, 31], [1, 1]] as const) days.push(`${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`);
+  for (let ms = Date.UTC(1969, 0, 1); ms < Date.UTC(2101, 0, 1); ms += 86_400_000) days.push(new Date(ms).toISOString().slice(0, 10));
+  const timeOf = timeOfField("at");
+  for (const [i, day] of days.entries()) {
+    const at = `${day}T${pad(i % 24, 2)}:${pad(i % 60, 2)}:${pad((i * 7) % 60, 2)}.${pad(i % 1000, 3)}Z`;
+    expect(occurredAtMs(at), at).toBe(Date.parse(at));
+    // Second precision without a zone, as Zendesk and Datafold write it (Feb 29 of a common year as Date.parse reads it).
+    const plain = at.slice(0, 19);
+    const canonical = time(plain);
+    expect(timeOf({ at: plain }), plain).toBe(canonical === undefined ? undefined : Date.parse(canonical));
+  }
+});
+
 test("a record's time for slices and windows is Date.parse of its canonical time, impossible canonical ones included", () => {
   const random = seeded(9);
   const two = () => String(Math.floor(random() * 100)).padStart(2, "0");
