@@ -62,11 +62,15 @@ const envelope = z.object({
 // --- normalize ---------------------------------------------------------------------------------
 
 const MAPPED = new Set(["id", "action", "action_happened_at", "created_at", "actor_user_id", "actor_contact_id", "object_type", "object_id"]);
-// The other documented fields as records bring them: `link` and `attributes` only for some actions.
+// The other documented fields as records bring them: `link` and `attributes` only for some
+// actions, and `metadata` (optional, as every field of Pylon's record is) with or without them.
 const unmapped = unmappedFieldsOf(MAPPED, [
   (r) => ({ source: r.source, metadata: r.metadata }),
   (r) => ({ source: r.source, attributes: r.attributes, metadata: r.metadata }),
   (r) => ({ source: r.source, link: r.link, attributes: r.attributes, metadata: r.metadata }),
+  (r) => ({ source: r.source }),
+  (r) => ({ source: r.source, attributes: r.attributes }),
+  (r) => ({ source: r.source, link: r.link, attributes: r.attributes }),
 ]);
 
 const failures = new Map<string, boolean>();
