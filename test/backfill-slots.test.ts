@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { splitPoint } from "../src/core/slices.js";
 import { createJitsudoClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
-import { eventually, expectExactlyOnce } from "./http-fixtures.js";
+import { eventually, expectExactlyOnce, fakeClock } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -220,5 +220,55 @@ describe("split points", () => {
     const at = splitPoint({ reached: -1, density: 0, largestPage: 0 }, since, END);
     expect(at % 1000).toBe(0);
     expect(Math.abs(at - (since + END) / 2)).toBeLessThan(1000);
+  });
+});
+
+describe("slots in use: as many as keep the consumer busy (JITSudo, clock injected)", () => {
+  const sim = createSimulator({ vendors: ["jitsudo"], eventsPerVendor: 6_000, seed: 52, endAt: new Date(END), spanDays: 10, rateLimit: false });
+  let server: SimulatorServer;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server.close());
+  const params = { since: new Date(END - 10 * DAY), until: new Date(END), pageSize: 100 };
+
+  /**
+   * Reads every event with the client's clock moved by the run itself: `serverMs` by each request
+   * before its answer, `holdMs` by the consumer for each page of 100 it takes (a hundredth per
+   * event). Counts the requests awaiting their headers at once, as the server sees them.
+   */
+  async function read(serverMs: number, holdMs: number) {
+    const clock = fakeClock(END + DAY);
+    const counter = { awaiting: 0, max: 0 };
+    const fetchFn: typeof fetch = async (input, init) => {
+      counter.awaiting += 1;
+      counter.max = Math.max(counter.max, counter.awaiting);
+      try {
+        clock.t += serverMs;
+        return await fetch(input, init);
+      } finally {
+        counter.awaiting -= 1;
+      }
+    };
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: fetchFn, clock, concurrency: 4 });
+    const events: AuditEvent[] = [];
+    for await (const event of client.events(params)) {
+      events.push(event);
+      clock.t += holdMs / 100;
+    }
+    return { events, max: counter.max };
+  }
+
+  test("a server that answers in a tenth of the time the consumer takes a page: one request at a time, every record once", async () => {
+    const { events, max } = await read(1, 10);
+    expectExactlyOnce(events, (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id));
+    expect(max).toBe(1);
+  });
+
+  test("a server that answers in ten times the time the consumer takes a page: every slot, every record once", async () => {
+    const { events, max } = await read(100, 10);
+    expectExactlyOnce(events, (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id));
+    expect(max).toBeGreaterThanOrEqual(2);
+    expect(max).toBeLessThanOrEqual(4);
   });
 });

@@ -122,4 +122,42 @@ describe("read-ahead", () => {
     still.taken(100, 0);
     expect(still.useful()).toBe(Infinity);
   });
+
+  test("the slots worth using: the quickest wait for an answer's headers over the time the consumer holds a page, with half again to spare", () => {
+    let t = 0;
+    const meter = new DrainMeter(() => t);
+    const waits = (ms: number[]) => {
+      for (const wait of ms) {
+        const sent = t;
+        t += wait;
+        meter.headers(sent);
+      }
+    };
+    const pages = (held: number) => {
+      for (let i = 0; i < 20; i++) {
+        const handed = t;
+        t += held;
+        meter.taken(100, handed);
+      }
+    };
+    // Nothing seen yet: one.
+    expect(meter.slots(4)).toBe(1);
+    waits([40, 5, 5]);
+    expect(meter.slots(4)).toBe(1);
+    pages(10);
+    // 1.5 × 5 ms over 10 ms a page: one is enough.
+    expect(meter.slots(4)).toBe(1);
+    // The server slower: 1.5 × 20 / 10 = 3 slots. The quickest of this block and the one before
+    // counts, so it takes two blocks of sixteen slower waits to forget the quick ones.
+    waits(Array.from({ length: 32 }, () => 20));
+    expect(meter.slots(4)).toBe(3);
+    waits(Array.from({ length: 32 }, () => 100));
+    expect(meter.slots(4)).toBe(4);
+    expect(meter.slots(8)).toBe(8);
+    // A clock that does not move: every slot, as before the meter knew anything.
+    const still = new DrainMeter(() => 0);
+    still.headers(0);
+    still.taken(100, 0);
+    expect(still.slots(4)).toBe(4);
+  });
 });
