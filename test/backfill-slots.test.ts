@@ -65,7 +65,9 @@ describe("slots are requests awaiting an answer (JITSudo)", () => {
   test("a chain whose answer is in gives its slot to another while its body is read; never more than `concurrency` await an answer", async () => {
     // The first pages come whole (every chain learns its density); then every body waits.
     const { held, counter, fetch: holding, release } = heldBodies(8);
-    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: holding, concurrency: 4 });
+    // A clock that does not move: every slot in use (as against a server far away), whatever
+    // this machine's pace.
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: holding, concurrency: 4, clock: fakeClock(END + DAY) });
     const reading = client.events(params).toArray({ limit: 100_000 });
     try {
       // More answers being read than slots: each freed its slot when its headers came. Before,
@@ -110,7 +112,8 @@ describe("slots are requests awaiting an answer (JITSudo)", () => {
       });
       return new Response(body, { status: answer.status, headers: answer.headers });
     };
-    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 2, maxRetryDelayMs: 1, fetch: fetchFn, concurrency: 4 });
+    // A clock that does not move (its sleeps end at once): every slot in use, whatever this machine's pace.
+    const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 2, maxRetryDelayMs: 1, fetch: fetchFn, concurrency: 4, clock: fakeClock(END + DAY) });
     const reading = client.events(params).toArray({ limit: 100_000 });
     try {
       expect(await eventually(() => client.stats.retries >= 1 && gates.length >= 4)).toBe(true);
