@@ -132,16 +132,12 @@ const ROUND_TRIP_BLOCK = 16;
  */
 export class DrainMeter {
   readonly #now: () => number;
-  #blockMin = Infinity;
-  #previousMin = Infinity;
-  #inBlock = 0;
+  readonly #roundTrips = new Quickest();
+  /** Waits for an answer's headers. */
+  readonly #waits = new Quickest();
   /** Smoothed records per page and ms the consumer held a page: their ratio is its intake. */
   #records: number | undefined;
   #ms = 0;
-  /** The quickest wait for an answer's headers, in this block of round trips and the one before. */
-  #headersMin = Infinity;
-  #headersPrevious = Infinity;
-  #headersInBlock = 0;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -153,13 +149,7 @@ export class DrainMeter {
 
   /** A request that started at `since` (a `now()` value) was answered. */
   answered(since: number): void {
-    const ms = Math.max(0, this.#now() - since);
-    this.#blockMin = Math.min(this.#blockMin, ms);
-    if (++this.#inBlock >= ROUND_TRIP_BLOCK) {
-      this.#previousMin = this.#blockMin;
-      this.#blockMin = Infinity;
-      this.#inBlock = 0;
-    }
+    this.#roundTrips.add(Math.max(0, this.#now() - since));
   }
 
   /** The consumer took a page of `records`, handed to it at `since`. */
@@ -176,13 +166,7 @@ export class DrainMeter {
 
   /** A request that started at `since` had its answer's headers in: the server's part of its round trip. */
   headers(since: number): void {
-    const ms = Math.max(0, this.#now() - since);
-    this.#headersMin = Math.min(this.#headersMin, ms);
-    if (++this.#headersInBlock >= ROUND_TRIP_BLOCK) {
-      this.#headersPrevious = this.#headersMin;
-      this.#headersMin = Infinity;
-      this.#headersInBlock = 0;
-    }
+    this.#waits.add(Math.max(0, this.#now() - since));
   }
 
   /**
@@ -196,7 +180,7 @@ export class DrainMeter {
    * does not move (tests) or the consumer takes its pages in no measurable time.
    */
   slots(max: number): number {
-    const wait = Math.min(this.#headersMin, this.#headersPrevious);
+    const wait = this.#waits.value;
     if (wait === Infinity || this.#records === undefined) return 1;
     if (!(this.#ms > 0) || !(wait > 0)) return max;
     return Math.min(max, Math.max(1, Math.ceil((SLOT_MARGIN * wait) / this.#ms)));
@@ -209,8 +193,28 @@ export class DrainMeter {
    * clock that does not move).
    */
   useful(): number {
-    const roundTrip = Math.min(this.#blockMin, this.#previousMin);
+    const roundTrip = this.#roundTrips.value;
     if (roundTrip === Infinity || this.#records === undefined || !(this.#ms > 0)) return Infinity;
     return Math.ceil((DRAIN_ROUND_TRIPS * roundTrip * this.#records) / this.#ms);
+  }
+}
+
+/** The quickest of recent durations: of this block of `ROUND_TRIP_BLOCK` and the one before; Infinity before any. */
+class Quickest {
+  #blockMin = Infinity;
+  #previousMin = Infinity;
+  #inBlock = 0;
+
+  get value(): number {
+    return Math.min(this.#blockMin, this.#previousMin);
+  }
+
+  add(ms: number): void {
+    this.#blockMin = Math.min(this.#blockMin, ms);
+    if (++this.#inBlock >= ROUND_TRIP_BLOCK) {
+      this.#previousMin = this.#blockMin;
+      this.#blockMin = Infinity;
+      this.#inBlock = 0;
+    }
   }
 }
