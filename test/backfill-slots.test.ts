@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { splitPoint } from "../src/core/slices.js";
 import { createJitsudoClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
-import { eventually, expectExactlyOnce, fakeClock } from "./http-fixtures.js";
+import { countingFetch, eventually, expectExactlyOnce, fakeClock } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -242,16 +242,10 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
    */
   async function read(serverMs: number, holdMs: number) {
     const clock = fakeClock(END + DAY);
-    const counter = { awaiting: 0, max: 0 };
-    const fetchFn: typeof fetch = async (input, init) => {
-      counter.awaiting += 1;
-      counter.max = Math.max(counter.max, counter.awaiting);
-      try {
-        clock.t += serverMs;
-        return await fetch(input, init);
-      } finally {
-        counter.awaiting -= 1;
-      }
+    const { counter, fetch: counting } = countingFetch();
+    const fetchFn: typeof fetch = (input, init) => {
+      clock.t += serverMs;
+      return counting(input, init);
     };
     const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: fetchFn, clock, concurrency: 4 });
     const events: AuditEvent[] = [];
