@@ -160,4 +160,62 @@ describe("read-ahead", () => {
     still.taken(100, 0);
     expect(still.slots(4)).toBe(4);
   });
+
+  test("the slots: a page's parse counts with the time the consumer holds it, and one more slot only once the estimate is half a slot past", () => {
+    let t = 0;
+    const meter = new DrainMeter(() => t);
+    const waits = (ms: number) => {
+      for (let i = 0; i < 32; i++) {
+        const sent = t;
+        t += ms;
+        meter.headers(sent);
+      }
+    };
+    const pages = (parse: number, held: number) => {
+      for (let i = 0; i < 20; i++) {
+        const headers = t;
+        t += parse;
+        meter.parsed(headers);
+        const handed = t;
+        t += held;
+        meter.taken(100, handed);
+      }
+    };
+    // Waits of 30 ms; a page parsed in 5 and held 10: 1.5 × 30 / 15 = 3 (held alone, 4.5: 5).
+    waits(30);
+    pages(5, 10);
+    expect(meter.slots(8)).toBe(3);
+
+    const wavering = new DrainMeter(() => t);
+    const wait = (ms: number) => {
+      for (let i = 0; i < 32; i++) {
+        const sent = t;
+        t += ms;
+        wavering.headers(sent);
+      }
+    };
+    for (let i = 0; i < 20; i++) {
+      const handed = t;
+      t += 6;
+      wavering.taken(100, handed);
+    }
+    // 1.5 × 5 / 6 = 1.25: not half a slot past one, so one.
+    wait(5);
+    expect(wavering.slots(4)).toBe(1);
+    // 1.5 × 7 / 6 = 1.75: two.
+    wait(7);
+    expect(wavering.slots(4)).toBe(2);
+    // 1.5 × 12 / 6 = 3, then 1.5 × 9 / 6 = 2.25: three stays.
+    wait(12);
+    expect(wavering.slots(4)).toBe(3);
+    wait(9);
+    expect(wavering.slots(4)).toBe(3);
+    // Down to 1.25 again: at once to what that needs, rounded up (two), and two it stays.
+    wait(5);
+    expect(wavering.slots(4)).toBe(2);
+    expect(wavering.slots(4)).toBe(2);
+    // 1.5 × 3 / 6 = 0.75: one.
+    wait(3);
+    expect(wavering.slots(4)).toBe(1);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { inspect } from "node:util";
 import createFetchClient from "openapi-fetch";
-import { abortReason } from "../internal/clock.js";
+import { abortReason, systemClock } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
 import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
@@ -368,8 +368,11 @@ class Run<Raw, V extends string> {
     const prefetch = this.#stopOlderThan === undefined ? this.#common.prefetch : 0;
     // What is read ahead counts in records (read-ahead.ts): in a merge's budget, shared; alone,
     // the engines' own bounds and the consumer's pace decide, and the run's budget only counts.
+    // The meter's clock: the client's, or with the system's a sub-millisecond one, since a
+    // loopback server answers a page in about a millisecond and `Date.now()` reads most as 0.
     const clock = this.#common.clock;
-    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(Infinity), meter: new DrainMeter(() => clock.now()) };
+    const now = clock === systemClock && typeof performance !== "undefined" ? () => performance.now() : () => clock.now();
+    const readAhead = { budget: asBudget(shared) ?? new ReadAhead(Infinity), meter: new DrainMeter(now) };
     const engine = { prefetch, concurrency: this.#common.concurrency, signal, readAhead };
     const pagination = this.#def.pagination;
     const open = (resume: Position | undefined): AsyncIterable<RawPage<unknown>> =>

@@ -117,6 +117,9 @@ const DRAIN_ROUND_TRIPS = 12;
 /** Waits for an answer's headers worth of slack in `DrainMeter.slots`, over one. */
 const SLOT_MARGIN = 1.5;
 
+/** How far past the slots in use the estimate is to go before `DrainMeter.slots` adds one. */
+const SLOT_HYSTERESIS = 0.5;
+
 /** Weight of the newest sample in the smoothed intake. */
 const SMOOTHING = 1 / 8;
 
@@ -138,6 +141,10 @@ export class DrainMeter {
   /** Smoothed records per page and ms the consumer held a page: their ratio is its intake. */
   #records: number | undefined;
   #ms = 0;
+  /** Smoothed ms from an answer's headers to its page parsed. */
+  #parse: number | undefined;
+  /** The slots last found worth using. */
+  #slots = 1;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -164,6 +171,12 @@ export class DrainMeter {
     }
   }
 
+  /** An answer whose headers came in at `since` was read and parsed into its page. */
+  parsed(since: number): void {
+    const ms = Math.max(0, this.#now() - since);
+    this.#parse = this.#parse === undefined ? ms : this.#parse + SMOOTHING * (ms - this.#parse);
+  }
+
   /** A request that started at `since` had its answer's headers in: the server's part of its round trip. */
   headers(since: number): void {
     this.#waits.add(Math.max(0, this.#now() - since));
@@ -171,19 +184,27 @@ export class DrainMeter {
 
   /**
    * Requests at once worth making, of `max`, for a consumer that takes a page at a time (Little's
-   * law): the quickest recent wait for an answer's headers over the time the consumer holds a
-   * page, with half as much again to spare. The wait for the headers, not for the parsed page:
-   * parsing a page takes the consumer's own thread, which more requests in flight do not add.
-   * Against a server 100 ms away, with a consumer that takes a page of 1,000 in 5 to 10 ms, that
-   * is every slot; against one that builds a page of 1,000 in 5 to 8 ms (the memory step's, on
-   * loopback) one or two. One until a wait and a page taken have been seen; `max` when the clock
-   * does not move (tests) or the consumer takes its pages in no measurable time.
+   * law): the quickest recent wait for an answer's headers over the thread's time a page costs
+   * (reading and parsing its body, then the consumer holding it), with half as much again to
+   * spare. The wait for the headers, not for the parsed page: parsing takes this thread, which
+   * more requests in flight do not add, so it counts on the other side. Against a server 100 ms
+   * away, with a consumer that takes a page of 1,000 in 5 to 10 ms, that is every slot; against
+   * one that builds a page of 1,000 in 5 to 8 ms (the memory step's, on loopback) one or two.
+   * One more only once the estimate is half a slot past the ones in use, one fewer as soon as
+   * fewer would do: an estimate that wavers about a whole number would otherwise add a slot, and
+   * the read-ahead bound that comes with it, every other page. One until a wait and a page taken
+   * have been seen; `max` when the clock does not move (tests) or a page costs no measurable time.
    */
   slots(max: number): number {
     const wait = this.#waits.value;
     if (wait === Infinity || this.#records === undefined) return 1;
-    if (!(this.#ms > 0) || !(wait > 0)) return max;
-    return Math.min(max, Math.max(1, Math.ceil((SLOT_MARGIN * wait) / this.#ms)));
+    const busy = this.#ms + (this.#parse ?? 0);
+    if (!(busy > 0) || !(wait > 0)) return max;
+    const worth = (SLOT_MARGIN * wait) / busy;
+    const current = this.#slots;
+    // Fewer at once as soon as fewer are worth it; more only once clearly so.
+    if (Math.ceil(worth) < current || worth > current + SLOT_HYSTERESIS) this.#slots = Math.max(1, Math.ceil(worth));
+    return Math.min(max, this.#slots);
   }
 
   /**

@@ -91,6 +91,8 @@ interface Chain<S> {
   pulling: boolean;
   /** When its request in flight was sent (the read-ahead meter's clock). */
   sentAt: number;
+  /** When its answer's headers came in (the read-ahead meter's clock). */
+  headersAt: number;
   /**
    * Its answer's headers are in and its body is being read: the server is done with the
    * request, so its slot is another chain's (the next request of this one needs the body).
@@ -201,6 +203,7 @@ export async function* paginateSlices<S, Body>(
     largestPage: 0,
     pulling: false,
     sentAt: 0,
+    headersAt: 0,
     answered: false,
     counted: 0,
     done: false,
@@ -275,7 +278,10 @@ export async function* paginateSlices<S, Body>(
       (result) => {
         c.pulling = false;
         // The end of a chain comes without a request: no round trip to learn from.
-        if (readAhead && !stopped && !result.done) readAhead.meter.answered(sentAt!);
+        if (readAhead && !stopped && !result.done) {
+          readAhead.meter.answered(sentAt!);
+          if (c.answered) readAhead.meter.parsed(c.headersAt);
+        }
         count(c, -asked);
         if (result.done) c.done = true;
         else accept(c, result.value);
@@ -302,7 +308,10 @@ export async function* paginateSlices<S, Body>(
    */
   const answered = (c: Chain<S>) => {
     c.answered = true;
-    if (readAhead && !stopped) readAhead.meter.headers(c.sentAt);
+    if (readAhead && !stopped) {
+      c.headersAt = readAhead.meter.now();
+      readAhead.meter.headers(c.sentAt);
+    }
     if (!stopped) schedule();
   };
 
