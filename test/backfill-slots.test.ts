@@ -3,7 +3,7 @@
 // parse), and splits cost no request beyond the pages they must read. Checked by what the
 // server sees and by the split arithmetic, never by timing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { splitPoint } from "../src/core/slices.js";
+import { slotPlan, SMALL_PAGES_AHEAD, splitPoint } from "../src/core/slices.js";
 import { createJitsudoClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { countingFetch, eventually, expectExactlyOnce, fakeClock } from "./http-fixtures.js";
@@ -233,14 +233,14 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
     server = await sim.listen();
   });
   afterAll(() => server.close());
-  const params = { since: new Date(END - 10 * DAY), until: new Date(END), pageSize: 100 };
+  const ids = () => (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id);
 
   /**
    * Reads every event with the client's clock moved by the run itself: `serverMs` by each request
-   * before its answer, `holdMs` by the consumer for each page of 100 it takes (a hundredth per
-   * event). Counts the requests awaiting their headers at once, as the server sees them.
+   * before its answer, `holdMs` by the consumer for each page it takes (spread over its events).
+   * Counts the requests awaiting their headers at once, as the server sees them.
    */
-  async function read(serverMs: number, holdMs: number) {
+  async function read(serverMs: number, holdMs: number, pageSize: number) {
     const clock = fakeClock(END + DAY);
     const { counter, fetch: counting } = countingFetch();
     const fetchFn: typeof fetch = (input, init) => {
@@ -249,23 +249,44 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
     };
     const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: fetchFn, clock, concurrency: 4 });
     const events: AuditEvent[] = [];
-    for await (const event of client.events(params)) {
+    for await (const event of client.events({ since: new Date(END - 10 * DAY), until: new Date(END), pageSize })) {
       events.push(event);
-      clock.t += holdMs / 100;
+      clock.t += holdMs / pageSize;
     }
     return { events, max: counter.max };
   }
 
-  test("a server that answers in a tenth of the time the consumer takes a page: one request at a time, every record once", async () => {
-    const { events, max } = await read(1, 10);
-    expectExactlyOnce(events, (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id));
+  test("a server that answers in a tenth of the time the consumer takes a page of 1,000: one request at a time, every record once", async () => {
+    const { events, max } = await read(1, 10, 1000);
+    expectExactlyOnce(events, ids());
     expect(max).toBe(1);
   });
 
   test("a server that answers in ten times the time the consumer takes a page: every slot, every record once", async () => {
-    const { events, max } = await read(100, 10);
-    expectExactlyOnce(events, (sim.events.jitsudo as Array<{ id: string }>).map((r) => r.id));
+    const { events, max } = await read(100, 10, 100);
+    expectExactlyOnce(events, ids());
     expect(max).toBeGreaterThanOrEqual(2);
     expect(max).toBeLessThanOrEqual(4);
+  });
+
+  test("pages so small that one for every slot is at most 1,000 records: every slot however near the server, every record once", async () => {
+    const { events, max } = await read(1, 10, 100);
+    expectExactlyOnce(events, ids());
+    expect(max).toBeGreaterThanOrEqual(2);
+    expect(max).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("slotPlan: requests at once and records ahead", () => {
+  test("every slot worth it: every slot and the whole bound; fewer with small pages: every slot and 1,000 records; fewer with large pages: those slots and a page for each beyond the head's", () => {
+    expect(slotPlan(4, 4, 100, 4000)).toEqual({ slots: 4, bound: 4000 });
+    expect(slotPlan(4, 4, 1000, 16_000)).toEqual({ slots: 4, bound: 16_000 });
+    expect(slotPlan(1, 4, 100, 4000)).toEqual({ slots: 4, bound: SMALL_PAGES_AHEAD });
+    expect(slotPlan(2, 4, 250, 4000)).toEqual({ slots: 4, bound: SMALL_PAGES_AHEAD });
+    expect(slotPlan(2, 4, 251, 4000)).toEqual({ slots: 2, bound: 251 });
+    expect(slotPlan(1, 4, 1000, 16_000)).toEqual({ slots: 1, bound: 0 });
+    expect(slotPlan(3, 4, 1000, 16_000)).toEqual({ slots: 3, bound: 2000 });
+    // concurrency: 1 is one slot, whatever the pages.
+    expect(slotPlan(1, 1, 100, 4000)).toEqual({ slots: 1, bound: 4000 });
   });
 });
