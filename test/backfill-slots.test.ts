@@ -3,7 +3,8 @@
 // parse), and splits cost no request beyond the pages they must read. Checked by what the
 // server sees and by the split arithmetic, never by timing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { slotPlan, SMALL_PAGES_AHEAD, splitPoint } from "../src/core/slices.js";
+import { SMALL_PAGES_AHEAD } from "../src/core/read-ahead.js";
+import { slotPlan, splitPoint } from "../src/core/slices.js";
 import { createJitsudoClient, type AuditEvent } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { countingFetch, eventually, expectExactlyOnce, fakeClock } from "./http-fixtures.js";

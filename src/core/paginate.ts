@@ -10,7 +10,7 @@ import { PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { idWindow, RecentKeys } from "./id-window.js";
 import { check, type Schema } from "./schema.js";
-import type { DrainMeter, ReadAheadBudget } from "./read-ahead.js";
+import { slotsToUse, type DrainMeter, type ReadAheadBudget } from "./read-ahead.js";
 import { tracePage } from "./telemetry.js";
 
 /** What a run is about, fixed when it starts. Times are epoch ms. */
@@ -265,6 +265,8 @@ export async function* paginate<S, Body>(
     counted?: number;
     /** Raised once this page has been yielded: its records are good, where it points is not. */
     after?: PaginationLoopError;
+    /** When its answer's headers came in (the read-ahead meter's clock), once they have. */
+    headersAt?: number;
   }
   const parallel = pagination.parallel === true;
   const { states, skip } = resume
@@ -288,7 +290,8 @@ export async function* paginate<S, Body>(
   let emptyRun = 0;
 
   // `status` and `retries` are for the page's span (telemetry.ts).
-  const fetchSlot = async (slot: Slot): Promise<{ page: RawPage<S>; next: readonly S[]; append?: readonly S[] | undefined; after?: PaginationLoopError; status: number; retries: number }> => {
+  const meter = parallel && options.concurrency > 1 ? options.readAhead?.meter : undefined;
+  const fetchSlot = async (slot: Slot, sentAt: number): Promise<{ page: RawPage<S>; next: readonly S[]; append?: readonly S[] | undefined; after?: PaginationLoopError; status: number; retries: number }> => {
     const request = pagination.request(slot.state, ctx);
     const url = requestUrl(request, ctx.origin);
     const result = await http.request({
@@ -296,7 +299,13 @@ export async function* paginate<S, Body>(
       url,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
-      onResponse: options.onResponse,
+      onResponse: meter
+        ? () => {
+            slot.headersAt = meter.now();
+            if (!abort.signal.aborted) meter.headers(sentAt);
+            options.onResponse?.();
+          }
+        : options.onResponse,
       beforeResend: options.beforeResend,
     });
     let body = result.body as Body;
@@ -370,7 +379,14 @@ export async function* paginate<S, Body>(
     else readAhead!.budget.release(was - records);
   };
   const fill = () => {
-    for (let i = 0; i < slots.length && i < ahead && inFlight < maxInFlight; i++) {
+    // The requests at once worth sending (read-ahead.ts); with fewer than all, the pages ahead
+    // of the consumer's a page for each slot beyond the first, and no more: against a server
+    // nearer than the consumer is quick, what they read ahead only waits. For Datafold's windows
+    // of thousands of logs, that is most of the memory a stream holds.
+    const worth = meter ? meter.slots(maxInFlight) : maxInFlight;
+    const limit = slotsToUse(worth, maxInFlight, expected);
+    const reach = limit < maxInFlight ? needed + limit - 1 : ahead;
+    for (let i = 0; i < slots.length && i < reach && inFlight < limit; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
       if (readAhead) {
@@ -383,12 +399,13 @@ export async function* paginate<S, Body>(
       const sentAt = readAhead?.meter.now();
       started = true;
       inFlight += 1;
-      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot)).then(
+      slot.result = tracePage(ctx.vendor, () => fetchSlot(slot, sentAt ?? 0)).then(
         ({ page, next, append, after }) => {
           inFlight -= 1;
           // An answer that lands after the run stopped counts nothing: the run gave back all it held.
           if (readAhead && !abort.signal.aborted) {
             readAhead.meter.answered(sentAt!);
+            if (meter && slot.headersAt !== undefined) meter.parsed(slot.headersAt);
             recount(slot, page.records.length);
             if (page.records.length > expected) {
               expected = page.records.length;

@@ -220,6 +220,23 @@ export class DrainMeter {
   }
 }
 
+/**
+ * Records ahead small pages may hold with every slot in use where fewer would be worth it
+ * (`slotsToUse`): a page of 1,000, ten of Zendesk's.
+ */
+export const SMALL_PAGES_AHEAD = 1_000;
+
+/**
+ * Requests at once to send, of `concurrency`, given the slots worth using (`DrainMeter.slots`)
+ * and the records a page brings: those slots, unless one page for every slot is at most
+ * `SMALL_PAGES_AHEAD` records. Pages that small cost a request each for little and hold little,
+ * so every slot is used (Zendesk's pages of 100 on the replaying server: 0.76–0.81 of the
+ * hand-written loop so, against a median of 0.67 with the slots alone; slices.ts, `slotPlan`).
+ */
+export function slotsToUse(worth: number, concurrency: number, pageRecords: number): number {
+  return worth < concurrency && pageRecords * concurrency > SMALL_PAGES_AHEAD ? worth : concurrency;
+}
+
 /** The quickest of recent durations: of this block of `ROUND_TRIP_BLOCK` and the one before; Infinity before any. */
 class Quickest {
   #blockMin = Infinity;

@@ -35,6 +35,7 @@ import { setMaxListeners } from "node:events";
 import { abortReason } from "../internal/clock.js";
 import type { HttpClient } from "./http.js";
 import { paginate, sendStarted, type EngineOptions, type PageContext, type Pagination, type Position, type RawPage } from "./paginate.js";
+import { SMALL_PAGES_AHEAD, slotsToUse } from "./read-ahead.js";
 
 /** The state of a page read by a sliced run: its slice and the state of the chain within it. */
 export interface SliceState<S> {
@@ -54,31 +55,26 @@ export const BUFFERED_RECORDS = 4_000;
 const BUFFERED_PAGES_PER_SLOT = 4;
 
 /**
- * Records ahead that small pages may hold with every slot in use where fewer slots would be
- * enough (see `slotPlan`): a page of 1,000, ten of Zendesk's.
- */
-export const SMALL_PAGES_AHEAD = 1_000;
-
-/**
  * Requests at once and records ahead (the bound chains past the head stop at), from the slots
  * worth using (`DrainMeter.slots`, of `concurrency`) and the records a page brings:
  * - every slot worth it (a server far away): every slot, and the bound of `buffered`;
- * - fewer (a server nearer than the consumer is quick), with pages so small that one for every
- *   slot is at most `SMALL_PAGES_AHEAD` records: every slot still, and that bound. Such pages
- *   cost a request each for little, and two or three ahead are a few ms of the consumer's work,
- *   which a pause of the event loop (a collection) drains: on the replaying server Zendesk's
- *   pages of 100 read at 0.76–0.81 of the hand-written loop so (three runs), against 0.62–0.79,
- *   median 0.67, with the slots alone (six) and 0.60–0.64 with every slot but 300 records
- *   ahead; the memory step's million grew RSS by 60 MB, against 47–54 with the slots alone;
+ * - fewer, with pages small enough for every slot (`slotsToUse`): every slot, and
+ *   `SMALL_PAGES_AHEAD` records ahead. Two or three pages of 100 ahead are a few ms of the
+ *   consumer's work, which a pause of the event loop (a collection) drains: on the replaying
+ *   server Zendesk's pages of 100 read at 0.76–0.81 of the hand-written loop so (three runs),
+ *   against 0.62–0.79, median 0.67, with the slots alone (six) and 0.60–0.64 with every slot but
+ *   300 records ahead; the memory step's million grew RSS by 60 MB, against 47–54 with the slots
+ *   alone;
  * - fewer, with larger pages: those slots, and a page ahead for each slot beyond the head's.
  *   Against a server that is itself the bottleneck what they read ahead only waits (JITSudo's
- *   memory step: 64–69 MB of RSS against 135–166 with the bound of every slot; with every slot and `SMALL_PAGES_AHEAD`, 68–70 MB, and 0.46–0.50 of the hand-written
- *   loop on the replaying server against 0.60–0.63).
+ *   memory step: 64–69 MB of RSS against 135–166 with the bound of every slot; with every slot
+ *   and `SMALL_PAGES_AHEAD`, 68–70 MB, and 0.46–0.50 of the hand-written loop on the replaying
+ *   server against 0.60–0.63).
  */
 export function slotPlan(worth: number, concurrency: number, pageRecords: number, buffered: number): { slots: number; bound: number } {
   if (worth >= concurrency) return { slots: concurrency, bound: buffered };
-  if (pageRecords * concurrency <= SMALL_PAGES_AHEAD) return { slots: concurrency, bound: SMALL_PAGES_AHEAD };
-  return { slots: worth, bound: (worth - 1) * pageRecords };
+  const slots = slotsToUse(worth, concurrency, pageRecords);
+  return { slots, bound: slots === concurrency ? SMALL_PAGES_AHEAD : (slots - 1) * pageRecords };
 }
 
 /** A range at least this long is cut into `concurrency` slices before the first request. */
