@@ -164,11 +164,12 @@ describe("read-ahead", () => {
   test("the slots: a page's parse counts with the time the consumer holds it, and one more slot only once the estimate is half a slot past", () => {
     let t = 0;
     const meter = new DrainMeter(() => t);
-    const waits = (ms: number) => {
+    /** Two blocks of waits of `ms` (enough to forget the waits before). */
+    const waits = (m: DrainMeter, ms: number) => {
       for (let i = 0; i < 32; i++) {
         const sent = t;
         t += ms;
-        meter.headers(sent);
+        m.headers(sent);
       }
     };
     const pages = (parse: number, held: number) => {
@@ -182,18 +183,12 @@ describe("read-ahead", () => {
       }
     };
     // Waits of 30 ms; a page parsed in 5 and held 10: 1.5 × 30 / 15 = 3 (held alone, 4.5: 5).
-    waits(30);
+    waits(meter, 30);
     pages(5, 10);
     expect(meter.slots(8)).toBe(3);
 
     const wavering = new DrainMeter(() => t);
-    const wait = (ms: number) => {
-      for (let i = 0; i < 32; i++) {
-        const sent = t;
-        t += ms;
-        wavering.headers(sent);
-      }
-    };
+    const wait = (ms: number) => waits(wavering, ms);
     for (let i = 0; i < 20; i++) {
       const handed = t;
       t += 6;
