@@ -129,7 +129,9 @@ describe("Datafold windows", () => {
     const s = createSimulator({ vendors: ["datafold"], eventsPerVendor: total, seed: 33, endAt: new Date(END), spanDays: 30, skew: { share: 0.8, last: 0.1 }, datafoldMaxLogs: DATAFOLD_SPLIT_AT, rateLimit: false });
     const srv = await s.listen();
     try {
-      const client = createDatafoldClient({ ...srv.credentials.datafold, rateLimit: false });
+      // A clock that does not move: a reader that measures no cost aims its windows at the cap,
+      // as against a server far away (near, they aim lower: datafold-window-size.test.ts).
+      const client = createDatafoldClient({ ...srv.credentials.datafold, rateLimit: false, clock: fakeClock(END + DAY) });
       const events = await client.events({ since: new Date(END - 30 * DAY), until: new Date(END) }).toArray({ limit: 100_000 });
       expectExactlyOnce(events, s.events.datafold.map((l) => l.event_uuid));
       // Four full answers would do for a reader that knew where the logs are; windows aimed at

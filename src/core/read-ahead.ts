@@ -120,6 +120,12 @@ const SLOT_MARGIN = 1.5;
 /** How far past the slots in use the estimate is to go before `DrainMeter.slots` adds one. */
 const SLOT_HYSTERESIS = 0.5;
 
+/**
+ * Waits for an answer's headers that the records of `DrainMeter.recordsWorth` keep the thread
+ * busy for, with every slot in use: room for waits that vary and for the slots rule's margin.
+ */
+const REQUEST_MARGIN = 4;
+
 /** Weight of the newest sample in the smoothed intake. */
 const SMOOTHING = 1 / 8;
 
@@ -205,6 +211,24 @@ export class DrainMeter {
     // Fewer at once as soon as fewer are worth it; more only once clearly so.
     if (Math.ceil(worth) < current || worth > current + SLOT_HYSTERESIS) this.#slots = Math.max(1, Math.ceil(worth));
     return Math.min(max, this.#slots);
+  }
+
+  /**
+   * Records one request is worth asking for when `slots` are in flight at once (a time window's
+   * size, where the API lets the reader choose it): what the thread works through (parsing a
+   * page and the consumer holding it) in `REQUEST_MARGIN` of the quickest recent waits for an
+   * answer's headers, shared by the slots. Fewer would leave the thread waiting on the server;
+   * more only hold memory while they wait their turn. Against a Datafold 100 ms away, at 9 µs a
+   * log, that is 11,000 logs a window (past the server's cap, so its cap decides); against the
+   * memory step's, on loopback, a few hundred. Undefined until a wait and a page taken have been
+   * seen; Infinity when a page costs no measurable time (a clock that does not move, as in tests).
+   */
+  recordsWorth(slots: number): number | undefined {
+    const wait = this.#waits.value;
+    if (wait === Infinity || this.#records === undefined) return undefined;
+    const busy = this.#ms + (this.#parse ?? 0);
+    if (!(busy > 0)) return Infinity;
+    return Math.ceil((REQUEST_MARGIN * wait * this.#records) / (busy * Math.max(1, slots)));
   }
 
   /**

@@ -1,0 +1,108 @@
+// DESIGN §9/§13, Datafold windows as large as a request is worth: against a server far away a
+// window aims at the server's cap (every round trip counts), against a near one at a page's
+// worth of logs (a window of thousands held while the next is read is most of a stream's memory),
+// and before the reader has measured anything the windows it plans hold no more than the first
+// one brought. The run's clock is moved by the run itself (the server's time per request, the
+// consumer's per page), so what is checked is what the server sees, never a timing.
+import { describe, expect, test } from "vitest";
+import { paginate, type PageContext, type RawPage } from "../src/core/paginate.js";
+import { DrainMeter, ReadAhead } from "../src/core/read-ahead.js";
+import { datafold, DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
+
+const DAY = 86_400_000;
+const END = Date.parse("2026-05-01T00:00:00Z");
+const START = END - 30 * DAY;
+/** 150,000 logs, uniform over 30 days: 5,000 a day, so the first one-day windows are under the cap. */
+const TOTAL = 150_000;
+const times = Array.from({ length: TOTAL }, (_, i) => START + Math.floor((i * (END - START)) / TOTAL));
+const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
+
+function lowerBound(sorted: number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Reads every log through the engine with a read-ahead meter on a clock moved by `serverMs` for
+ * each request before its answer's headers, `bodyMs` while its body is read, and `holdMs` for
+ * each page the consumer takes. Returns the ids read and the number of logs in each answer, in
+ * the order they were asked for.
+ */
+async function read(serverMs: number, holdMs: number, bodyMs = 5) {
+  const clock = { t: END + DAY };
+  const answers: number[] = [];
+  const http = {
+    request: async ({ body, onResponse }: { body?: string; onResponse?: () => void }) => {
+      const { start_date, end_date } = JSON.parse(body ?? "{}") as { start_date: string; end_date: string };
+      const from = lowerBound(times, Date.parse(start_date));
+      const to = Math.min(lowerBound(times, Date.parse(end_date) + 1), from + DATAFOLD_SPLIT_AT);
+      answers.push(to - from);
+      clock.t += serverMs;
+      await Promise.resolve();
+      onResponse?.();
+      clock.t += bodyMs;
+      const logs = times.slice(from, to).map((t, i) => ({ timestamp: iso(t), event_uuid: `log-${from + i}` }));
+      return { status: 200, headers: new Headers(), body: { logs }, text: "", requestId: undefined, attempts: 1 };
+    },
+  };
+  const ctx: PageContext = { vendor: "datafold", origin: "http://datafold.test", since: START, until: END, pageSize: undefined, filter: undefined, windowMs: DAY };
+  const readAhead = { budget: new ReadAhead(Infinity), meter: new DrainMeter(() => clock.t) };
+  const ids: string[] = [];
+  for await (const page of paginate(http as never, datafold.definition.pagination as never, ctx, { prefetch: 1, concurrency: 4, readAhead }) as AsyncIterable<RawPage<unknown>>) {
+    for (const log of page.records as Array<{ timestamp: string; event_uuid: string }>) {
+      const at = Date.parse(log.timestamp);
+      if (page.bounds && ((page.bounds.since !== undefined && at < page.bounds.since) || at >= page.bounds.until)) continue;
+      ids.push(log.event_uuid);
+    }
+    clock.t += holdMs;
+  }
+  return { ids, answers };
+}
+
+function expectEveryLogOnce(ids: string[]): void {
+  expect(ids).toHaveLength(TOTAL);
+  expect(new Set(ids).size).toBe(TOTAL);
+}
+
+/** The largest answer after the first `skip`: the windows planned once the reader had measured. */
+const largestAfter = (answers: number[], skip: number) => Math.max(...answers.slice(skip));
+
+describe("Datafold windows sized by what a request is worth", () => {
+  test("a server far away (100 ms a request, 5 ms to read its answer, 10 ms a page taken): windows at nine tenths of the cap, every log once", async () => {
+    const { ids, answers } = await read(100, 10);
+    expectEveryLogOnce(ids);
+    // The windows after the first batch hold 9,000 (the cap's nine tenths, at 5,000 a day): the
+    // first answer took longer to come than to read, so the second batch was not held back.
+    expect(Math.min(...answers.slice(4, -1))).toBeGreaterThanOrEqual(8_500);
+    expect(answers.length).toBeLessThanOrEqual(30);
+  });
+
+  test("a near server (1 ms a request, 5 ms to read its answer, 10 ms a page taken): windows of about a page, every log once", async () => {
+    const { ids, answers } = await read(1, 10);
+    expectEveryLogOnce(ids);
+    // Once measured: about 1,000 logs a window (a whole ms at 5,000 a day rounds a window up a little).
+    expect(largestAfter(answers, 8)).toBeLessThanOrEqual(1_100);
+    expect(answers.length).toBeGreaterThan(100);
+  });
+
+  test("before the reader has measured a page taken, a near server's next windows hold no more than the first one brought", async () => {
+    // The first batch is four one-day windows (5,000 logs each, and one on the bound Datafold
+    // includes); the second was planned from the first answer, before any page was taken:
+    // without the rule, four windows of 9,000.
+    const { answers } = await read(1, 10);
+    expect(answers.slice(0, 4)).toEqual([5_001, 5_001, 5_001, 5_001]);
+    expect(Math.max(...answers.slice(4, 8))).toBeLessThanOrEqual(5_001);
+  });
+
+  test("a clock that does not move (nothing measured): windows at nine tenths of the cap, as before", async () => {
+    const { ids, answers } = await read(0, 0, 0);
+    expectEveryLogOnce(ids);
+    expect(Math.min(...answers.slice(8, -1))).toBeGreaterThanOrEqual(8_500);
+  });
+});
