@@ -37,8 +37,12 @@ function lowerBound(sorted: number[], t: number): number {
 async function read(serverMs: number, holdMs: number, bodyMs = 5) {
   const clock = { t: END + DAY };
   const answers: number[] = [];
+  /** For each request, how many answers had come back when it was sent. */
+  const answeredBefore: number[] = [];
+  let answered = 0;
   const http = {
     request: async ({ body, onResponse }: { body?: string; onResponse?: () => void }) => {
+      answeredBefore.push(answered);
       const { start_date, end_date } = JSON.parse(body ?? "{}") as { start_date: string; end_date: string };
       const from = lowerBound(times, Date.parse(start_date));
       const to = Math.min(lowerBound(times, Date.parse(end_date) + 1), from + DATAFOLD_SPLIT_AT);
@@ -48,6 +52,7 @@ async function read(serverMs: number, holdMs: number, bodyMs = 5) {
       onResponse?.();
       clock.t += bodyMs;
       const logs = times.slice(from, to).map((t, i) => ({ timestamp: iso(t), event_uuid: `log-${from + i}` }));
+      answered += 1;
       return { status: 200, headers: new Headers(), body: { logs }, text: "", requestId: undefined, attempts: 1 };
     },
   };
@@ -62,7 +67,7 @@ async function read(serverMs: number, holdMs: number, bodyMs = 5) {
     }
     clock.t += holdMs;
   }
-  return { ids, answers };
+  return { ids, answers, answeredBefore };
 }
 
 function expectEveryLogOnce(ids: string[]): void {
@@ -98,6 +103,15 @@ describe("Datafold windows sized by what a request is worth", () => {
     const { answers } = await read(1, 10);
     expect(answers.slice(0, 4)).toEqual([5_001, 5_001, 5_001, 5_001]);
     expect(Math.max(...answers.slice(4, 8))).toBeLessThanOrEqual(5_001);
+  });
+
+  test("a window's size is not known before it is answered: the first goes alone, then every slot (a server far away)", async () => {
+    const { answeredBefore } = await read(100, 10);
+    // Without the rule the first four were sent at once, before any answer (a window of unknown
+    // size was taken for a small page).
+    expect(answeredBefore[1]).toBeGreaterThanOrEqual(1);
+    // Then several at once: requests sent while others were still out.
+    expect(answeredBefore.some((before, i) => i > 0 && before < i - 1)).toBe(true);
   });
 
   test("a clock that does not move (nothing measured): windows at nine tenths of the cap, as before", async () => {
