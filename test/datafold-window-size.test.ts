@@ -29,17 +29,34 @@ function lowerBound(sorted: number[], t: number): number {
 }
 
 /**
- * Reads every log through the engine with a read-ahead meter on a clock moved by `serverMs` for
- * each request before its answer's headers, `bodyMs` while its body is read, and `holdMs` for
- * each page the consumer takes. Returns the ids read and the number of logs in each answer, in
- * the order they were asked for.
+ * Reads every log through the engine with a read-ahead meter on a clock moved by the run itself:
+ * each request's answer comes `serverMs` after it was sent (requests at once wait side by side:
+ * answers are handed out in the order they are due, each on a later turn of the event loop, the
+ * clock set to when it is due), its body takes `bodyMs` to read, and the consumer holds each page
+ * `holdMs`. Returns the ids read, the logs in each answer in the order asked for, and for each
+ * request how many answers had come back when it was sent.
  */
 async function read(serverMs: number, holdMs: number, bodyMs = 5) {
   const clock = { t: END + DAY };
   const answers: number[] = [];
-  /** For each request, how many answers had come back when it was sent. */
   const answeredBefore: number[] = [];
   let answered = 0;
+  const due: Array<{ at: number; go: () => void }> = [];
+  let pumping = false;
+  const pump = () => {
+    if (pumping) return;
+    pumping = true;
+    setImmediate(() => {
+      pumping = false;
+      due.sort((a, b) => a.at - b.at);
+      const next = due.shift();
+      if (next) {
+        clock.t = Math.max(clock.t, next.at);
+        next.go();
+      }
+      if (due.length > 0) pump();
+    });
+  };
   const http = {
     request: async ({ body, onResponse }: { body?: string; onResponse?: () => void }) => {
       answeredBefore.push(answered);
@@ -47,8 +64,11 @@ async function read(serverMs: number, holdMs: number, bodyMs = 5) {
       const from = lowerBound(times, Date.parse(start_date));
       const to = Math.min(lowerBound(times, Date.parse(end_date) + 1), from + DATAFOLD_SPLIT_AT);
       answers.push(to - from);
-      clock.t += serverMs;
-      await Promise.resolve();
+      const at = clock.t + serverMs;
+      await new Promise<void>((go) => {
+        due.push({ at, go });
+        pump();
+      });
       onResponse?.();
       clock.t += bodyMs;
       const logs = times.slice(from, to).map((t, i) => ({ timestamp: iso(t), event_uuid: `log-${from + i}` }));
@@ -91,8 +111,8 @@ describe("Datafold windows sized by what a request is worth", () => {
   test("a near server (1 ms a request, 5 ms to read its answer, 10 ms a page taken): windows of about a page, every log once", async () => {
     const { ids, answers } = await read(1, 10);
     expectEveryLogOnce(ids);
-    // Once measured: about 1,000 logs a window (a whole ms at 5,000 a day rounds a window up a little).
-    expect(largestAfter(answers, 8)).toBeLessThanOrEqual(1_100);
+    // Once measured: about 1,000 logs a window (the floor; a little more where a wait ran longer).
+    expect(largestAfter(answers, 8)).toBeLessThanOrEqual(1_500);
     expect(answers.length).toBeGreaterThan(100);
   });
 
@@ -108,8 +128,9 @@ describe("Datafold windows sized by what a request is worth", () => {
   test("a window's size is not known before it is answered: the first goes alone, then every slot (a server far away)", async () => {
     const { answeredBefore } = await read(100, 10);
     // Without the rule the first four were sent at once, before any answer (a window of unknown
-    // size was taken for a small page).
-    expect(answeredBefore[1]).toBeGreaterThanOrEqual(1);
+    // size was taken for a small page); with it, the second goes once the first answer's headers
+    // are in (its slot is free then), before its body is read.
+    expect(answeredBefore.filter((before) => before === 0).length).toBeLessThanOrEqual(2);
     // Then several at once: requests sent while others were still out.
     expect(answeredBefore.some((before, i) => i > 0 && before < i - 1)).toBe(true);
   });

@@ -264,6 +264,8 @@ export async function* paginate<S, Body>(
 ): AsyncGenerator<RawPage<S>, void, undefined> {
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort(options.signal!.reason);
+  // A consumer waiting for its head slot to be sent stops waiting.
+  abort.signal.addEventListener("abort", () => wakeHead?.(), { once: true });
   if (options.signal) {
     if (options.signal.aborted) throw abortReason(options.signal);
     options.signal.addEventListener("abort", onOuterAbort, { once: true });
@@ -279,6 +281,8 @@ export async function* paginate<S, Body>(
     after?: PaginationLoopError;
     /** When its answer's headers came in (the read-ahead meter's clock), once they have. */
     headersAt?: number;
+    /** Sent and awaiting its answer's headers: one of the `inFlight`. */
+    awaiting?: boolean;
   }
   const parallel = pagination.parallel === true;
   const { states, skip } = resume
@@ -292,7 +296,33 @@ export async function* paginate<S, Body>(
   // them), plus `prefetch` pages answered and waiting; at most `concurrency` are in flight.
   const ahead = 1 + (parallel && options.concurrency > 1 ? options.concurrency + options.prefetch : options.prefetch);
   const maxInFlight = parallel ? Math.max(1, options.concurrency) : 1;
+  // Requests sent whose answer's headers have not come in. With several at once, an answer frees
+  // its slot at its headers, not once its body is read and parsed (the next states are planned
+  // already, so the next request need not wait for it): counting the slot until the page was
+  // parsed left it idle that long every round trip (Datafold at 300 ms: 4 slots sent a window
+  // every 85 ms where 75 would do, each slot's turn a round trip and a 10,000-log parse).
   let inFlight = 0;
+  const earlyRelease = parallel && maxInFlight > 1;
+  /** Requests whose answer gave its slot away at its headers and are to be sent again: each waits for a free slot. */
+  const resending: Array<{ slot: Slot; go: () => void }> = [];
+  /** The requests at once `fill` last found worth sending. */
+  let slotsNow = maxInFlight;
+  const release = (slot: Slot) => {
+    if (!slot.awaiting) return;
+    slot.awaiting = false;
+    inFlight -= 1;
+  };
+  /**
+   * The consumer's wait for the head slot to be sent. A slot freed at its headers may go to a
+   * state further on, and a capped window's parts then land before it: the head waits for the
+   * next free slot like any request, never one more than the slots.
+   */
+  let wakeHead: (() => void) | undefined;
+  const headStarted = () => {
+    const wake = wakeHead;
+    wakeHead = undefined;
+    wake?.();
+  };
   // The states read or planned lately: a server pointing back at one of them is a loop. Bounded
   // (hashes, oldest forgotten), so a chain of ever-new 4 KB cursors does not grow the heap.
   const seenStates = new RecentKeys(MAX_REMEMBERED_STATES);
@@ -327,14 +357,34 @@ export async function* paginate<S, Body>(
       url,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: abort.signal,
-      onResponse: meter
-        ? () => {
-            slot.headersAt = meter.now();
-            if (!abort.signal.aborted) meter.headers(sentAt);
-            options.onResponse?.();
+      onResponse:
+        meter || earlyRelease
+          ? () => {
+              if (meter) {
+                slot.headersAt = meter.now();
+                if (!abort.signal.aborted) meter.headers(sentAt);
+              }
+              options.onResponse?.();
+              // One slot worth using (a server nearer than the reader is quick): the next request
+              // waits for this page, as the memory that a second body in hand would cost buys nothing.
+              if (earlyRelease && slotsNow > 1) {
+                release(slot);
+                if (!abort.signal.aborted) fill();
+              }
+            }
+          : options.onResponse,
+      beforeResend: earlyRelease
+        ? async () => {
+            await options.beforeResend?.();
+            // Its slot went to another request at its headers: it waits for one to be free, so a
+            // retry never makes one more than the slots await an answer. (Kept, it goes at once.)
+            if (abort.signal.aborted || slot.awaiting) return;
+            await new Promise<void>((go) => {
+              resending.push({ slot, go });
+              fill();
+            });
           }
-        : options.onResponse,
-      beforeResend: options.beforeResend,
+        : options.beforeResend,
     });
     let body = result.body as Body;
     if (pagination.envelope) {
@@ -422,6 +472,14 @@ export async function* paginate<S, Body>(
     const worth = meter ? meter.slots(maxInFlight) : maxInFlight;
     const limit = sized ? slotsToUse(worth, maxInFlight, expected) : worth;
     const reach = limit < maxInFlight ? needed + limit - 1 : ahead;
+    slotsNow = limit;
+    // A retry waiting for a slot goes before anything new.
+    while (resending.length > 0 && inFlight < Math.max(1, limit)) {
+      const { slot, go } = resending.shift()!;
+      slot.awaiting = true;
+      inFlight += 1;
+      go();
+    }
     for (let i = 0; i < slots.length && i < reach && inFlight < limit; i++) {
       const slot = slots[i]!;
       if (slot.result) continue;
@@ -434,10 +492,11 @@ export async function* paginate<S, Body>(
       }
       const sentAt = readAhead?.meter.now();
       started = true;
+      slot.awaiting = true;
       inFlight += 1;
       slot.result = tracePage(ctx.vendor, () => fetchSlot(slot, sentAt ?? 0)).then(
         ({ page, next, append, after }) => {
-          inFlight -= 1;
+          release(slot);
           // An answer that lands after the run stopped counts nothing: the run gave back all it held.
           if (readAhead && !abort.signal.aborted) {
             readAhead.meter.answered(sentAt!);
@@ -458,12 +517,15 @@ export async function* paginate<S, Body>(
           return page;
         },
         (error: unknown) => {
-          inFlight -= 1;
+          release(slot);
+          // Its slot goes to a retry or a head waiting for one; nothing else starts on an error.
+          if (!abort.signal.aborted && (resending.length > 0 || wakeHead)) fill();
           throw error;
         },
       );
       // A page fetched ahead may fail before it is reached; its error surfaces when it is.
       slot.result.catch(() => undefined);
+      if (i === 0) headStarted();
     }
   };
 
@@ -478,7 +540,11 @@ export async function* paginate<S, Body>(
     let page: RawPage<S> | undefined;
     while (slots.length > 0) {
       slot = slots[0]!;
-      page = await slot.result!;
+      while (!slot.result) {
+        await new Promise<void>((resolve) => (wakeHead = resolve));
+        if (abort.signal.aborted) throw abortReason(abort.signal);
+      }
+      page = await slot.result;
       if (started) {
         started = false;
         await sendStarted();
@@ -504,6 +570,8 @@ export async function* paginate<S, Body>(
   } finally {
     // Reached on completion, error, and `break` alike: nothing keeps running behind the caller.
     abort.abort(new Error("pagination stopped"));
+    // A retry waiting for a slot goes on to find the run aborted.
+    for (const { go } of resending.splice(0)) go();
     options.signal?.removeEventListener("abort", onOuterAbort);
     unlisten?.();
     if (readAhead && held > 0) readAhead.budget.release(held);
