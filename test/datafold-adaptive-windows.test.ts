@@ -4,10 +4,10 @@
 // skewed and bursty data, with whole-second and millisecond ties on the windows' edges, and from
 // a checkpoint at many points. Requests are counted at the server, never timed.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { paginate, type PageContext, type Position, type RawPage } from "../src/core/paginate.js";
+import { lowerBound, paginate, type PageContext, type Position, type RawPage } from "../src/core/paginate.js";
 import { createDatafoldClient } from "../src/index.js";
 import { datafold, DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
-import { datafoldBodyServer, expectExactlyOnce } from "./http-fixtures.js";
+import { datafoldBodyServer, datafoldTimestamp, expectExactlyOnce } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -47,18 +47,7 @@ function bursty(seed: number, start: number, end: number): number[] {
   return out.sort((a, b) => a - b);
 }
 
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
-
-function lowerBound(sorted: number[], t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const iso = datafoldTimestamp;
 
 interface Log {
   timestamp: string;

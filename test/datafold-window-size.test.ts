@@ -5,9 +5,10 @@
 // one brought. The run's clock is moved by the run itself (the server's time per request, the
 // consumer's per page), so what is checked is what the server sees, never a timing.
 import { describe, expect, test } from "vitest";
-import { paginate, type PageContext, type RawPage } from "../src/core/paginate.js";
+import { lowerBound, paginate, type PageContext, type RawPage } from "../src/core/paginate.js";
 import { DrainMeter, ReadAhead } from "../src/core/read-ahead.js";
 import { datafold, DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
+import { datafoldTimestamp } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -15,18 +16,7 @@ const START = END - 30 * DAY;
 /** 150,000 logs, uniform over 30 days: 5,000 a day, so the first one-day windows are under the cap. */
 const TOTAL = 150_000;
 const times = Array.from({ length: TOTAL }, (_, i) => START + Math.floor((i * (END - START)) / TOTAL));
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
-
-function lowerBound(sorted: number[], t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const iso = datafoldTimestamp;
 
 /**
  * Reads every log through the engine with a read-ahead meter on a clock moved by the run itself:

@@ -271,6 +271,9 @@ export async function eventually(condition: () => boolean, ms = 10_000): Promise
   return condition();
 }
 
+/** A Datafold log's `timestamp` for an epoch-ms time, as Datafold writes it (µs digits, `+00:00`). */
+export const datafoldTimestamp = (ms: number): string => `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
+
 /**
  * A Datafold-shaped server on 127.0.0.1 (a GET with a JSON body, which msw cannot see): each
  * request's `{ start_date, end_date }` → `{ logs: answer(body) }`. Idle sockets stay open longer

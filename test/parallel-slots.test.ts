@@ -3,9 +3,10 @@
 // already), and a request sent again after its headers (its body broke off) waits for a free slot,
 // so no more than `concurrency` ever await an answer. Checked by what the fake server sees.
 import { describe, expect, test } from "vitest";
-import { paginate, type PageContext, type RawPage } from "../src/core/paginate.js";
+import { lowerBound, paginate, type PageContext, type RawPage } from "../src/core/paginate.js";
 import { DrainMeter, ReadAhead } from "../src/core/read-ahead.js";
 import { datafold, DATAFOLD_SPLIT_AT } from "../src/vendors/datafold.js";
+import { datafoldTimestamp } from "./http-fixtures.js";
 
 const DAY = 86_400_000;
 const END = Date.parse("2026-05-01T00:00:00Z");
@@ -13,18 +14,7 @@ const START = END - 20 * DAY;
 /** 5,000 logs a day: one-day windows, every one under the cap. */
 const TOTAL = 100_000;
 const times = Array.from({ length: TOTAL }, (_, i) => START + Math.floor((i * (END - START)) / TOTAL));
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 23)}000+00:00`;
-
-function lowerBound(sorted: number[], t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const iso = datafoldTimestamp;
 
 interface Request {
   body?: string;

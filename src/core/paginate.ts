@@ -807,7 +807,7 @@ const EDGE_GAPS = 8;
 const EDGE_RECORDS = 256;
 
 /** Index of the first of `sorted` at or after `t`. */
-function lowerBound(sorted: Float64Array, t: number): number {
+export function lowerBound(sorted: ArrayLike<number>, t: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
