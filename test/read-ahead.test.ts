@@ -213,4 +213,34 @@ describe("read-ahead", () => {
     wait(3);
     expect(wavering.slots(4)).toBe(1);
   });
+
+  test("records a request is worth: four of the quickest waits for headers over the thread's time a record costs, shared by the slots", () => {
+    let t = 0;
+    const meter = new DrainMeter(() => t);
+    // Nothing seen: not known.
+    expect(meter.recordsWorth(4)).toBeUndefined();
+    for (let i = 0; i < 32; i++) {
+      const sent = t;
+      t += 100;
+      meter.headers(sent);
+    }
+    // A wait, but no page taken: still not known.
+    expect(meter.recordsWorth(4)).toBeUndefined();
+    for (let i = 0; i < 20; i++) {
+      const headers = t;
+      t += 5;
+      meter.parsed(headers);
+      const handed = t;
+      t += 5;
+      meter.taken(1000, handed);
+    }
+    // 1,000 records in 10 ms: 4 × 100 ms × 100 a ms = 40,000, over 4 slots 10,000, over 1 all of it.
+    expect(meter.recordsWorth(4)).toBe(10_000);
+    expect(meter.recordsWorth(1)).toBe(40_000);
+    // A clock that does not move: no bound.
+    const still = new DrainMeter(() => 0);
+    still.headers(0);
+    still.taken(1000, 0);
+    expect(still.recordsWorth(4)).toBe(Infinity);
+  });
 });
