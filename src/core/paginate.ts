@@ -61,11 +61,11 @@ export interface PageResponse {
    * reader choose (a time window's size): what keeps the reader busy while `concurrency`
    * requests wait on the server, measured from how quickly it answers and how quickly the
    * records are parsed and taken. Undefined until both have been seen (unless the answer at
-   * hand took longer to come than `concurrency` answers take to read: a server far away); Infinity when they take no
-   * measurable time, and where nothing measures them. `timeWindowPagination` plans its windows
-   * for no more than this (and no fewer than 1,000 records), and while it is undefined for no
-   * more than the window just read brought: against a server far away as many as its cap
-   * allows, against a near one fewer, which hold less memory.
+   * hand took longer to come than `concurrency` answers take to read: a server far away);
+   * Infinity when they take no measurable time, and where nothing measures them.
+   * `timeWindowPagination` plans its windows for no more than this (and no fewer than 1,000
+   * records), and while it is undefined for no more than the window just read brought: against
+   * a server far away as many as its cap allows, against a near one fewer, which hold less memory.
    */
   recordsWorth?: number | undefined;
 }
