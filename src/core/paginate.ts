@@ -474,7 +474,7 @@ export async function* paginate<S, Body>(
     const reach = limit < maxInFlight ? needed + limit - 1 : ahead;
     slotsNow = limit;
     // A retry waiting for a slot goes before anything new.
-    while (resending.length > 0 && inFlight < Math.max(1, limit)) {
+    while (resending.length > 0 && inFlight < limit) {
       const { slot, go } = resending.shift()!;
       slot.awaiting = true;
       inFlight += 1;
