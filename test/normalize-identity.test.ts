@@ -303,9 +303,16 @@ test("times: every generated near-RFC 3339 string reads as the Date reading give
   const fraction = () => pick(["", ".", ".1", ".12", ".123", ".1234", ".123456", ".123456789", ".1234567890", ".99999"]);
   const zone = () => pick(["", "Z", "z", "+00:00", "-00:00", "+0000", "+01:00", "-05:30", "+00:00Z", "Z ", " "]);
   const sep = () => pick(["T", "T", "T", " ", "t", "-"]);
+  let previous: string | undefined;
   for (let n = 0; n < 30_000; n++) {
     const value = `${year()}-${two()}-${two()}${sep()}${two()}:${two()}${random() < 0.9 ? `:${two()}` : ""}${fraction()}${zone()}`;
-    expect(toOccurredAt(value), value).toBe(time(value));
+    const at = toOccurredAt(value);
+    expect(at, value).toBe(time(value));
+    // Its epoch ms, read as the run reads it right after normalize wrote the time (the text just
+    // written is known), and an earlier one's after it (what was known is another time's).
+    if (at !== undefined) expect(occurredAtMs(at), at).toBe(Date.parse(at));
+    if (previous !== undefined) expect(occurredAtMs(previous), previous).toBe(Date.parse(previous));
+    if (at !== undefined) previous = at;
   }
 });
 
