@@ -250,10 +250,11 @@ async function sharedLimitRun(url) {
     const buckets = [];
     for (const at of times) buckets[Math.floor((at - times[0]) / 5_000)] = (buckets[Math.floor((at - times[0]) / 5_000)] ?? 0) + 1;
     progress(`shared limit: ${times.length} requests over ${((times.at(-1) - times[0]) / 1000).toFixed(1)} s, per 5 s: ${Array.from(buckets, (n) => n ?? 0).join(" ")}`);
-    // Steady state: well after the starting burst (the bucket's capacity, one less than a minute's
-    // worth, plus what refills while three processes spend it): the last 100 requests.
+    // Steady state: after the starting burst (the bucket's capacity, one less than a minute's
+    // worth, plus what refills while three processes spend it, however long that took): the last
+    // 100 requests, none of them the burst's (a burst spent slowly ran into them once: 1.118).
     // --quick: the requests after the burst.
-    const window = quick ? times.slice(steadyFrom(times)) : times.slice(Math.max(SHARED_LIMIT - 1, times.length - 100));
+    const window = times.slice(quick ? steadyFrom(times) : Math.max(steadyFrom(times), times.length - 100));
     const allowed = ((window.at(-1) - window[0]) / 60_000) * SHARED_LIMIT;
     return {
       fleet_shared_limit_429s: proxy.seen.filter((s) => s.status === 429).length,
