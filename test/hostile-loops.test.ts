@@ -66,6 +66,32 @@ describe.each<VendorId>(["pylon", "zendesk", "jitsudo"])("%s: a chain of ever-ne
     expect(server.requests).toHaveLength(GIVE_UP);
   });
 
+  // A record outside the run's range (a server that ignores the time filter) is never yielded:
+  // the guard remembers it itself, where a record the run yields is news by the run's own window.
+  test("whose pages repeat a record outside the run's range is a PaginationLoopError", async () => {
+    const server = await chain(vendor, () => [record(vendor, -100_000)]);
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(PaginationLoopError.isInstance(error)).toBe(true);
+    expect(items).toHaveLength(0);
+    expect(server.requests.length).toBeLessThan(GIVE_UP);
+  });
+
+  test("whose pages repeat one record yielded and one outside the range is a PaginationLoopError, the first yielded once", async () => {
+    const server = await chain(vendor, (n) => (n === 0 ? [record(vendor, 1)] : [record(vendor, 1), record(vendor, -100_000)]));
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(PaginationLoopError.isInstance(error)).toBe(true);
+    expect(ids(items)).toEqual([String(record(vendor, 1).id)]);
+    expect(server.requests.length).toBeLessThan(GIVE_UP);
+  });
+
+  test("whose pages bring ever-new records outside the range is no loop: read to its end, nothing yielded", async () => {
+    const server = await chain(vendor, (n) => [record(vendor, -100_000 - n)]);
+    const { items, error } = await drain(clientOf(vendor, server, { prefetch: 0 }).events(RUN));
+    expect(error).toBeUndefined();
+    expect(items).toHaveLength(0);
+    expect(server.requests.length).toBeGreaterThanOrEqual(GIVE_UP);
+  });
+
   test("a chain that repeats one record on every page, and within a page, is no loop but yields it once", async () => {
     const server = await chain(vendor, (n) => [record(vendor, n), record(vendor, 1)]);
     const { items, error } = await drain(clientOf(vendor, server, { prefetch: 0 }).events(RUN));

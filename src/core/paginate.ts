@@ -194,8 +194,10 @@ const MAX_REMEMBERED_STATES = 10_000;
 /**
  * Repeating pages (DESIGN §14): a server-driven chain (cursor, link) whose pages bring no new
  * record, only ids seen on the run's earlier pages, for MAX_EMPTY_PAGES pages in a row is a
- * loop, however new its cursors look. The run notes every record id it normalizes; memory is
- * the last MAX_REMEMBERED_IDS ids (id-window.ts: off the JS heap).
+ * loop, however new its cursors look. The run tells it of every record it normalizes: one it
+ * yields for the first time as `news()` (the run's own window of yielded ids has just said it is
+ * new), any other by id, `note(id)`, remembered here; memory is the last MAX_REMEMBERED_IDS ids
+ * noted (id-window.ts: off the JS heap). A record the run yielded before is neither.
  */
 export class LoopGuard {
   readonly #ids = idWindow();
@@ -207,9 +209,14 @@ export class LoopGuard {
     this.#vendor = vendor;
   }
 
-  /** A record of the current page, by id. */
+  /** A record of the current page the run does not yield, by id: news only if not noted before. */
   note(id: string): void {
     if (this.#ids.add(id)) this.#fresh = true;
+  }
+
+  /** A record of the current page the run yields for the first time. */
+  news(): void {
+    this.#fresh = true;
   }
 
   /** The current page is over: throws PaginationLoopError on the 10th page in a row with nothing new. */
