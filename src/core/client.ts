@@ -460,7 +460,7 @@ class Run<Raw, V extends string> {
         // Noted as yielded only once it is in range: a slice's neighbour may hold the record.
         // The loop guard learns from the same note: an event yielded for the first time is news,
         // one yielded before is not; only the records the run does not yield go to its own window
-        // (each id was noted in two windows, 3-4 % of a JITSudo event's CPU).
+        // (each id went into two windows: about 8 % of a JITSudo event's CPU, measured in-process).
         if ((lower !== undefined && at < lower) || at >= upper || this.#seen.has(event.id)) {
           guard?.note(event.id);
           continue;
