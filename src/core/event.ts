@@ -157,12 +157,17 @@ export function timeOfField(field: string): (record: unknown) => number | undefi
  * digits, ~90 of the ~150 ns a JITSudo event's time cost in all).
  */
 export function occurredAtMs(at: string): number {
-  return at === lastWritten ? lastWrittenMs : canonicalMs(at);
+  if (at === lastWritten) {
+    const ms = utcSecondsEndMs(lastWrittenFrom, lastWrittenEnd);
+    if (ms !== undefined) return ms;
+  }
+  return canonicalMs(at);
 }
 
-/** The last canonical time `utcSeconds` wrote (undefined: none to reuse) and its epoch ms. */
+/** The last canonical time `utcSeconds` wrote, and the value and end it wrote it from (its ms is read from them when asked). */
 let lastWritten: string | undefined;
-let lastWrittenMs = 0;
+let lastWrittenFrom = "";
+let lastWrittenEnd = 0;
 
 /**
  * `Date.parse` of a canonical time (`toOccurredAt`'s), from its digits (`utcMs`) at a fifth of
@@ -214,9 +219,9 @@ function utcSeconds(value: string): string | undefined {
   const end = utcSecondsEnd(value);
   if (end < 0) return undefined;
   const text = `${value.slice(0, 19)}.${end >= 23 ? value.slice(20, 23) : end > 20 ? `${value.slice(20, end)}00`.slice(0, 3) : "000"}Z`;
-  const ms = utcSecondsEndMs(value, end);
-  lastWritten = ms === undefined ? undefined : text;
-  lastWrittenMs = ms ?? 0;
+  lastWritten = text;
+  lastWrittenFrom = value;
+  lastWrittenEnd = end;
   return text;
 }
 
