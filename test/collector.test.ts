@@ -372,6 +372,70 @@ describe("a run the schedule queued", () => {
   });
 });
 
+describe("a fleet whose processes configure different sources", () => {
+  test("a worker given a job of a source its process does not configure hands it on: no retry spent, the process that has the source runs it", async () => {
+    const { PgBoss } = await import("pg-boss");
+    const boss = new PgBoss({ connectionString: database.connectionString, schema: "sharded" });
+    boss.on("error", () => undefined);
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+    try {
+      const a = collector("sharded", [{ id: "a", vendor: "jitsudo", every: "1h", options: jitsudo() }], { logger });
+      const b = collector("sharded", [{ id: "b", vendor: "pylon", every: "1h", options: { ...server.credentials.pylon, rateLimit: false, maxRetries: 0 } }]);
+      await a.start();
+      // b's run is queued before b's process works: a's worker is the only one to take it.
+      const run = b.run("b");
+      await vi.waitFor(() => expect(lines.filter((l) => l.includes("run of b was handed on"))).not.toEqual([]), { timeout: 30_000, interval: 50 });
+      await b.start();
+      expect(await run).toMatchObject({ sourceId: "b", status: "succeeded", events: 120 });
+      await boss.start();
+      const jobs = await boss.findJobs<{ hops?: number }>("collector-run", { key: "b" });
+      expect(jobs.filter((j) => j.state === "completed" && (j.output as { handedOn?: boolean }).handedOn === true)).not.toEqual([]);
+      expect(jobs.map((j) => j.data.hops ?? 0)).toContain(1);
+      // No job of b failed, or waits out a retry's backoff, and none spent a retry.
+      for (const job of jobs) {
+        expect(["created", "active", "completed"]).toContain(job.state);
+        expect(job.retryCount).toBe(0);
+      }
+      expect(lines.join("\n")).not.toMatch(/run of b (started|succeeded|failed)/);
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  });
+
+  test("a job goes round with its hop count, and is dropped with a warning once no process has taken it in 100 hand-ons", async () => {
+    const { PgBoss } = await import("pg-boss");
+    const boss = new PgBoss({ connectionString: database.connectionString, schema: "sharded_limit" });
+    boss.on("error", () => undefined);
+    const warnings: string[] = [];
+    try {
+      const a = collector("sharded_limit", [{ id: "a", vendor: "jitsudo", every: "1h", options: jitsudo() }], { logger: { warn: (m: string) => warnings.push(m) } });
+      await a.start();
+      await boss.start();
+      const ended = async (id: string) => {
+        for (;;) {
+          const [found] = await boss.findJobs("collector-run", { id });
+          if (found?.state === "completed") return found.output;
+          // Failed, or waiting out a retry's backoff, it would have spent a retry.
+          expect(["created", "active"]).toContain(found?.state);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const goingRound = await boss.send("collector-run", { sourceId: "elsewhere", hops: 7 }, { singletonKey: "elsewhere" });
+      expect(await ended(goingRound!)).toEqual({ sourceId: "elsewhere", superseded: true, handedOn: true });
+      const copies = await boss.findJobs<{ sourceId: string; hops?: number }>("collector-run", { key: "elsewhere" });
+      expect(copies.map((j) => j.data)).toContainEqual({ sourceId: "elsewhere", hops: 8 });
+
+      const last = await boss.send("collector-run", { sourceId: "gone", hops: 100 }, { singletonKey: "gone" });
+      expect(await ended(last!)).toEqual({ sourceId: "gone", superseded: true });
+      expect(await boss.findJobs("collector-run", { key: "gone", queued: true })).toEqual([]);
+      expect(warnings.join("\n")).toContain("a run of gone was dropped: no process took it after 100 hand-ons");
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  });
+});
+
 describe("a record holding U+0000, which PostgreSQL's text cannot", () => {
   // A server whose records and cursors carry NUL: jsonb refuses "\u0000", so a page with one used
   // to fail its commit on every run, for good.

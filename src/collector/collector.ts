@@ -6,7 +6,8 @@
  * small loop in every process that queues a source when its `every` comes due (pg-boss refuses
  * the duplicates the other processes send while one is queued; one they send while a run is
  * active finds, when it reaches a worker, that a run started since the schedule saw the source,
- * and ends without reading).
+ * and ends without reading). The processes need not configure the same sources: a worker that
+ * takes a job of a source its process does not know hands it on to the others (#handOn).
  */
 import { randomUUID } from "node:crypto";
 import { collect, type CollectOptions } from "../collect/collect.js";
@@ -77,18 +78,31 @@ const QUEUE = "collector-run";
 const TICK_MS = 1_000;
 
 /**
+ * How many times a job of a source this process does not configure is handed on (queued again
+ * for another process) before it is dropped as configured nowhere. Its delays (below) add up to
+ * about 50 minutes; a source some process configures is queued again by that process's schedule.
+ */
+const HAND_ON_LIMIT = 100;
+
+/**
  * A job's data. `after` is set on a run the schedule queued: the source's last run start it saw
  * (microseconds since the epoch, as text; null before the first run). `run(id)` leaves it out.
+ * `hops`: how many processes that do not configure the source have handed this run on.
  */
 interface RunJob {
   sourceId: string;
   after?: string | null;
+  hops?: number;
 }
 
-/** The output of a scheduled job that found a run had started since it was queued, and read nothing. */
+/**
+ * The output of a job that read nothing: a scheduled one that found a run had started since it
+ * was queued, or one a process without its source handed on (`handedOn`) or dropped.
+ */
 interface Superseded {
   sourceId: string;
   superseded: true;
+  handedOn?: boolean;
 }
 
 interface Runtime {
@@ -224,7 +238,9 @@ class FleetCollector implements Collector {
     await Promise.allSettled(this.#queueing);
     await boss.work<RunJob>(QUEUE, { localConcurrency: workers, pollingIntervalSeconds: 1 }, async ([job]) => {
       if (job === undefined) return undefined;
-      return this.#handle(job.data, job.signal);
+      const source = this.#sources.get(job.data.sourceId);
+      if (source === undefined) return this.#handOn(boss, job.data);
+      return this.#handle(source, job.data, job.signal);
     });
     const tick = () => {
       this.#ticking ??= this.#schedule()
@@ -328,11 +344,31 @@ class FleetCollector implements Collector {
     }
   }
 
-  /** One job: a run of one source, from its committed checkpoint to the end of its data. */
-  async #handle({ sourceId, after }: RunJob, jobSignal: AbortSignal): Promise<RunSummary | Superseded> {
-    const source = this.#sources.get(sourceId);
-    // Another process's configuration has it; pg-boss retries the job, and a process that knows it takes it.
-    if (source === undefined) throw new AuditLogsError(`source ${JSON.stringify(sourceId)} is not configured in this process`);
+  /**
+   * A job of a source another process configures (a fleet whose processes run different
+   * sources): queued again, for any process's worker, and this one ends having read nothing. A
+   * new job, not a failed one: failing it would spend the run's retries (which are for crashes
+   * and a busy source) and wait out their backoff, up to a minute a hop. The copy waits a second
+   * first, so every process's pollers get their turn at it, not this one's again at once; longer
+   * once it has gone round for a while. A run taken over after a crash is handed on like any
+   * other: the lease and checkpoint it resumes from are in the sources table, not in the job.
+   * (With the queue's one queued job a source, the copy is dropped when another is already
+   * queued, which then carries the run.)
+   */
+  async #handOn(boss: PgBoss, job: RunJob): Promise<Superseded> {
+    const hops = (job.hops ?? 0) + 1;
+    if (hops > HAND_ON_LIMIT) {
+      this.#logger?.warn?.(`auditlogs collector: a run of ${job.sourceId} was dropped: no process took it after ${HAND_ON_LIMIT} hand-ons (is the source still configured anywhere?)`);
+      return { sourceId: job.sourceId, superseded: true };
+    }
+    const delaySeconds = Math.min(60, 2 ** Math.floor((hops - 1) / 10));
+    await boss.send(QUEUE, { ...job, hops } satisfies RunJob, { singletonKey: job.sourceId, startAfter: delaySeconds });
+    this.#logger?.debug?.(`auditlogs collector: a run of ${job.sourceId} was handed on: the source is not configured in this process`);
+    return { sourceId: job.sourceId, superseded: true, handedOn: true };
+  }
+
+  /** One job: a run of one configured source, from its committed checkpoint to the end of its data. */
+  async #handle(source: ResolvedSource, { sourceId, after }: RunJob, jobSignal: AbortSignal): Promise<RunSummary | Superseded> {
     const { db, state } = await this.#db();
     const token = randomUUID();
     const lease = await state.acquire(db, source.id, source.vendorId, token, after);
