@@ -79,6 +79,29 @@ describe.each<[string, VendorId]>([
     expect(ResponseValidationError.isInstance(over.error)).toBe(true);
   });
 
+  test("a body is decoded as TextDecoder would: a byte-order mark dropped, a character split between chunks joined, a malformed byte U+FFFD", async () => {
+    const marked = { ...record(vendor, 1), note: "naïve 日本 \u{1F600}", broken: "X" };
+    const bytes = Buffer.from(JSON.stringify(page(vendor, [marked])));
+    // The "X" becomes a lone continuation byte: not UTF-8.
+    const at = bytes.indexOf('"X"') + 1;
+    bytes[at] = 0x80;
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
+    // Split inside the four bytes of U+1F600, in separate writes.
+    const split = body.indexOf(Buffer.from("\u{1F600}")) + 2;
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      res.write(body.subarray(0, split));
+      setTimeout(() => res.end(body.subarray(split)), 20);
+    });
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(error).toBeUndefined();
+    expect(items).toHaveLength(1);
+    const raw = (items[0] as { raw: { note: string; broken: string } }).raw;
+    expect(raw.note).toBe("naïve 日本 \u{1F600}");
+    expect(raw.broken).toBe(new TextDecoder().decode(Buffer.from([0x80])));
+    expect(raw.broken).toBe("\uFFFD");
+  });
+
   test("a body trickled byte by byte times out within timeoutMs, body included", async () => {
     const server = await hostile((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
