@@ -429,7 +429,7 @@ describe("a fleet whose processes configure different sources", () => {
       const last = await boss.send("collector-run", { sourceId: "gone", hops: 100 }, { singletonKey: "gone" });
       expect(await ended(last!)).toEqual({ sourceId: "gone", superseded: true });
       expect(await boss.findJobs("collector-run", { key: "gone", queued: true })).toEqual([]);
-      expect(warnings.join("\n")).toContain("a run of gone was dropped: no process took it after 100 hand-ons");
+      expect(warnings.join("\n")).toContain("a run of gone was dropped: no process took it after 100 hand-ons (about 50 minutes)");
     } finally {
       await boss.stop({ graceful: false });
     }

@@ -79,8 +79,8 @@ const TICK_MS = 1_000;
 
 /**
  * How many times a job of a source this process does not configure is handed on (queued again
- * for another process) before it is dropped as configured nowhere. Its delays (below) add up to
- * about 50 minutes; a source some process configures is queued again by that process's schedule.
+ * for another process) before it is dropped. Its delays (below) add up to about 50 minutes; a
+ * source some process configures is queued again by that process's schedule when it is due.
  */
 const HAND_ON_LIMIT = 100;
 
@@ -358,7 +358,9 @@ class FleetCollector implements Collector {
   async #handOn(boss: PgBoss, job: RunJob): Promise<Superseded> {
     const hops = (job.hops ?? 0) + 1;
     if (hops > HAND_ON_LIMIT) {
-      this.#logger?.warn?.(`auditlogs collector: a run of ${job.sourceId} was dropped: no process took it after ${HAND_ON_LIMIT} hand-ons (is the source still configured anywhere?)`);
+      // Configured nowhere, or its processes were stopped or busy all that time: a process that
+      // configures it queues it again when it is due.
+      this.#logger?.warn?.(`auditlogs collector: a run of ${job.sourceId} was dropped: no process took it after ${HAND_ON_LIMIT} hand-ons (about 50 minutes); a process that configures the source queues it again when it is due`);
       return { sourceId: job.sourceId, superseded: true };
     }
     const delaySeconds = Math.min(60, 2 ** Math.floor((hops - 1) / 10));
