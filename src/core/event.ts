@@ -137,9 +137,12 @@ export function toOccurredAt(value: unknown): string | undefined {
   return CANONICAL_TIME.test(iso) ? iso : undefined;
 }
 
-/** The epoch ms of a record's time field, read as `toOccurredAt` reads it; undefined when unusable. */
-export function timeOfField(field: string): (record: unknown) => number | undefined {
-  return (record) => {
+/**
+ * The epoch ms of a record's time field, read as `toOccurredAt` reads it; undefined when unusable.
+ * `field` names the field, for a reader that compares the texts themselves (`sameUtcShape`).
+ */
+export function timeOfField(field: string): ((record: unknown) => number | undefined) & { readonly field: string } {
+  const timeOf = (record: unknown) => {
     if (record === null || typeof record !== "object") return undefined;
     const value = (record as Record<string, unknown>)[field];
     // Zendesk's, JITSudo's and Datafold's times straight from their digits, without the canonical text.
@@ -148,6 +151,34 @@ export function timeOfField(field: string): (record: unknown) => number | undefi
     const at = toOccurredAt(value);
     return at === undefined ? undefined : canonicalMs(at);
   };
+  return Object.assign(timeOf, { field });
+}
+
+/**
+ * Whether `text` is laid out as `shape` is, where `shape` is a UTC time `timeOfField` has read
+ * (`YYYY-MM-DDTHH:MM:SS`, any fraction, `Z`): the same length, the same separators. Two times of
+ * one layout whose digits are digits sort as text as they do in time, so a reader checking that
+ * a page's times ascend compares the texts and reads the digits of only some of them. (A text of
+ * the layout whose digits are not all digits, or not a date, is no usable time: the record fails
+ * its normalize whatever its place.)
+ */
+export function sameUtcShape(text: string, shape: string): boolean {
+  const n = text.length;
+  return (
+    n === shape.length &&
+    text.charCodeAt(n - 1) === 90 && // Z
+    text.charCodeAt(4) === 45 && // -
+    text.charCodeAt(7) === 45 &&
+    text.charCodeAt(10) === 84 && // T
+    text.charCodeAt(13) === 58 && // :
+    text.charCodeAt(16) === 58 &&
+    (n === 20 || text.charCodeAt(19) === 46) // no fraction, or "."
+  );
+}
+
+/** `text` if it is a UTC time of the layout `sameUtcShape` compares (`shape` for the next). */
+export function utcShapeOf(text: unknown): string | undefined {
+  return typeof text === "string" && text.length >= 20 && sameUtcShape(text, text) ? text : undefined;
 }
 
 /**
