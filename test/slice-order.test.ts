@@ -42,6 +42,11 @@ describe.each<[string, TimeOf]>([
     expect(ascendingTimes(records, timeOf, ms("2026-03-01T00:00:03Z"))).toMatchObject({ ascending: true, reached: ms("2026-03-01T00:00:04Z") });
   });
 
+  test("times in order to the millisecond, out of order below it, are in order (the engine's times are ms)", () => {
+    const records = page("2026-03-01T00:00:00.123456Z", "2026-03-01T00:00:00.123455Z", "2026-03-01T00:00:00.124000Z");
+    expect(ascendingTimes(records, timeOf, -1)).toEqual({ ascending: true, first: ms("2026-03-01T00:00:00.123Z"), reached: ms("2026-03-01T00:00:00.124Z") });
+  });
+
   test("mixed layouts in order are in order", () => {
     const records = page("2026-03-01T00:00:00Z", "2026-03-01T00:00:00.250Z", "2026-03-01T00:00:00.250000Z", "2026-03-01T01:00:00.500+01:00", "2026-03-01T00:00:01Z", "2026-03-01T00:00:01.5Z");
     expect(ascendingTimes(records, timeOf, -1)).toEqual({ ascending: true, first: ms("2026-03-01T00:00:00Z"), reached: ms("2026-03-01T00:00:01.500Z") });

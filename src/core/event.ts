@@ -155,7 +155,7 @@ export function timeOfField(field: string): ((record: unknown) => number | undef
 }
 
 /**
- * Whether `text` is laid out as `shape` is, where `shape` is a UTC time `timeOfField` has read
+ * Whether `text` is laid out as `shape` is, where `shape` is a UTC time of the layout
  * (`YYYY-MM-DDTHH:MM:SS`, any fraction, `Z`): the same length, the same separators. Two times of
  * one layout whose digits are digits sort as text as they do in time, so a reader checking that
  * a page's times ascend compares the texts and reads the digits of only some of them. (A text of
