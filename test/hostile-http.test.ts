@@ -102,6 +102,34 @@ describe.each<[string, VendorId]>([
     expect(raw.broken).toBe("\uFFFD");
   });
 
+  test("a body in many chunks is the text of its bytes decoded whole: a byte-order mark split between chunks, malformed bytes at chunk ends", async () => {
+    const marked = { ...record(vendor, 1), note: "naïve 日本 \u{1F600}", broken: "XYZ" };
+    const bytes = Buffer.from(JSON.stringify(page(vendor, [marked])));
+    // "XYZ" becomes a truncated three-byte sequence and a lone lead byte.
+    const at = bytes.indexOf('"XYZ"') + 1;
+    bytes.set([0xe6, 0x97, 0xf0], at);
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
+    const cuts = [1, 2, at + 3, at + 4, at + 5, body.indexOf(Buffer.from("日")) + 1, body.indexOf(Buffer.from("\u{1F600}")) + 3];
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      const ends = [...cuts.sort((a, b) => a - b), body.length];
+      let from = 0;
+      const next = (i: number) => {
+        res.write(body.subarray(from, ends[i]));
+        from = ends[i]!;
+        if (i + 1 < ends.length) setTimeout(() => next(i + 1), 5);
+        else res.end();
+      };
+      next(0);
+    });
+    const { items, error } = await drain(clientOf(vendor, server).events(RUN));
+    expect(error).toBeUndefined();
+    const raw = (items[0] as { raw: { note: string; broken: string } }).raw;
+    expect(raw.note).toBe("naïve 日本 \u{1F600}");
+    expect(raw.broken).toBe(new TextDecoder().decode(Buffer.from([0xe6, 0x97, 0xf0])));
+    expect(raw.broken).toBe("\uFFFD\uFFFD");
+  });
+
   test("a body trickled byte by byte times out within timeoutMs, body included", async () => {
     const server = await hostile((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

@@ -8,6 +8,7 @@
 import nodeHttp from "node:http";
 import nodeHttps from "node:https";
 import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import zlib from "node:zlib";
 import { abortReason, sleepOrAbort, type Clock } from "../internal/clock.js";
 import { VERSION } from "../version.js";
@@ -285,7 +286,7 @@ export class HttpClient {
    */
   async #readText(response: RawResponse): Promise<string> {
     const cap = this.#config.maxResponseBytes;
-    const chunks: Uint8Array[] = [];
+    const text = new BodyText();
     let size = 0;
     const body = response.body;
     if (body) {
@@ -303,10 +304,10 @@ export class HttpClient {
             message: `the response body is larger than maxResponseBytes (${cap} bytes); refused without reading the rest`,
           });
         }
-        chunks.push(chunk);
+        text.add(chunk);
       }
     }
-    return utf8Text(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    return text.end();
   }
 
   /** The error for an HTTP answer; `tooLong` names a wait beyond maxRetryDelayMs (a RateLimitError). */
@@ -354,11 +355,49 @@ export class HttpClient {
  * A body's bytes as text, as `TextDecoder` would give it (a leading byte-order mark dropped, a
  * malformed sequence as U+FFFD), through `Buffer`'s decoder: about a quarter less CPU than
  * `TextDecoder.decode` for the same bytes (Node 20, a 200 KB page: 145 against 199 µs).
+ *
+ * A body of several chunks is decoded chunk by chunk as they come (`StringDecoder`, which
+ * carries a character split between two chunks over, and reads every byte as one decode of the
+ * whole body does), and the texts joined: no copy of the whole body is made outside V8's heap,
+ * and each chunk is garbage as soon as it is read. Measured against `Buffer.concat` and one
+ * decode (the bench's memory step, eight runs of each build, alternating): RSS growth over 1M
+ * events, medians, JITSudo 77 → 68 MB, Datafold 64.6 → 61.2 MB; CPU an event about 3 % less
+ * for both, in rounds of the two builds alternating in one process.
  */
-function utf8Text(bytes: Uint8Array): string {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const bom = buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
-  return buffer.toString("utf8", bom ? 3 : 0);
+export class BodyText {
+  /** The first chunk, kept whole while it may be the only one. */
+  #first: Buffer | undefined;
+  #decoder: StringDecoder | undefined;
+  readonly #parts: string[] = [];
+
+  add(chunk: Uint8Array): void {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#decoder === undefined) {
+      if (this.#first === undefined) {
+        this.#first = buffer;
+        return;
+      }
+      this.#decoder = new StringDecoder("utf8");
+      this.#parts.push(this.#decoder.write(this.#first));
+      this.#first = undefined;
+    }
+    this.#parts.push(this.#decoder.write(buffer));
+  }
+
+  /** The text of every chunk added. */
+  end(): string {
+    if (this.#decoder === undefined) {
+      const buffer = this.#first;
+      if (buffer === undefined) return "";
+      const bom = buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+      return buffer.toString("utf8", bom ? 3 : 0);
+    }
+    const rest = this.#decoder.end();
+    if (rest !== "") this.#parts.push(rest);
+    const text = this.#parts.join("");
+    // A byte-order mark, whole or split between the first chunks.
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
 }
 
 /**
