@@ -6,7 +6,7 @@ import { setupServer } from "msw/node";
 import * as z from "zod/mini";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { AuditEventSchema, ConfigError, createClient, mergeEvents, toOCSF, type CommonOptions } from "../src/index.js";
-import { cursorPagination, defineVendor, isVendor, nextLink, type VendorDefinition } from "../src/define.js";
+import { cursorPagination, defineVendor, isVendor, linkPagination, nextLink, pageNumberPagination, timeWindowPagination, type VendorDefinition } from "../src/define.js";
 import { createPylonClient } from "../src/vendors/pylon.js";
 
 const SECRET = "sk_live_SECRET_9a8b7c";
@@ -103,6 +103,54 @@ describe("defineVendor checks the definition at once", () => {
     expect(isVendor(tiny)).toBe(true);
     expect(tiny.id).toBe("tiny");
     expect(isVendor({ id: "tiny" })).toBe(false);
+  });
+});
+
+describe("the pagination builders check their spec at the call", () => {
+  const records = (body: { items: unknown[] }) => body.items;
+  const specs = {
+    cursorPagination: () => ({ path: "/logs", query: () => ({}), records, next: () => undefined }),
+    linkPagination: () => ({ first: () => ({ path: "/logs" }), records, next: () => undefined }),
+    pageNumberPagination: () => ({ path: "/logs", query: () => ({}), defaultPageSize: 100, records, page: () => 0, totalPages: () => 1, total: () => 0 }),
+    timeWindowPagination: () => ({ path: "/logs", request: () => ({}), records, time: () => 0, splitAt: 1000 }),
+  };
+  const builders: Record<keyof typeof specs, (spec: never) => unknown> = { cursorPagination, linkPagination, pageNumberPagination, timeWindowPagination };
+  const cases: Array<[keyof typeof specs, string, unknown, RegExp]> = [
+    ["cursorPagination", "query", undefined, /is required: a function: \(ctx, cursor\)/],
+    ["cursorPagination", "next", "cursor", /must be a function: .*\(got "cursor"\)/],
+    ["cursorPagination", "path", undefined, /is required: a path/],
+    ["cursorPagination", "defaultPageSize", "100", /must be a whole number >= 1 \(got "100"\)/],
+    ["cursorPagination", "timeSlices", "yes", /must be true or false/],
+    ["cursorPagination", "envelope", { parse() {} }, /must be a schema/],
+    ["linkPagination", "first", undefined, /is required: a function/],
+    ["linkPagination", "linkField", "", /must be a non-empty string/],
+    ["linkPagination", "records", [], /must be a function: .*\(got an array\)/],
+    ["pageNumberPagination", "totalPages", undefined, /is required: a function/],
+    ["pageNumberPagination", "defaultPageSize", 0, /must be a whole number >= 1 \(got 0\)/],
+    ["pageNumberPagination", "firstPage", 0.5, /must be a whole number \(got 0.5\)/],
+    ["timeWindowPagination", "splitAt", undefined, /is required: a whole number >= 1/],
+    ["timeWindowPagination", "precisionMs", -1, /must be a number > 0 \(got -1\)/],
+    ["timeWindowPagination", "time", null, /must be a function: .*\(got null\)/],
+  ];
+  test.each(cases)("%s with %s = %j: a ConfigError naming it", (builder, field, value, message) => {
+    const spec: Record<string, unknown> = specs[builder]();
+    if (value === undefined) delete spec[field];
+    else spec[field] = value;
+    let error: unknown;
+    try {
+      builders[builder](spec as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect((error as ConfigError).option).toBe(`${builder}.${field}`);
+    expect((error as ConfigError).message).toMatch(message);
+    expect((error as ConfigError).message.startsWith(`${builder}.${field}: `)).toBe(true);
+  });
+
+  test.each(Object.keys(specs) as Array<keyof typeof specs>)("%s with no spec, or a complete one", (builder) => {
+    expect(() => builders[builder](undefined as never)).toThrow(/must be called with its spec/);
+    expect(builders[builder](specs[builder]() as never)).toMatchObject({ request: expect.any(Function), read: expect.any(Function) });
   });
 });
 

@@ -6,10 +6,10 @@
  * time window); a definition may also write its `pagination` by hand.
  */
 import { abortReason } from "../internal/clock.js";
-import { PaginationLoopError, ResponseValidationError } from "./errors.js";
+import { ConfigError, PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { idWindow, RecentKeys } from "./id-window.js";
-import { check, type Schema } from "./schema.js";
+import { check, isSchema, type Schema } from "./schema.js";
 import { slotsToUse, type DrainMeter, type ReadAheadBudget } from "./read-ahead.js";
 import { tracePage } from "./telemetry.js";
 
@@ -588,6 +588,57 @@ export async function* paginate<S, Body>(
 
 // --- builders ----------------------------------------------------------------------------------
 
+/** What a builder's spec field must be: a kind of value named in `checkSpec`, or the description of a function. */
+type SpecField = string;
+
+/**
+ * Checks a pagination builder's spec at the call, as `defineVendor` checks a definition: a
+ * missing or mistyped field is a `ConfigError` naming it (`cursorPagination.query`), not a
+ * TypeError from inside the first request (`spec.query is not a function`). `required` and
+ * `optional` map each field to what it must be: "path" (a non-empty string), "count" (a whole
+ * number ≥ 1), "whole" (any whole number), "step" (a number > 0), "boolean", "schema", "text"
+ * (a non-empty string), or else the description of the function it must be.
+ */
+function checkSpec(builder: string, spec: unknown, required: Record<string, SpecField>, optional: Record<string, SpecField> = {}): void {
+  if (spec === null || typeof spec !== "object") throw new ConfigError(`must be called with its spec, an object of ${Object.keys(required).join(", ")}`, builder);
+  const fields = spec as Record<string, unknown>;
+  const problem = (value: unknown, kind: SpecField): string | undefined => {
+    switch (kind) {
+      case "path":
+        return typeof value === "string" && value !== "" ? undefined : `must be a path such as "/api/v1/logs" (got ${shown(value)})`;
+      case "count":
+        return typeof value === "number" && Number.isInteger(value) && value >= 1 ? undefined : `must be a whole number >= 1 (got ${shown(value)})`;
+      case "whole":
+        return typeof value === "number" && Number.isSafeInteger(value) ? undefined : `must be a whole number (got ${shown(value)})`;
+      case "step":
+        return typeof value === "number" && Number.isFinite(value) && value > 0 ? undefined : `must be a number > 0 (got ${shown(value)})`;
+      case "boolean":
+        return typeof value === "boolean" ? undefined : `must be true or false (got ${shown(value)})`;
+      case "schema":
+        return isSchema(value) ? undefined : "must be a schema (zod, zod/mini, valibot: any Standard Schema)";
+      case "text":
+        return typeof value === "string" && value !== "" ? undefined : `must be a non-empty string (got ${shown(value)})`;
+      default:
+        return typeof value === "function" ? undefined : `must be a function: ${kind} (got ${shown(value)})`;
+    }
+  };
+  for (const [field, kind] of Object.entries(required)) {
+    const issue = fields[field] === undefined ? `is required: ${kindText(kind)}` : problem(fields[field], kind);
+    if (issue) throw new ConfigError(issue, `${builder}.${field}`);
+  }
+  for (const [field, kind] of Object.entries(optional)) {
+    const issue = fields[field] === undefined ? undefined : problem(fields[field], kind);
+    if (issue) throw new ConfigError(issue, `${builder}.${field}`);
+  }
+}
+
+const KIND_TEXT: Record<string, string> = { path: 'a path such as "/api/v1/logs"', count: "a whole number >= 1", whole: "a whole number", step: "a number > 0", boolean: "true or false", schema: "a schema", text: "a non-empty string" };
+const kindText = (kind: SpecField): string => KIND_TEXT[kind] ?? `a function: ${kind}`;
+const shown = (value: unknown): string => (typeof value === "function" ? "a function" : typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : value === null ? "null" : typeof value === "object" ? (Array.isArray(value) ? "an array" : "an object") : String(value));
+
+/** The spec fields every builder that reads slices or incremental runs may take. */
+const CHAIN_OPTIONS = { envelope: "schema", defaultPageSize: "count", timeSlices: "boolean", incremental: "boolean", time: "(record) → its time in epoch ms" } as const satisfies Record<string, SpecField>;
+
 /**
  * Opaque-cursor pagination: the state is the cursor that fetched the page (`null` for the
  * first), so a checkpoint re-requests exactly that page.
@@ -607,6 +658,7 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
   incremental?: boolean;
   time?(record: unknown): number | undefined;
 }): Pagination<string | null, Body, Filter> {
+  checkSpec("cursorPagination", spec, { path: "path", query: "(ctx, cursor) → the page's query", records: "(body) → the page's records", next: "(body, response) → the next cursor, or undefined" }, CHAIN_OPTIONS);
   return {
     kind: "cursor",
     maxRecords: (_cursor, ctx) => ctx.pageSize ?? spec.defaultPageSize,
@@ -650,6 +702,7 @@ export function linkPagination<Body, Filter = unknown>(spec: {
   incremental?: boolean;
   time?(record: unknown): number | undefined;
 }): Pagination<string, Body, Filter> {
+  checkSpec("linkPagination", spec, { first: "(ctx) → the first page's { path, query }", records: "(body) → the page's records", next: "(body, response) → the next page's URL, or undefined" }, { ...CHAIN_OPTIONS, query: "(ctx) → the query set on every page", linkField: "text" });
   const field = spec.linkField ?? "Link";
   return {
     kind: "link",
@@ -727,6 +780,12 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
   totalPages(body: Body): number;
   total(body: Body): number;
 }): Pagination<PageState, Body, Filter> {
+  checkSpec(
+    "pageNumberPagination",
+    spec,
+    { path: "path", query: "(ctx, page, pageSize) → the page's query", defaultPageSize: "count", records: "(body) → the page's records", page: "(body) → the page number answered", totalPages: "(body) → the number of pages", total: "(body) → the number of records" },
+    { envelope: "schema", firstPage: "whole" },
+  );
   const first = spec.firstPage ?? 0;
   return {
     kind: "page-number",
@@ -953,6 +1012,12 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
    */
   precisionMs?: number;
 }): Pagination<Window, Body, Filter> {
+  checkSpec(
+    "timeWindowPagination",
+    spec,
+    { path: "path", request: "(window, ctx) → the window's { query } or { body }", records: "(body) → the window's records", time: "(record) → its time in epoch ms", splitAt: "count" },
+    { envelope: "schema", precisionMs: "step" },
+  );
   const precision = spec.precisionMs ?? 1000;
   const micros = precision < 1;
   /** Windows planned in whole ms are at least this wide. */
