@@ -148,6 +148,28 @@ describe("the pagination builders check their spec at the call", () => {
     expect((error as ConfigError).message.startsWith(`${builder}.${field}: `)).toBe(true);
   });
 
+  test("a time-window vendor with no defaultSince, read with no since: a ConfigError naming since, before any request", async () => {
+    const windows = defineVendor({
+      id: "windows",
+      baseUrl: "https://windows.example",
+      auth: () => ({}),
+      pagination: timeWindowPagination({ path: "/logs", request: () => ({}), records: (body: { items: unknown[] }) => body.items, time: () => 0, splitAt: 1000 }),
+      normalize: (r: { id: string; at: string }) => ({ id: r.id, occurredAt: r.at }),
+    });
+    const client = createClient({ vendor: windows });
+    for (const read of [() => client.events(), () => client.pages()]) {
+      let error: unknown;
+      try {
+        for await (const _ of read()) break;
+      } catch (e) {
+        error = e;
+      }
+      expect(ConfigError.isInstance(error)).toBe(true);
+      expect((error as ConfigError).option).toBe("since");
+      expect((error as ConfigError).message).toBe("since: is required: windows reads time windows, which need a start, and its definition gives no defaultSince");
+    }
+  });
+
   test.each(Object.keys(specs) as Array<keyof typeof specs>)("%s with no spec, or a complete one", (builder) => {
     expect(() => builders[builder](undefined as never)).toThrow(/must be called with its spec/);
     expect(builders[builder](specs[builder]() as never)).toMatchObject({ request: expect.any(Function), read: expect.any(Function) });

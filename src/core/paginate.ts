@@ -1130,6 +1130,8 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
 }
 
 function startOf(ctx: PageContext<unknown>): number {
-  if (ctx.since === undefined) throw new Error("time windows need a start (the vendor definition gives defaultSince)");
+  if (ctx.since === undefined) {
+    throw new ConfigError(`is required: ${ctx.vendor} reads time windows, which need a start, and its definition gives no defaultSince`, "since");
+  }
   return ctx.since;
 }
