@@ -5,7 +5,7 @@ import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import * as z from "zod/mini";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { AuditEventSchema, ConfigError, createClient, mergeEvents, toOCSF, type CommonOptions } from "../src/index.js";
+import { AuditEventSchema, ConfigError, createClient, mergeEvents, ResponseValidationError, toOCSF, type CommonOptions } from "../src/index.js";
 import { cursorPagination, defineVendor, isVendor, linkPagination, nextLink, pageNumberPagination, timeWindowPagination, type VendorDefinition } from "../src/define.js";
 import { createPylonClient } from "../src/vendors/pylon.js";
 
@@ -173,6 +173,82 @@ describe("the pagination builders check their spec at the call", () => {
   test.each(Object.keys(specs) as Array<keyof typeof specs>)("%s with no spec, or a complete one", (builder) => {
     expect(() => builders[builder](undefined as never)).toThrow(/must be called with its spec/);
     expect(builders[builder](specs[builder]() as never)).toMatchObject({ request: expect.any(Function), read: expect.any(Function) });
+  });
+});
+
+describe("what a definition's pagination gives is checked where it is read", () => {
+  /** Two pages: the first with `next: "p2"`, the second with `next` as `last` (a JSON value). */
+  function serveTwoPages(last: unknown): void {
+    server.use(
+      http.get("https://api.pages.example/logs", ({ request }) => {
+        const second = new URL(request.url).searchParams.get("cursor") === "p2";
+        const items = second ? [{ id: "b", at: "2026-01-01T00:00:02Z" }] : [{ id: "a", at: "2026-01-01T00:00:01Z" }];
+        return HttpResponse.json({ items, next: second ? last : "p2", links: { next: second ? last : "https://api.pages.example/logs?cursor=p2" } }, { headers: { "x-request-id": second ? "req-2" : "req-1" } });
+      }),
+    );
+  }
+  type Body = { items?: unknown; next?: unknown; links: { next?: unknown } };
+  const normalize = (r: { id: string; at: string }) => ({ id: r.id, occurredAt: r.at });
+  const vendorWith = (pagination: VendorDefinition["pagination"]) => defineVendor({ id: "pages", baseUrl: "https://api.pages.example", auth: () => ({}), pagination, normalize });
+  const cursorVendor = (records: (body: Body) => unknown) =>
+    vendorWith(cursorPagination({ path: "/logs", query: (_ctx, cursor) => ({ cursor: cursor ?? undefined }), records: records as never, next: (body: Body) => body.next as string | undefined }));
+
+  async function read(vendor: ReturnType<typeof vendorWith>): Promise<{ ids: string[]; error: unknown }> {
+    const ids: string[] = [];
+    try {
+      for await (const event of createClient({ vendor }).events({ since: "2025-12-01T00:00:00Z" })) ids.push(event.id);
+    } catch (error) {
+      return { ids, error };
+    }
+    return { ids, error: undefined };
+  }
+
+  test("records(body) that gives no array: a ResponseValidationError saying so, with the request id", async () => {
+    serveTwoPages(null);
+    const { ids, error } = await read(cursorVendor((body) => (body as Record<string, unknown>).itemz));
+    expect(ids).toEqual([]);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect((error as ResponseValidationError).message).toContain("cursorPagination: records(body) gave undefined, not an array of records");
+    expect((error as ResponseValidationError).requestId).toBe("req-1");
+  });
+
+  test.each<[string, unknown, string]>([
+    ["null", null, "gave null"],
+    ["an empty string", "", 'gave ""'],
+    ["a number", 2, "gave 2"],
+  ])("a cursor that is %s: refused, not sent back (nor taken for the end)", async (_label, last, said) => {
+    serveTwoPages(last);
+    const { ids, error } = await read(cursorVendor((body) => body.items));
+    expect(ids).toEqual(["a"]);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect((error as ResponseValidationError).message).toContain(`cursorPagination: next(body) ${said}, not a cursor (a non-empty string), nor undefined, which ends the list`);
+    expect((error as ResponseValidationError).requestId).toBe("req-2");
+  });
+
+  test("a next link that is null: refused, naming the link's field", async () => {
+    serveTwoPages(null);
+    const vendor = vendorWith(linkPagination({ first: () => ({ path: "/logs" }), records: (body: Body) => body.items as unknown[], next: (body: Body) => body.links.next as string | undefined, linkField: "links.next" }));
+    const { ids, error } = await read(vendor);
+    expect(ids).toEqual(["a"]);
+    expect((error as ResponseValidationError).path).toBe("links.next");
+    expect((error as ResponseValidationError).message).toContain("linkPagination: next(body) gave null, not a link");
+  });
+
+  test.each<[string, (body: Body) => unknown, string]>([
+    ["no records", () => ({ next: [] }), "pagination.read gave records that are not an array"],
+    ["no next", (body) => ({ records: body.items }), "pagination.read gave next (or append) states that are not an array"],
+    ["nothing", () => undefined, "pagination.read gave undefined"],
+  ])("a hand-written read that gives %s: a ResponseValidationError saying what it must return", async (_label, readPage, said) => {
+    serveTwoPages(undefined);
+    const vendor = vendorWith({ request: () => ({ path: "/logs" }), read: readPage as never });
+    const { error } = await read(vendor);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect((error as ResponseValidationError).message).toContain(`${said}: it must return { records: [...], next: [...] }`);
+  });
+
+  test("the same definitions read to the end when they give what they must", async () => {
+    serveTwoPages(undefined);
+    expect((await read(cursorVendor((body) => body.items))).ids).toEqual(["a", "b"]);
   });
 });
 

@@ -412,6 +412,11 @@ export async function* paginate<S, Body>(
       }
       throw error;
     }
+    // A hand-written `read` (the builders check their own) that gives no list of records or of next states.
+    if (read === null || typeof read !== "object" || !Array.isArray(read.records) || !Array.isArray(read.next) || (read.append !== undefined && !Array.isArray(read.append))) {
+      const what = read === null || typeof read !== "object" ? `gave ${String(read)}` : !Array.isArray(read.records) ? "gave records that are not an array" : "gave next (or append) states that are not an array";
+      throw new ResponseValidationError({ vendor: ctx.vendor, path: "", requestId: result.requestId, message: `pagination.read ${what}: it must return { records: [...], next: [...] }` });
+    }
     // A page larger than asked is a server out of bounds (3.4M records for limit=100), not data.
     const limit = pagination.maxRecords ? pagination.maxRecords(slot.state, ctx) : ctx.pageSize;
     if (limit !== undefined && read.records.length > limit) {
@@ -636,6 +641,27 @@ const KIND_TEXT: Record<string, string> = { path: 'a path such as "/api/v1/logs"
 const kindText = (kind: SpecField): string => KIND_TEXT[kind] ?? `a function: ${kind}`;
 const shown = (value: unknown): string => (typeof value === "function" ? "a function" : typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : value === null ? "null" : typeof value === "object" ? (Array.isArray(value) ? "an array" : "an object") : String(value));
 
+/**
+ * What a builder's `records(body)` gave, checked: an array, or a `ResponseValidationError` that
+ * says so (a response of another shape than the definition reads, or `records` reading the
+ * wrong field), not a TypeError further on.
+ */
+function recordsOf(records: unknown, builder: string, ctx: PageContext<unknown>): readonly unknown[] {
+  if (Array.isArray(records)) return records;
+  throw new ResponseValidationError({ vendor: ctx.vendor, path: "", message: `${builder}: records(body) gave ${shown(records)}, not an array of records: the response is not of the shape the definition reads` });
+}
+
+/**
+ * What a chain's `next` gave, checked: undefined (the end of the list) or a non-empty string.
+ * Anything else is refused rather than sent back as a cursor (null would ask for the first page
+ * again, a number would make a checkpoint no run can resume) or taken for the end (a server that
+ * says there is more but gives no cursor would lose the rest of the list).
+ */
+function nextOf(next: unknown, builder: string, what: string, ctx: PageContext<unknown>, field: string): string | undefined {
+  if (next === undefined || (typeof next === "string" && next !== "")) return next;
+  throw new ResponseValidationError({ vendor: ctx.vendor, path: field, message: `${builder}: next(body) gave ${shown(next)}, not ${what} (a non-empty string), nor undefined, which ends the list` });
+}
+
 /** The spec fields every builder that reads slices or incremental runs may take. */
 const CHAIN_OPTIONS = { envelope: "schema", defaultPageSize: "count", timeSlices: "boolean", incremental: "boolean", time: "(record) → its time in epoch ms" } as const satisfies Record<string, SpecField>;
 
@@ -671,9 +697,9 @@ export function cursorPagination<Body, Filter = unknown>(spec: {
     ...(spec.incremental ? { incremental: true } : {}),
     ...(spec.time ? { time: spec.time } : {}),
     request: (cursor, ctx) => ({ path: spec.path, query: spec.query(ctx, cursor) }),
-    read: (body, _cursor, _ctx, response) => {
-      const next = spec.next(body, response);
-      return { records: spec.records(body), next: next === undefined ? [] : [next] };
+    read: (body, _cursor, ctx, response) => {
+      const next = nextOf(spec.next(body, response), "cursorPagination", "a cursor", ctx, "");
+      return { records: recordsOf(spec.records(body), "cursorPagination", ctx), next: next === undefined ? [] : [next] };
     },
   };
 }
@@ -725,8 +751,8 @@ export function linkPagination<Body, Filter = unknown>(spec: {
     start: (ctx) => [requestUrl(spec.first(ctx), ctx.origin).href].map(canonicalHref),
     request: (href, ctx) => (spec.query ? { url: href, query: spec.query(ctx) } : { url: href }),
     read: (body, state, ctx, response) => {
-      const records = spec.records(body);
-      const next = spec.next(body, { ...response, url: state });
+      const records = recordsOf(spec.records(body), "linkPagination", ctx);
+      const next = nextOf(spec.next(body, { ...response, url: state }), "linkPagination", "a link", ctx, field);
       if (next === undefined) return { records, next: [] };
       let url: URL;
       try {
@@ -808,7 +834,7 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
       return skipIssue(skip, pageSize);
     },
     read: (body, state, ctx) => {
-      const records = spec.records(body);
+      const records = recordsOf(spec.records(body), "pageNumberPagination", ctx);
       const totalPages = spec.totalPages(body);
       const total = spec.total(body);
       const index = state.page - first;
@@ -1074,7 +1100,7 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     resume: (resume, ctx) => ({ states: [{ start: resume.state.start, end: resume.state.end }, ...batch(resume.state.end, ctx.until, ctx.windowMs)], skip: resume.skip }),
     request: (window, ctx) => ({ path: spec.path, ...spec.request({ start: window.start, end: window.end }, ctx) }),
     read: (body, window, ctx, response) => {
-      const records = spec.records(body);
+      const records = recordsOf(spec.records(body), "timeWindowPagination", ctx);
       const span = window.end - window.start;
       if (records.length >= spec.splitAt) {
         if (narrowest(window)) {
