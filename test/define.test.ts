@@ -252,6 +252,77 @@ describe("what a definition's pagination gives is checked where it is read", () 
   });
 });
 
+describe("a time-window answer holding records far outside its window is refused, not trimmed away", () => {
+  const DAY = 86_400_000;
+  const since = Date.parse("2026-01-01T00:00:00Z");
+  const until = since + 3 * DAY;
+  /** Logs every 6 hours over the run; `answer(window)` picks what the server sends for a window. */
+  const logs = Array.from({ length: 12 }, (_, i) => ({ id: `w${i}`, at: new Date(since + i * 6 * 3_600_000 + 60_000).toISOString() }));
+  function serveWindows(answer: (from: number, to: number) => typeof logs): void {
+    server.use(
+      http.get("https://api.windows.example/logs", ({ request }) => {
+        const q = new URL(request.url).searchParams;
+        return HttpResponse.json({ items: answer(Number(q.get("from")), Number(q.get("to"))) }, { headers: { "x-request-id": `win-${q.get("from")}` } });
+      }),
+    );
+  }
+  const inside = (from: number, to: number) => logs.filter((l) => Date.parse(l.at) >= from && Date.parse(l.at) <= to);
+  function windowsVendor(time: (record: { at: string }) => number, splitAt = 1000) {
+    return defineVendor({
+      id: "windows",
+      baseUrl: "https://api.windows.example",
+      auth: () => ({}),
+      pagination: timeWindowPagination({ path: "/logs", request: (w) => ({ query: { from: w.start, to: w.end } }), records: (body: { items: unknown[] }) => body.items, time: time as (r: unknown) => number, splitAt }),
+      normalize: (r: { id: string; at: string }) => ({ id: r.id, occurredAt: r.at }),
+      defaultSince: (to) => to - 3 * DAY,
+    });
+  }
+  async function read(vendor: ReturnType<typeof windowsVendor>) {
+    const ids: string[] = [];
+    try {
+      for await (const event of createClient({ vendor }).events({ since: new Date(since), until: new Date(until), windowMs: DAY })) ids.push(event.id);
+    } catch (error) {
+      return { ids, error: error as ResponseValidationError };
+    }
+    return { ids, error: undefined };
+  }
+
+  test("time(record) in seconds, not ms: refused at the first answer, naming the window, the record and its time", async () => {
+    serveWindows(inside);
+    const { ids, error } = await read(windowsVendor((r) => Date.parse(r.at) / 1000));
+    expect(ids).toEqual([]);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect(error!.message).toContain("the window [2026-01-01T00:00:00.000Z, 2026-01-02T00:00:00.000Z) answered records[0] timed 1970-01-21T");
+    expect(error!.message).toContain("far outside it: time(record) must give, in epoch ms, the time the server filters windows by");
+    expect(error!.requestId).toBe(`win-${since}`);
+  });
+
+  test("a server that ignores the window (every log, whatever is asked): refused, where trimming would have lost what it never sends a window", async () => {
+    serveWindows(() => logs.slice(0, 6));
+    const { error } = await read(windowsVendor((r) => Date.parse(r.at)));
+    expect(error!.message).toMatch(/answered records\[\d\] timed 2026-01-0[12]T\S+ by the definition's time\(record\), far outside it/);
+  });
+
+  test("a window's answer at its split point is checked too", async () => {
+    serveWindows((from, to) => (to - from >= DAY ? logs.map((l, i) => (i === 0 ? { ...l, at: "2025-06-01T00:00:00.000Z" } : l)).slice(0, 4) : inside(from, to)));
+    const { error } = await read(windowsVendor((r) => Date.parse(r.at), 4));
+    expect(error!.message).toContain("answered records[0] timed 2025-06-01T00:00:00.000Z");
+  });
+
+  test("records at the window's inclusive end, or a second past it (bounds rounded by the server), are boundary records: each yielded once", async () => {
+    serveWindows((from, to) => logs.filter((l) => Date.parse(l.at) >= from && Date.parse(l.at) <= to + 1000));
+    const onEdges = [...logs, { id: "edge", at: new Date(since + DAY).toISOString() }, { id: "past", at: new Date(since + DAY + 900).toISOString() }];
+    logs.push(onEdges[12]!, onEdges[13]!);
+    try {
+      const { ids, error } = await read(windowsVendor((r) => Date.parse(r.at)));
+      expect(error).toBeUndefined();
+      expect(ids.sort()).toEqual(onEdges.map((l) => l.id).sort());
+    } finally {
+      logs.splice(12);
+    }
+  });
+});
+
 describe("a defined vendor's client", () => {
   test("a missing secret is a ConfigError naming it, before any request", () => {
     const seen = serveTiny();

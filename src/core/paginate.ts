@@ -898,6 +898,28 @@ const EDGE_GAPS = 8;
 /** Records at each end of a capped answer that tell the density there. */
 const EDGE_RECORDS = 256;
 
+/**
+ * A record a window's answer holds this far past the window's bounds, or more, is not a boundary
+ * effect: `time(record)` does not read, in epoch ms, the time the server filters by (seconds, a
+ * field of another time, a zone read wrong), or the server does not filter by the window. Either
+ * way, trimming such records would lose them without a word: their own window's answer does not
+ * hold them either. Refused (`farOutside`) instead. At least the API's bounds precision.
+ */
+const WINDOW_SLACK_MS = 1000;
+
+/** The error for a window's answer holding `record`, timed `at`, far outside the window (see WINDOW_SLACK_MS). */
+function farOutside(window: Window, record: unknown, at: number, records: readonly unknown[], ctx: PageContext<unknown>, requestId: string | undefined): never {
+  const when = Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? isoMicros(at) : String(at);
+  throw new ResponseValidationError({
+    vendor: ctx.vendor,
+    path: "",
+    requestId,
+    message:
+      `the window [${isoMicros(window.start)}, ${isoMicros(window.end)}) answered records[${records.indexOf(record)}] timed ${when} by the definition's time(record), far outside it: ` +
+      "time(record) must give, in epoch ms, the time the server filters windows by (or the server ignores the window); stopping instead of dropping records",
+  });
+}
+
 /** Index of the first of `sorted` at or after `t`. */
 export function lowerBound(sorted: ArrayLike<number>, t: number): number {
   let lo = 0;
@@ -1046,6 +1068,8 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
   );
   const precision = spec.precisionMs ?? 1000;
   const micros = precision < 1;
+  /** How far past a window's bounds an answer's record may stand (bounds rounded by the server, inclusive ends). */
+  const slackMs = Math.max(precision, WINDOW_SLACK_MS);
   /** Windows planned in whole ms are at least this wide. */
   const minMs = Math.max(1, precision);
   /** The next batch of windows of `size` from `from`, the first one marked to plan the one after. */
@@ -1064,13 +1088,15 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
     return out;
   };
   /** The parts of a capped window: in whole ms, or in whole µs for a window of one ms or less. */
-  const split = (window: Window, records: readonly unknown[]): Window[] => {
+  const split = (window: Window, records: readonly unknown[], ctx: PageContext<Filter>, requestId: string | undefined): Window[] => {
     const scale = micros && window.end - window.start <= 1 ? 1000 : 1;
     const unit = (ms: number) => (scale === 1 ? ms : Math.round(ms * 1000));
     const times: number[] = [];
     for (const record of records) {
       const at = spec.time(record);
-      if (at !== undefined && at >= window.start && at < window.end) times.push(unit(at));
+      if (at === undefined) continue;
+      if (at >= window.start && at < window.end) times.push(unit(at));
+      else if (at < window.start - slackMs || at > window.end + slackMs) farOutside(window, record, at, records, ctx, requestId);
     }
     const min = scale === 1 ? minMs : Math.max(1, Math.round(precision * 1000));
     const parts = splitCapped({ start: unit(window.start), end: unit(window.end) }, Float64Array.from(times).sort(), partTarget, min);
@@ -1115,7 +1141,7 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
           });
         }
         // The split window's duty to plan what follows passes to its last part.
-        const next = split(window, records);
+        const next = split(window, records, ctx, response.requestId);
         if (window.head !== undefined) next[next.length - 1]!.head = window.head;
         return { records: [], next };
       }
@@ -1126,7 +1152,9 @@ export function timeWindowPagination<Body, Filter = unknown>(spec: {
       // The run reads whole ms: a window narrower keeps its own records here, all of them.
       const outside = (record: unknown) => {
         const at = spec.time(record);
-        return at !== undefined && (at < window.start || at >= window.end);
+        if (at === undefined || (at >= window.start && at < window.end)) return false;
+        if (at < window.start - slackMs || at > window.end + slackMs) farOutside(window, record, at, records, ctx, response.requestId);
+        return true;
       };
       const whole = Number.isInteger(window.start) && Number.isInteger(window.end);
       let own: readonly unknown[];
