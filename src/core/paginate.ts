@@ -122,7 +122,10 @@ export interface Pagination<S = unknown, Body = unknown, Filter = unknown> {
    * `request()` honours `ctx.since`/`ctx.until` (from the first page of a chain on), so the core
    * reads the range as up to `concurrency` parallel time slices, one cursor chain each, yielded
    * in time order and rebalanced as they go (DESIGN §13; `slices.ts`). The vendor's own bounds
-   * may be inclusive: each slice keeps its `[since, until)` itself. Default false.
+   * may be inclusive: each slice keeps its `[since, until)` itself. The API must filter by the
+   * time `normalize` gives as `occurredAt` (not, say, when it received the event): a slice keeps
+   * only the events its own range holds by that time, so an event the API files under another
+   * slice's range than its `occurredAt` is in no slice's answer within its range. Default false.
    */
   timeSlices?: boolean;
   /**
