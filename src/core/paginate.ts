@@ -596,9 +596,6 @@ export async function* paginate<S, Body>(
 
 // --- builders ----------------------------------------------------------------------------------
 
-/** What a builder's spec field must be: a kind of value named in `checkSpec`, or the description of a function. */
-type SpecField = string;
-
 /**
  * Checks a pagination builder's spec at the call, as `defineVendor` checks a definition: a
  * missing or mistyped field is a `ConfigError` naming it (`cursorPagination.query`), not a
@@ -607,10 +604,10 @@ type SpecField = string;
  * number ≥ 1), "whole" (any whole number), "step" (a number > 0), "boolean", "schema", "text"
  * (a non-empty string), or else the description of the function it must be.
  */
-function checkSpec(builder: string, spec: unknown, required: Record<string, SpecField>, optional: Record<string, SpecField> = {}): void {
+function checkSpec(builder: string, spec: unknown, required: Record<string, string>, optional: Record<string, string> = {}): void {
   if (spec === null || typeof spec !== "object") throw new ConfigError(`must be called with its spec, an object of ${Object.keys(required).join(", ")}`, builder);
   const fields = spec as Record<string, unknown>;
-  const problem = (value: unknown, kind: SpecField): string | undefined => {
+  const problem = (value: unknown, kind: string): string | undefined => {
     switch (kind) {
       case "path":
         return typeof value === "string" && value !== "" ? undefined : `must be a path such as "/api/v1/logs" (got ${shown(value)})`;
@@ -641,7 +638,7 @@ function checkSpec(builder: string, spec: unknown, required: Record<string, Spec
 }
 
 const KIND_TEXT: Record<string, string> = { path: 'a path such as "/api/v1/logs"', count: "a whole number >= 1", whole: "a whole number", step: "a number > 0", boolean: "true or false", schema: "a schema", text: "a non-empty string" };
-const kindText = (kind: SpecField): string => KIND_TEXT[kind] ?? `a function: ${kind}`;
+const kindText = (kind: string): string => KIND_TEXT[kind] ?? `a function: ${kind}`;
 const shown = (value: unknown): string => (typeof value === "function" ? "a function" : typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : value === null ? "null" : typeof value === "object" ? (Array.isArray(value) ? "an array" : "an object") : String(value));
 
 /**
@@ -666,7 +663,7 @@ function nextOf(next: unknown, builder: string, what: string, ctx: PageContext<u
 }
 
 /** The spec fields every builder that reads slices or incremental runs may take. */
-const CHAIN_OPTIONS = { envelope: "schema", defaultPageSize: "count", timeSlices: "boolean", incremental: "boolean", time: "(record) → its time in epoch ms" } as const satisfies Record<string, SpecField>;
+const CHAIN_OPTIONS = { envelope: "schema", defaultPageSize: "count", timeSlices: "boolean", incremental: "boolean", time: "(record) → its time in epoch ms" } as const satisfies Record<string, string>;
 
 /**
  * Opaque-cursor pagination: the state is the cursor that fetched the page (`null` for the
