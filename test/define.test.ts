@@ -246,6 +246,25 @@ describe("what a definition's pagination gives is checked where it is read", () 
     expect((error as ResponseValidationError).message).toContain(`${said}: it must return { records: [...], next: [...] }`);
   });
 
+  test.each<[string, Record<string, (body: { pages: number; count: number }) => unknown>, string]>([
+    ["totalPages that reads no field", { totalPages: () => undefined }, "totalPages(body) gave undefined"],
+    ["a total that is text", { total: (body) => String(body.count) }, 'total(body) gave "2"'],
+    ["a negative total", { total: () => -1 }, "total(body) gave -1"],
+  ])("page numbers with %s: a ResponseValidationError, not a list that ends after its first page", async (_label, change, said) => {
+    server.use(
+      http.get("https://api.pages.example/numbered", ({ request }) => {
+        const at = Number(new URL(request.url).searchParams.get("page"));
+        return HttpResponse.json({ items: [{ id: `n${at}`, at: "2026-01-01T00:00:01Z" }], page: at, pages: 2, count: 2 });
+      }),
+    );
+    const spec = { path: "/numbered", query: (_ctx: unknown, page: number, size: number) => ({ page, size }), defaultPageSize: 1, records: (body: Body) => body.items as unknown[], page: (body: { page: number }) => body.page, totalPages: (body: { pages: number }) => body.pages, total: (body: { count: number }) => body.count };
+    expect((await read(vendorWith(pageNumberPagination(spec as never)))).ids).toEqual(["n0", "n1"]);
+    const { ids, error } = await read(vendorWith(pageNumberPagination({ ...spec, ...change } as never)));
+    expect(ids).toEqual([]);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect((error as ResponseValidationError).message).toContain(`pageNumberPagination: ${said}, not a whole number >= 0`);
+  });
+
   test("the same definitions read to the end when they give what they must", async () => {
     serveTwoPages(undefined);
     expect((await read(cursorVendor((body) => body.items))).ids).toEqual(["a", "b"]);

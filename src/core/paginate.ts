@@ -652,6 +652,16 @@ function recordsOf(records: unknown, builder: string, ctx: PageContext<unknown>)
 }
 
 /**
+ * What `pageNumberPagination`'s `totalPages(body)` or `total(body)` gave, checked: a whole number
+ * ≥ 0. Anything else (undefined, a field read wrong) would end the list after the first page
+ * without a word (read as no more pages) or plan pages that do not exist.
+ */
+function countOf(value: unknown, field: string, ctx: PageContext<unknown>): number {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new ResponseValidationError({ vendor: ctx.vendor, path: "", message: `pageNumberPagination: ${field}(body) gave ${shown(value)}, not a whole number >= 0` });
+}
+
+/**
  * What a chain's `next` gave, checked: undefined (the end of the list) or a non-empty string.
  * Anything else is refused rather than sent back as a cursor (null would ask for the first page
  * again, a number would make a checkpoint no run can resume) or taken for the end (a server that
@@ -835,8 +845,8 @@ export function pageNumberPagination<Body, Filter = unknown>(spec: {
     },
     read: (body, state, ctx) => {
       const records = recordsOf(spec.records(body), "pageNumberPagination", ctx);
-      const totalPages = spec.totalPages(body);
-      const total = spec.total(body);
+      const totalPages = countOf(spec.totalPages(body), "totalPages", ctx);
+      const total = countOf(spec.total(body), "total", ctx);
       const index = state.page - first;
       if (spec.page(body) !== state.page) {
         throw new PaginationLoopError(ctx.vendor, `asked for page ${state.page}, the server answered page ${spec.page(body)}`);
