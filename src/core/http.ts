@@ -361,7 +361,7 @@ export class HttpClient {
  * whole body does), and the texts joined: no copy of the whole body is made outside V8's heap,
  * and each chunk is garbage as soon as it is read. Measured against `Buffer.concat` and one
  * decode (the bench's memory step, eight runs of each build, alternating): RSS growth over 1M
- * events, medians, JITSudo 77 → 68 MB, Datafold 64.6 → 61.2 MB; CPU an event about 3 % less
+ * events, medians, JITSudo 77 → 68 MB, Datafold 64.6 → 61.2 MB; CPU an event 1–5 % less
  * for both, in rounds of the two builds alternating in one process.
  */
 export class BodyText {
