@@ -10,6 +10,7 @@
  * The builders and helpers below are the ones the five built-in vendors use.
  */
 import { ConfigError } from "./core/errors.js";
+import { markUserDefined } from "./core/user-defined.js";
 import { defineVendor as define } from "./core/vendor.js";
 import { isVendorId } from "./vendors/registry.js";
 
@@ -23,7 +24,9 @@ import { isVendorId } from "./vendors/registry.js";
 export const defineVendor: typeof define = (definition) => {
   const id = (definition as { id?: unknown } | null)?.id;
   if (isVendorId(id)) throw new ConfigError(`"${id}" is a built-in vendor; give yours another id`, "id");
-  return define(definition);
+  const vendor = define(definition);
+  markUserDefined(vendor.definition);
+  return vendor;
 };
 
 export { isVendor, type Vendor, type VendorDefinition, type VendorResponse, type ClientOf, type OptionsOf, type RecordOf } from "./core/vendor.js";

@@ -342,6 +342,76 @@ describe("a time-window answer holding records far outside its window is refused
   });
 });
 
+describe("two records sharing an id in a defined vendor's run: refused, not dropped as a repeat", () => {
+  /** Pages of `pages`, one per cursor; each log `{ id, at, kind }`. */
+  function servePages(pages: Array<Array<{ id: string; at: string; kind: string }>>): void {
+    server.use(
+      http.get("https://api.ids.example/logs", ({ request }) => {
+        const at = Number(new URL(request.url).searchParams.get("cursor") ?? 0);
+        return HttpResponse.json({ items: pages[at], next: at + 1 < pages.length ? String(at + 1) : undefined }, { headers: { "x-request-id": `ids-${at}` } });
+      }),
+    );
+  }
+  const idsVendor = (id: (r: { id: string; kind: string }) => string) =>
+    defineVendor({
+      id: "ids",
+      baseUrl: "https://api.ids.example",
+      auth: () => ({}),
+      pagination: cursorPagination({ path: "/logs", query: (_ctx, cursor) => ({ cursor: cursor ?? undefined }), records: (body: { items: unknown[]; next?: string }) => body.items, next: (body: { items: unknown[]; next?: string }) => body.next }),
+      normalize: (r: { id: string; at: string; kind: string }) => ({ id: id(r), occurredAt: r.at, action: r.kind }),
+    });
+  const PAGES = [
+    [
+      { id: "a", at: "2026-01-01T00:00:01Z", kind: "user.login" },
+      { id: "b", at: "2026-01-01T00:00:02Z", kind: "user.logout" },
+    ],
+    [
+      { id: "c", at: "2026-01-01T00:00:03Z", kind: "user.login" },
+      { id: "b", at: "2026-01-01T00:00:02Z", kind: "user.logout" },
+    ],
+  ];
+  async function read(vendor: ReturnType<typeof idsVendor> | "pylon") {
+    const ids: string[] = [];
+    const client = vendor === "pylon" ? createClient({ vendor: "pylon", apiToken: SECRET }) : createClient({ vendor });
+    try {
+      for await (const event of client.events({ since: "2025-12-01T00:00:00Z" })) ids.push(`${event.id}@${event.occurredAt.slice(17, 19)}`);
+    } catch (error) {
+      return { ids, error: error as ResponseValidationError };
+    }
+    return { ids, error: undefined };
+  }
+
+  test("normalize giving a field several records share (the action) as the id: a ResponseValidationError naming the record and both times", async () => {
+    servePages(PAGES);
+    const { ids, error } = await read(idsVendor((r) => r.kind));
+    expect(ids).toEqual(["user.login@01", "user.logout@02"]);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect(error!.path).toBe("records[0]");
+    expect(error!.requestId).toBe("ids-1");
+    expect(error!.message).toContain('its id "user.login" is the id of a record this run yielded before, timed 2026-01-01T00:00:01.000Z, while this one is timed 2026-01-01T00:00:03.000Z: two records share an id');
+  });
+
+  test("the same record sent again (same id, same time) is yielded once, as before", async () => {
+    servePages(PAGES);
+    const { ids, error } = await read(idsVendor((r) => r.id));
+    expect(error).toBeUndefined();
+    expect(ids).toEqual(["a@01", "b@02", "c@03"]);
+  });
+
+  test("a built-in vendor's repeated id with another time is dropped as a repeat, as before (its ids are the vendor's own)", async () => {
+    server.use(
+      http.get("https://api.usepylon.com/audit-logs", ({ request }) => {
+        const second = new URL(request.url).searchParams.get("cursor") === "2";
+        const data = second ? [{ id: "p1", action: "UserCreated", action_happened_at: "2026-01-01T00:00:05Z" }] : [{ id: "p1", action: "UserCreated", action_happened_at: "2026-01-01T00:00:01Z" }];
+        return HttpResponse.json({ data, pagination: { cursor: second ? "" : "2", has_next_page: !second }, request_id: "r" });
+      }),
+    );
+    const { ids, error } = await read("pylon");
+    expect(error).toBeUndefined();
+    expect(ids).toEqual(["p1@01"]);
+  });
+});
+
 describe("a defined vendor's client", () => {
   test("a missing secret is a ConfigError naming it, before any request", () => {
     const seen = serveTiny();

@@ -12,7 +12,7 @@ import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
 import { Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
-import { idWindow } from "./id-window.js";
+import { idWindow, type RecentKeys } from "./id-window.js";
 import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -22,6 +22,7 @@ import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
 import { verdictOf, type SchemaFailure } from "./schema.js";
 import { eventStream, type EventStream } from "./stream.js";
+import { isUserDefined } from "./user-defined.js";
 import type { PageSize } from "./page-size.js";
 import { rawClient, type RawClient } from "./raw.js";
 import type { VendorDefinition } from "./vendor.js";
@@ -234,7 +235,14 @@ class Run<Raw, V extends string> {
    * guard's window: that one holds every id read (in range or not, a slice's neighbour's too)
    * and starts over when a refused cursor falls back to a full read; this holds only ids yielded.
    */
-  readonly #yielded = idWindow();
+  readonly #yielded: RecentKeys;
+  /**
+   * A defined vendor's run keeps each yielded id's time (`#yielded`'s times): a record whose id
+   * was yielded with another time is a different record sharing the id (a `normalize` giving a
+   * field that is not unique), refused instead of dropped as a repeat. A built-in's ids are the
+   * vendor's own: a repeat there is a server sending a record again, dropped as ever.
+   */
+  readonly #idsOwnTimes: boolean;
   readonly #position: RunPosition;
   readonly #normalizer: Normalizer<Raw, V>;
   /** The record schema's verdict on a record, when the definition has one. */
@@ -271,6 +279,8 @@ class Run<Raw, V extends string> {
     this.#plan = plan;
     this.#normalizeContext = { tenant };
     this.#seen = new SeenIds(plan.seen);
+    this.#idsOwnTimes = isUserDefined(def);
+    this.#yielded = idWindow({ times: this.#idsOwnTimes });
     this.#position = new RunPosition(plan.resume);
     this.#normalizer = new Normalizer(def.id as V, def.normalize);
     this.#recordFailure = def.record ? verdictOf(def.record) : undefined;
@@ -465,7 +475,10 @@ class Run<Raw, V extends string> {
           guard?.note(event.id);
           continue;
         }
-        if (!this.#yielded.add(event.id)) continue;
+        if (!this.#yielded.add(event.id, at)) {
+          if (this.#idsOwnTimes && this.#yielded.lastTime !== at) throw sharedId(this.#def.id, event, i, this.#yielded.lastTime, page.requestId);
+          continue;
+        }
         guard?.news();
         events.push(event);
         times.push(at);
@@ -525,6 +538,23 @@ class Run<Raw, V extends string> {
       throw error;
     }
   }
+}
+
+/**
+ * The error for `event`, the `index`th record of its page, whose id a record yielded earlier in
+ * the run had with another time (`earlier`, epoch ms): two records share an id. The id is shown
+ * cut to 60 characters.
+ */
+function sharedId(vendor: string, event: AuditEvent, index: number, earlier: number, requestId: string | undefined): ResponseValidationError {
+  const id = event.id.length > 60 ? `${event.id.slice(0, 60)}…` : event.id;
+  return new ResponseValidationError({
+    vendor,
+    path: `records[${index}]`,
+    requestId,
+    message:
+      `its id ${JSON.stringify(id)} is the id of a record this run yielded before, timed ${new Date(earlier).toISOString()}, while this one is timed ${event.occurredAt}: ` +
+      "two records share an id (normalize must give each record its own id, or none for a content hash); stopping instead of dropping one as a repeat",
+  });
 }
 
 // --- events, one at a time ---------------------------------------------------------------------

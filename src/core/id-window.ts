@@ -127,14 +127,19 @@ export class RecentKeys {
   #size = 0;
   /** The ring index of the oldest key once the ring is full. */
   #oldest = 0;
+  /** With `{ times: true }`: per ring entry, the number given with its key (`add(key, time)`). */
+  #times: Float64Array | undefined;
+  /** After an `add` that found its key there already: the number its key was added with (NaN without times). */
+  lastTime = NaN;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, options: { times?: boolean } = {}) {
     if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 0x4000_0000) throw new RangeError(`RecentKeys capacity ${capacity}`);
     this.#capacity = capacity;
     const room = Math.min(capacity, INITIAL_ROOM);
     this.#ring = new Int32Array(room * WORDS);
     this.#index = RecentKeys.#indexFor(room);
     this.#mask = this.#index.length - 1;
+    if (options.times) this.#times = new Float64Array(room);
   }
 
   /** An empty index for `room` keys: a power of two at least twice as many slots. */
@@ -144,9 +149,16 @@ export class RecentKeys {
     return room < 0xffff ? new Uint16Array(slots) : new Uint32Array(slots);
   }
 
-  /** Adds `key`; true when it was not there yet. */
-  add(key: string): boolean {
-    if (this.#find(key) >= 0) return false;
+  /**
+   * Adds `key`; true when it was not there yet. With `{ times: true }`, `time` is kept with a
+   * new key, and a key found there already leaves the time it was added with in `lastTime`.
+   */
+  add(key: string, time?: number): boolean {
+    const slot = this.#find(key);
+    if (slot >= 0) {
+      if (this.#times) this.lastTime = this.#times[this.#index[slot]! - 1]!;
+      return false;
+    }
     let at: number;
     if (this.#size < this.#capacity) {
       if (this.#size * WORDS === this.#ring.length) this.#grow();
@@ -162,6 +174,7 @@ export class RecentKeys {
     ring[w + 1] = hashB;
     ring[w + 2] = hashC;
     ring[w + 3] = key.length;
+    if (this.#times) this.#times[at] = time ?? NaN;
     this.#link(at);
     return true;
   }
@@ -177,7 +190,7 @@ export class RecentKeys {
 
   /** Bytes the window holds (its typed arrays): all of its memory, whatever the keys; at most that of `capacity` keys. */
   get bytes(): number {
-    return this.#ring.byteLength + this.#index.byteLength;
+    return this.#ring.byteLength + this.#index.byteLength + (this.#times?.byteLength ?? 0);
   }
 
   /**
@@ -189,6 +202,11 @@ export class RecentKeys {
     const ring = new Int32Array(room * WORDS);
     ring.set(this.#ring);
     this.#ring = ring;
+    if (this.#times) {
+      const times = new Float64Array(room);
+      times.set(this.#times);
+      this.#times = times;
+    }
     this.#index = RecentKeys.#indexFor(room);
     this.#mask = this.#index.length - 1;
     for (let at = 0; at < this.#size; at++) this.#link(at);
@@ -245,8 +263,9 @@ export const MAX_REMEMBERED_IDS = 50_000;
 
 /**
  * The last MAX_REMEMBERED_IDS record ids, oldest forgotten first: at most 1.2 MB of typed
- * arrays however long a run, whatever ids a server sends (a few KB for a short one).
+ * arrays however long a run, whatever ids a server sends (a few KB for a short one); 1.6 MB
+ * with `{ times: true }` (a time kept with each id).
  */
-export function idWindow(): RecentKeys {
-  return new RecentKeys(MAX_REMEMBERED_IDS);
+export function idWindow(options: { times?: boolean } = {}): RecentKeys {
+  return new RecentKeys(MAX_REMEMBERED_IDS, options);
 }
