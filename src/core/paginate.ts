@@ -596,49 +596,42 @@ export async function* paginate<S, Body>(
 
 // --- builders ----------------------------------------------------------------------------------
 
+/** A value that is a non-empty string. */
+const isText = (value: unknown): boolean => typeof value === "string" && value !== "";
+
+/** What a spec field of each kind must be: its description in a message, and the test. */
+const SPEC_KINDS: Record<string, { text: string; ok(value: unknown): boolean }> = {
+  path: { text: 'a path such as "/api/v1/logs"', ok: isText },
+  count: { text: "a whole number >= 1", ok: (value) => typeof value === "number" && Number.isInteger(value) && value >= 1 },
+  whole: { text: "a whole number", ok: (value) => typeof value === "number" && Number.isSafeInteger(value) },
+  step: { text: "a number > 0", ok: (value) => typeof value === "number" && Number.isFinite(value) && value > 0 },
+  boolean: { text: "true or false", ok: (value) => typeof value === "boolean" },
+  schema: { text: "a schema (zod, zod/mini, valibot: any Standard Schema)", ok: isSchema },
+  text: { text: "a non-empty string", ok: isText },
+};
+const isFunction = (value: unknown): boolean => typeof value === "function";
+
 /**
  * Checks a pagination builder's spec at the call, as `defineVendor` checks a definition: a
  * missing or mistyped field is a `ConfigError` naming it (`cursorPagination.query`), not a
  * TypeError from inside the first request (`spec.query is not a function`). `required` and
- * `optional` map each field to what it must be: "path" (a non-empty string), "count" (a whole
- * number ≥ 1), "whole" (any whole number), "step" (a number > 0), "boolean", "schema", "text"
- * (a non-empty string), or else the description of the function it must be.
+ * `optional` map each field to its kind in `SPEC_KINDS`, or else to the description of the
+ * function it must be.
  */
 function checkSpec(builder: string, spec: unknown, required: Record<string, string>, optional: Record<string, string> = {}): void {
   if (spec === null || typeof spec !== "object") throw new ConfigError(`must be called with its spec, an object of ${Object.keys(required).join(", ")}`, builder);
   const fields = spec as Record<string, unknown>;
-  const problem = (value: unknown, kind: string): string | undefined => {
-    switch (kind) {
-      case "path":
-        return typeof value === "string" && value !== "" ? undefined : `must be a path such as "/api/v1/logs" (got ${shown(value)})`;
-      case "count":
-        return typeof value === "number" && Number.isInteger(value) && value >= 1 ? undefined : `must be a whole number >= 1 (got ${shown(value)})`;
-      case "whole":
-        return typeof value === "number" && Number.isSafeInteger(value) ? undefined : `must be a whole number (got ${shown(value)})`;
-      case "step":
-        return typeof value === "number" && Number.isFinite(value) && value > 0 ? undefined : `must be a number > 0 (got ${shown(value)})`;
-      case "boolean":
-        return typeof value === "boolean" ? undefined : `must be true or false (got ${shown(value)})`;
-      case "schema":
-        return isSchema(value) ? undefined : "must be a schema (zod, zod/mini, valibot: any Standard Schema)";
-      case "text":
-        return typeof value === "string" && value !== "" ? undefined : `must be a non-empty string (got ${shown(value)})`;
-      default:
-        return typeof value === "function" ? undefined : `must be a function: ${kind} (got ${shown(value)})`;
+  for (const [kinds, isRequired] of [[required, true], [optional, false]] as const) {
+    for (const [field, kind] of Object.entries(kinds)) {
+      const value = fields[field];
+      const { text, ok } = SPEC_KINDS[kind] ?? { text: `a function: ${kind}`, ok: isFunction };
+      if (value === undefined ? isRequired : !ok(value)) {
+        throw new ConfigError(value === undefined ? `is required: ${text}` : `must be ${text} (got ${shown(value)})`, `${builder}.${field}`);
+      }
     }
-  };
-  for (const [field, kind] of Object.entries(required)) {
-    const issue = fields[field] === undefined ? `is required: ${kindText(kind)}` : problem(fields[field], kind);
-    if (issue) throw new ConfigError(issue, `${builder}.${field}`);
-  }
-  for (const [field, kind] of Object.entries(optional)) {
-    const issue = fields[field] === undefined ? undefined : problem(fields[field], kind);
-    if (issue) throw new ConfigError(issue, `${builder}.${field}`);
   }
 }
 
-const KIND_TEXT: Record<string, string> = { path: 'a path such as "/api/v1/logs"', count: "a whole number >= 1", whole: "a whole number", step: "a number > 0", boolean: "true or false", schema: "a schema", text: "a non-empty string" };
-const kindText = (kind: string): string => KIND_TEXT[kind] ?? `a function: ${kind}`;
 const shown = (value: unknown): string => (typeof value === "function" ? "a function" : typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : value === null ? "null" : typeof value === "object" ? (Array.isArray(value) ? "an array" : "an object") : String(value));
 
 /**
