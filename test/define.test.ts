@@ -6,7 +6,7 @@ import { setupServer } from "msw/node";
 import * as z from "zod/mini";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { AuditEventSchema, ConfigError, createClient, mergeEvents, ResponseValidationError, toOCSF, type CommonOptions } from "../src/index.js";
-import { cursorPagination, defineVendor, isVendor, linkPagination, nextLink, pageNumberPagination, timeWindowPagination, type VendorDefinition } from "../src/define.js";
+import { cursorPagination, defineVendor, isVendor, RecordFieldError, linkPagination, nextLink, pageNumberPagination, timeWindowPagination, type VendorDefinition } from "../src/define.js";
 import { createPylonClient } from "../src/vendors/pylon.js";
 
 const SECRET = "sk_live_SECRET_9a8b7c";
@@ -409,6 +409,108 @@ describe("two records sharing an id in a defined vendor's run: refused, not drop
     const { ids, error } = await read("pylon");
     expect(error).toBeUndefined();
     expect(ids).toEqual(["p1@01"]);
+  });
+});
+
+describe("a normalize that throws (DESIGN §14, poison records): a ResponseValidationError naming the record, not a bare error", () => {
+  interface Nested {
+    uuid: string;
+    at: string;
+    actor?: { id: string };
+    note?: string;
+  }
+  // Reads `record.actor.id` as a user would, trusting every record to have an actor.
+  const nested = (message?: (r: Nested) => string) =>
+    defineVendor({
+      id: "nested",
+      baseUrl: "https://api.nested.example",
+      secrets: ["apiKey"],
+      auth: (options: { apiKey: string }) => ({ "X-Key": options.apiKey }),
+      pagination: cursorPagination({ path: "/logs", query: () => ({}), records: (body: { items: unknown[] }) => body.items, next: () => undefined }),
+      normalize: (r: Nested) => {
+        if (message && r.note) throw new Error(message(r));
+        return { id: r.uuid, occurredAt: r.at, actor: { id: r.actor!.id } };
+      },
+    });
+  const serve = (items: Nested[]) =>
+    server.use(http.get("https://api.nested.example/logs", () => HttpResponse.json({ items }, { headers: { "x-request-id": "req-7" } })));
+  const ITEMS: Nested[] = [
+    { uuid: "1", at: "2026-01-01T00:00:01Z", actor: { id: "u1" } },
+    { uuid: "2", at: "2026-01-01T00:00:02Z" },
+    { uuid: "3", at: "2026-01-01T00:00:03Z", actor: { id: "u3" } },
+  ];
+
+  test("stops the run with the vendor, the record's index, the request id, what was thrown, and the original as cause", async () => {
+    serve(ITEMS);
+    const client = nested().createClient({ apiKey: SECRET, rateLimit: false });
+    const ids: string[] = [];
+    const error = await (async () => {
+      for await (const event of client.events({ since: "2025-12-01T00:00:00Z" })) ids.push(event.id);
+    })().catch((e: unknown) => e as ResponseValidationError);
+    expect(ResponseValidationError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ vendor: "nested", path: "records[1]", requestId: "req-7" });
+    expect(error!.message).toMatch(/^nested: invalid response at records\[1\]: normalize threw TypeError: Cannot read properties of undefined \(reading 'id'\) \(request id req-7\)$/);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+    // The checkpoint stays before the page: nothing of it was yielded, nothing is lost.
+    expect(ids).toEqual([]);
+  });
+
+  test("with onInvalidRecord the record is handed over and counted, and the others are yielded", async () => {
+    serve(ITEMS);
+    const handed: Array<[unknown, ResponseValidationError]> = [];
+    const client = nested().createClient({ apiKey: SECRET, rateLimit: false, onInvalidRecord: (record, error) => handed.push([record, error]) });
+    const events = await client.events({ since: "2025-12-01T00:00:00Z" }).toArray({ limit: 10 });
+    expect(events.map((e) => e.id)).toEqual(["1", "3"]);
+    expect(handed.map(([record, error]) => [(record as Nested).uuid, error.path])).toEqual([["2", "records[1]"]]);
+    expect(client.stats.invalidRecords).toBe(1);
+  });
+
+  test("a secret in what normalize threw is masked in the message, in util.inspect, and in the cause, and the caller's error is left as it was", async () => {
+    serve([{ uuid: "1", at: "2026-01-01T00:00:01Z", note: "x" }]);
+    const thrown: Error[] = [];
+    const vendor = nested((r) => `bad note ${r.note} for key ${SECRET}`);
+    const client = vendor.createClient({ apiKey: SECRET, rateLimit: false });
+    const error = (await client
+      .events({ since: "2025-12-01T00:00:00Z" })
+      .toArray({ limit: 10 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as ResponseValidationError & { cause: Error };
+    expect(error.message).toContain("normalize threw Error: bad note x for key ***");
+    expect(inspect(error, { depth: 5 })).not.toContain(SECRET);
+    expect(error.cause.message).toBe("bad note x for key ***");
+    expect(error.cause.stack).not.toContain(SECRET);
+    // Outside a run, the definition's normalize throws the caller's own error, unwrapped.
+    try {
+      vendor.normalize({ uuid: "1", at: "2026-01-01T00:00:01Z", note: "x" });
+    } catch (e) {
+      thrown.push(e as Error);
+    }
+    expect(thrown[0]!.message).toBe(`bad note x for key ${SECRET}`);
+  });
+
+  test("the library's own errors from normalize are not wrapped: a RecordFieldError still names its field", async () => {
+    serve([{ uuid: "1", at: "2026-01-01T00:00:01Z" }]);
+    const vendor = defineVendor({
+      id: "fielded",
+      baseUrl: "https://api.nested.example",
+      auth: () => ({}),
+      pagination: cursorPagination({ path: "/logs", query: () => ({}), records: (body: { items: unknown[] }) => body.items, next: () => undefined }),
+      normalize: (r: Nested) => {
+        throw new RecordFieldError("actor.id", `no actor on ${r.uuid}`);
+      },
+    });
+    const error = await vendor
+      .createClient({})
+      .events({ since: "2025-12-01T00:00:00Z" })
+      .toArray({ limit: 10 })
+      .then(
+        () => undefined,
+        (e: unknown) => e as ResponseValidationError,
+      );
+    expect(error).toMatchObject({ path: "records[0].actor.id", detail: "no actor on 1" });
+    expect((error as Error).cause).toBeUndefined();
   });
 });
 

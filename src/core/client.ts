@@ -8,15 +8,15 @@ import createFetchClient from "openapi-fetch";
 import { abortReason, systemClock } from "../internal/clock.js";
 import { writeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { SeenIds } from "./dedupe.js";
-import { ApiError, ConfigError, ResponseValidationError } from "./errors.js";
-import { Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
+import { ApiError, AuditLogsError, ConfigError, ResponseValidationError } from "./errors.js";
+import { NestingTooDeepError, Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
 import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { idWindow, type RecentKeys } from "./id-window.js";
 import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
 import { TokenBucket } from "./rate-limit.js";
-import { asInvalidRecord, checkRecordDepth, InvalidRecords, type ClientStats } from "./records.js";
+import { asInvalidRecord, checkRecordDepth, InvalidRecords, normalizeThrew, type ClientStats } from "./records.js";
 import { paginateSlices } from "./slices.js";
 import { asBudget, DrainMeter, ReadAhead } from "./read-ahead.js";
 import { planRun, type EventParams, type RunPlan } from "./run-plan.js";
@@ -535,7 +535,9 @@ class Run<Raw, V extends string> {
       if (error instanceof RecordFieldError) {
         throw new ResponseValidationError({ vendor, path: `records[${index}].${error.field}`, requestId, message: error.message });
       }
-      throw error;
+      // The library's own errors say what they mean (a hash too deep is named by `#normalize`).
+      if (AuditLogsError.isInstance(error) || error instanceof NestingTooDeepError) throw error;
+      throw normalizeThrew(vendor, index, requestId, error, (text) => this.#http.redact(text));
     }
   }
 }

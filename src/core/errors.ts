@@ -192,9 +192,9 @@ export class ResponseValidationError extends AuditLogsError {
   readonly requestId: string | undefined;
   /** What is wrong, without the vendor/path/request-id framing of `message`. */
   readonly detail: string;
-  /** `message` says what is wrong at `path`. */
-  constructor(init: { vendor: VendorId; path: string; requestId?: string | undefined; message: string }) {
-    super(`${init.vendor}: invalid response at ${init.path || "(root)"}: ${init.message}${init.requestId ? ` (request id ${init.requestId})` : ""}`);
+  /** `message` says what is wrong at `path`; `cause`, the error that showed it (a `normalize` that threw). */
+  constructor(init: { vendor: VendorId; path: string; requestId?: string | undefined; message: string; cause?: unknown }) {
+    super(`${init.vendor}: invalid response at ${init.path || "(root)"}: ${init.message}${init.requestId ? ` (request id ${init.requestId})` : ""}`, "cause" in init ? { cause: init.cause } : undefined);
     this.vendor = init.vendor;
     this.path = init.path;
     this.requestId = init.requestId;

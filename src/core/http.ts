@@ -310,6 +310,11 @@ export class HttpClient {
     return text.end();
   }
 
+  /** `text` with every secret of this client (its options' and its auth headers') masked. */
+  redact(text: string): string {
+    return redactText(text, this.#secrets);
+  }
+
   /** The error for an HTTP answer; `tooLong` names a wait beyond maxRetryDelayMs (a RateLimitError). */
   #errorFor(result: HttpResult, retryAfterMs?: number, tooLong?: string): ApiError {
     const init = {

@@ -38,6 +38,27 @@ export function asInvalidRecord(error: unknown, vendor: string, index: number, r
   return error;
 }
 
+/**
+ * The error for record `index` when making its event threw an error that is not the library's
+ * (a `normalize` reading a field the record lacks: `TypeError: Cannot read properties of
+ * undefined`). A poison record like any other: named by vendor, index and request id, skipped
+ * with `onInvalidRecord`, and the original kept as `cause`. `redact` masks the client's secrets:
+ * in the message, and in a `cause` whose message or stack holds one (replaced by a copy then, so
+ * the caller's own error object is left as it was).
+ */
+export function normalizeThrew(vendor: string, index: number, requestId: string | undefined, error: unknown, redact: (text: string) => string): ResponseValidationError {
+  const isError = error instanceof Error;
+  const what = isError ? `${error.name}: ${error.message}` : String(error);
+  const shown = redact(what.length > 200 ? `${what.slice(0, 200)}…` : what);
+  let cause = error;
+  if (isError && (redact(error.message) !== error.message || redact(error.stack ?? "") !== (error.stack ?? ""))) {
+    cause = Object.assign(new Error(redact(error.message)), { name: error.name, stack: redact(error.stack ?? "") });
+  } else if (!isError && redact(String(error)) !== String(error)) {
+    cause = redact(String(error));
+  }
+  return new ResponseValidationError({ vendor, path: `records[${index}]`, requestId, message: `normalize threw ${shown}`, cause });
+}
+
 /** What a client does with poison records, and how many it skipped. */
 export class InvalidRecords {
   count = 0;
