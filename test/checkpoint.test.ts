@@ -26,7 +26,9 @@ describe.each(VENDOR_IDS)("%s", (vendor) => {
   let server: Awaited<ReturnType<typeof sim.listen>>;
   let client: AnyClient;
   const since = new Date(now - 4 * 24 * 60 * MINUTE).toISOString();
-  const params = { since, ...PAGE[vendor] };
+  // The resumed run's page size is this test's own: not a parameter of events().
+  const { resumePageSize, ...page } = PAGE[vendor];
+  const params = { since, ...page };
   let all: AuditEvent[];
 
   beforeAll(async () => {
@@ -56,7 +58,7 @@ describe.each(VENDOR_IDS)("%s", (vendor) => {
       }
       // A resumed run may use another page size; `since` is ignored with resumeFrom.
       const rest = await client
-        .events({ ...params, since: "2000-01-01T00:00:00Z", pageSize: PAGE[vendor].resumePageSize, resumeFrom: checkpoint })
+        .events({ ...params, since: "2000-01-01T00:00:00Z", pageSize: resumePageSize, resumeFrom: checkpoint })
         .toArray({ limit: 10_000 });
       expect([...head, ...rest.map((e) => e.id)], `stop after ${stop}`).toEqual(ids);
     }

@@ -182,6 +182,20 @@ const CASES: Case[] = [
     doc: true,
   },
   {
+    input: "a parameter misspelt",
+    code: `${pylon}.events({ sinse: "2026-01-01T00:00:00Z" })`,
+    option: "sinse",
+    message: "sinse: is not a parameter of events() or pages(): did you mean since? (they are since, until, pageSize, filter, resumeFrom, signal, lagMs, windowMs)",
+    doc: true,
+  },
+  {
+    input: "a parameter events() does not have",
+    code: `${cortex}.pages({ limit: 10 })`,
+    option: "limit",
+    message: "limit: is not a parameter of events() or pages() (they are since, until, pageSize, filter, resumeFrom, signal, lagMs, windowMs)",
+  },
+  { input: "a parameter in another case", code: `${zendesk}.events({ PageSize: 10 })`, option: "PageSize", message: "PageSize: is not a parameter of events() or pages(): did you mean pageSize? (they are since, until, pageSize, filter, resumeFrom, signal, lagMs, windowMs)" },
+  {
     input: "unknown filter key",
     code: `${zendesk}.events({ filter: { actor: "42" } })`,
     option: "filter.actor",

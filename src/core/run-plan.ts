@@ -12,7 +12,7 @@ import { isSliceState } from "./slices.js";
 const DEFAULT_LAG_MS = 5 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 
-/** Parameters of `events()` and `pages()`. */
+/** Parameters of `events()` and `pages()`; a key that is none of these (a typo of `since`) is a `ConfigError` naming it. */
 export interface EventParams<Filter = Record<string, unknown>> {
   /** Inclusive start: a Date or an RFC 3339 string. Ignored with `resumeFrom`. */
   since?: Date | string;
@@ -30,6 +30,33 @@ export interface EventParams<Filter = Record<string, unknown>> {
   lagMs?: number;
   /** Time-window size, for vendors read in time windows (Datafold). Default one day. */
   windowMs?: number;
+}
+
+/** Every key `EventParams` has: any other is a `ConfigError` (a typo of `since` would read the whole history). */
+const PARAM_KEYS: ReadonlyArray<keyof EventParams> = ["since", "until", "pageSize", "filter", "resumeFrom", "signal", "lagMs", "windowMs"];
+
+/**
+ * The `ConfigError` for the first key of `params` that is no parameter (one set to undefined
+ * passes: `{ ...options }` of an object that has it unset), naming the parameter it is likely a
+ * typo of: the same but for case, or two edits away.
+ */
+function checkParamKeys(params: object): void {
+  for (const key of Object.keys(params)) {
+    if ((PARAM_KEYS as readonly string[]).includes(key) || (params as Record<string, unknown>)[key] === undefined) continue;
+    const near = PARAM_KEYS.find((known) => known.toLowerCase() === key.toLowerCase()) ?? PARAM_KEYS.find((known) => editDistance(known, key) <= 2);
+    throw new ConfigError(`is not a parameter of events() or pages()${near ? `: did you mean ${near}?` : ""} (they are ${PARAM_KEYS.join(", ")})`, key);
+  }
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /** What a run needs to know of its vendor. */
@@ -67,6 +94,7 @@ export interface RunPlan {
 
 export function planRun(vendor: RunVendor, origin: string, defaults: RunDefaults, params: EventParams<unknown>): RunPlan {
   if (params === null || typeof params !== "object") throw new ConfigError("params must be an object");
+  checkParamKeys(params);
   const filter = parseFilter(vendor, params.filter);
   const pageSize = params.pageSize === undefined ? undefined : wholeNumber(params.pageSize, "pageSize");
   if (pageSize !== undefined && !vendor.pageSize) {
