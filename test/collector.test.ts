@@ -57,6 +57,7 @@ describe("createCollector validates every source before touching the database", 
     ["missing credential", [{ id: "a", vendor: "pylon", options: {} }], "sources[0].options.apiToken"],
     ["bad id", [{ ...ok, id: "a b" }], "sources[0].id"],
     ["unknown param", [{ ...ok, params: { until: "2026-01-01T00:00:00Z" } }], "sources[0].params.until"],
+    ["misspelt option (a config file's typo)", [{ ...ok, options: { ...ok.options, timeoutMS: 5000 } }], "sources[0].options.timeoutMS"],
   ];
   for (const [name, sources, path] of cases) {
     test(name, () => {

@@ -82,6 +82,8 @@ describe("defineVendor checks the definition at once", () => {
     ["a baseUrl with a path", (d) => (d.baseUrl = "https://api.tiny.example/v1"), "baseUrl"],
     ["a bad requestsPerMinute", (d) => (d.requestsPerMinute = 0), "requestsPerMinute"],
     ["a secret that is not an option name", (d) => (d.secrets = ["api key"]), "secrets[0]"],
+    ["options that are not an array", (d) => (d.options = "domain"), "options"],
+    ["an option that is not a name", (d) => (d.options = ["domain", "auth.email"]), "options[1]"],
     ["a bad page size", (d) => (d.pageSize = { max: 0 }), "pageSize.max"],
     ["a record schema that is not a schema", (d) => (d.record = { parse() {} }), "record"],
     ["a hook that is not a function", (d) => (d.maxUntil = 5), "maxUntil"],
@@ -515,6 +517,19 @@ describe("a normalize that throws (DESIGN §14, poison records): a ResponseValid
 });
 
 describe("a defined vendor's client", () => {
+  test("with options listed, any other option is a ConfigError naming it (and the one it is likely a typo of); without, other keys pass", () => {
+    const listed = defineVendor({ ...definition(), id: "listed", options: ["region"] });
+    expect(() => listed.createClient({ apiKey: SECRET, region: "eu", timeoutMs: 5 } as TinyOptions)).not.toThrow();
+    expect(() => listed.createClient({ apiKey: SECRET, regoin: "eu" } as TinyOptions)).toThrow(
+      expect.objectContaining({ name: "ConfigError", option: "regoin", message: expect.stringMatching(/^regoin: is not an option of listed: did you mean region\? \(its options: apiKey, region, baseUrl, /) }),
+    );
+    expect(() => listed.createClient({ apiKey: SECRET, retries: 2 } as TinyOptions)).toThrow(expect.objectContaining({ option: "retries", message: expect.stringMatching(/^retries: is not an option of listed \(its options: /) }));
+    // A key set to undefined (spread from a config that leaves it unset) passes; a value never appears.
+    expect(() => listed.createClient({ apiKey: SECRET, region: undefined, extra: undefined } as TinyOptions)).not.toThrow();
+    expect(() => listed.createClient({ apiKey: SECRET, apiKye: SECRET } as TinyOptions)).toThrow(expect.objectContaining({ option: "apiKye", message: expect.not.stringContaining(SECRET) }));
+    expect(() => tiny.createClient({ apiKey: SECRET, anything: 1 } as TinyOptions)).not.toThrow();
+  });
+
   test("a missing secret is a ConfigError naming it, before any request", () => {
     const seen = serveTiny();
     expect(() => tiny.createClient({} as TinyOptions)).toThrow(expect.objectContaining({ name: "ConfigError", option: "apiKey", message: "apiKey: is required" }));

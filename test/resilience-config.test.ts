@@ -109,6 +109,30 @@ const CASES: Case[] = [
   { input: "bad createTokenBucket", code: "createTokenBucket({ requestsPerMinute: 0 })", option: "requestsPerMinute", message: "requestsPerMinute: must be a number > 0, got 0", doc: true },
   { input: "bad rateLimit", code: `createCortexClient({ apiToken: ${T}, rateLimit: {} })`, option: "rateLimit.requestsPerMinute", message: "rateLimit.requestsPerMinute: must be a number > 0, got undefined" },
   { input: "bad rateLimit", code: `createCortexClient({ apiToken: ${T}, rateLimit: { requestsPerMinute: -5 } })`, option: "rateLimit.requestsPerMinute", message: "rateLimit.requestsPerMinute: must be a number > 0, got -5" },
+  {
+    input: "an option misspelt",
+    code: `createPylonClient({ apiToken: ${T}, timeoutMS: 5000 })`,
+    option: "timeoutMS",
+    message:
+      "timeoutMS: is not an option of pylon: did you mean timeoutMs? (its options: apiToken, baseUrl, fetch, maxRetries, maxRetryDelayMs, timeoutMs, maxResponseBytes, rateLimit, prefetch, concurrency, logger, logLevel, userAgent, clock, onInvalidRecord, windowMs)",
+    doc: true,
+  },
+  {
+    input: "Zendesk's apiToken outside auth",
+    code: `createZendeskClient({ subdomain: "acme", email: "a@acme.com", apiToken: ${T} })`,
+    option: "email",
+    message:
+      "email: is not an option of zendesk: did you mean auth.email? (its options: auth, subdomain, baseUrl, fetch, maxRetries, maxRetryDelayMs, timeoutMs, maxResponseBytes, rateLimit, prefetch, concurrency, logger, logLevel, userAgent, clock, onInvalidRecord, windowMs)",
+    doc: true,
+  },
+  {
+    input: "another vendor's option",
+    code: `createDatafoldClient({ apiKey: ${T}, tenantId: "2489e9ad-2ee2-4e00-8ec9-32d5f69181c0" })`,
+    option: "tenantId",
+    message:
+      "tenantId: is not an option of datafold (its options: apiKey, baseUrl, fetch, maxRetries, maxRetryDelayMs, timeoutMs, maxResponseBytes, rateLimit, prefetch, concurrency, logger, logLevel, userAgent, clock, onInvalidRecord, windowMs)",
+  },
+  { input: "vendor naming another vendor", code: `createPylonClient({ vendor: "zendesk", apiToken: ${T} })`, option: "vendor", message: `vendor: names another vendor ("zendesk"): these are pylon's options` },
   { input: "negative maxRetries", code: `createPylonClient({ apiToken: ${T}, maxRetries: -1 })`, option: "maxRetries", message: "maxRetries: must be a whole number >= 0, got -1", doc: true },
   { input: "fractional maxRetries", code: `createPylonClient({ apiToken: ${T}, maxRetries: 1.5 })`, option: "maxRetries", message: "maxRetries: must be a whole number >= 0, got 1.5" },
   { input: "negative maxRetryDelayMs", code: `createPylonClient({ apiToken: ${T}, maxRetryDelayMs: -1 })`, option: "maxRetryDelayMs", message: "maxRetryDelayMs: must be a whole number >= 0, got -1", doc: true },

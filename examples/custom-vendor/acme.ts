@@ -68,6 +68,8 @@ export const acme = defineVendor({
   // Acme documents 600 requests a minute per token.
   requestsPerMinute: 600,
   secrets: ["apiToken"],
+  // Its other option; listed, any option besides these and the common ones is a ConfigError.
+  options: ["domain"],
   auth: (options: AcmeOptions) => ({ Authorization: `SSWS ${options.apiToken}` }),
   pageSize: { max: 1000 },
   record,

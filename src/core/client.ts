@@ -11,7 +11,7 @@ import { SeenIds } from "./dedupe.js";
 import { ApiError, AuditLogsError, ConfigError, ResponseValidationError } from "./errors.js";
 import { NestingTooDeepError, Normalizer, occurredAtMs, RecordFieldError, type AuditEvent, type NormalizeContext } from "./event.js";
 import { BodyCarryingRequest, HttpClient } from "./http.js";
-import { requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
+import { COMMON_OPTION_KEYS, nearestName, requireSecret, resolveCommon, wholeNumber, type CommonOptions, type ResolvedCommon } from "./options.js";
 import { idWindow, type RecentKeys } from "./id-window.js";
 import { LoopGuard, paginate, type Position, type RawPage } from "./paginate.js";
 import { RunPosition } from "./position.js";
@@ -77,6 +77,7 @@ export function createVendorClient<V extends string, Options extends object, Raw
   options: Options & CommonOptions,
 ): AuditLogClient<V, Raw, Filter, Paths, MaxPageSize> {
   if (options === null || typeof options !== "object") throw new ConfigError("options must be an object");
+  if (def.options) checkOptionKeys(def, options);
   const secrets = checkSecrets(def.secrets ?? [], options);
   const tenant = def.tenant?.(options);
   const authHeaders = def.auth(options);
@@ -114,6 +115,24 @@ export function createVendorClient<V extends string, Options extends object, Raw
   const init = { baseUrl: common.origin, fetch: http.fetch, Request: BodyCarryingRequest };
   const raw = rawClient<Paths>(def.raw ? def.raw(init) : createFetchClient<Paths>(init), http);
   return new VendorClient<V, Raw, Filter, Paths>(def, common, http, raw, { tenant, windowMs, invalid: new InvalidRecords(common.onInvalidRecord) });
+}
+
+/**
+ * For a definition that lists its `options`: the `ConfigError` for the first key of `options`
+ * that is none of them, of its secrets or of the common options (one set to undefined passes,
+ * and `vendor` naming this vendor, as `createClient` takes it), naming the option it is likely a
+ * typo of.
+ */
+function checkOptionKeys(def: AnyDefinition, options: object): void {
+  const known = [...new Set([...(def.secrets ?? []).map((name: string) => name.split(".")[0]!.replace(/\?$/, "")), ...def.options!, ...COMMON_OPTION_KEYS])];
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (known.includes(key) || value === undefined || (key === "vendor" && (value === def.id || (value as { id?: unknown } | null)?.id === def.id))) continue;
+    if (key === "vendor") throw new ConfigError(`names another vendor (${JSON.stringify(typeof value === "string" ? value : (value as { id?: unknown } | null)?.id)}): these are ${def.id}'s options`, key);
+    // A secret's field given at the top (Zendesk's apiToken, which goes in auth) is named by its path.
+    const near = nearestName(key, known) ?? (def.secrets ?? []).map((name: string) => name.replace(/\?$/, "")).find((path: string) => path.endsWith(`.${key}`));
+    throw new ConfigError(`is not an option of ${def.id}${near ? `: did you mean ${near}?` : ""} (its options: ${known.join(", ")})`, key);
+  }
 }
 
 /** Each secret option checked (`requireSecret`); their values, for redaction. */

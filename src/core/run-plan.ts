@@ -5,7 +5,7 @@
 import { readCheckpoint, scopeOf, type Checkpoint, type LoadedSeen } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
-import { wholeNumber } from "./options.js";
+import { nearestName, wholeNumber } from "./options.js";
 import type { PageContext, Pagination, Position, PositionIssue } from "./paginate.js";
 import { isSliceState } from "./slices.js";
 
@@ -43,20 +43,9 @@ const PARAM_KEYS: ReadonlyArray<keyof EventParams> = ["since", "until", "pageSiz
 function checkParamKeys(params: object): void {
   for (const key of Object.keys(params)) {
     if ((PARAM_KEYS as readonly string[]).includes(key) || (params as Record<string, unknown>)[key] === undefined) continue;
-    const near = PARAM_KEYS.find((known) => known.toLowerCase() === key.toLowerCase()) ?? PARAM_KEYS.find((known) => editDistance(known, key) <= 2);
+    const near = nearestName(key, PARAM_KEYS);
     throw new ConfigError(`is not a parameter of events() or pages()${near ? `: did you mean ${near}?` : ""} (they are ${PARAM_KEYS.join(", ")})`, key);
   }
-}
-
-/** Levenshtein distance between two short strings. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
 }
 
 /** What a run needs to know of its vendor. */

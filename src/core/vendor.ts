@@ -41,6 +41,13 @@ export interface VendorDefinition<Id extends string = string, Options extends ob
    * (checked when present), for credentials that come in alternatives.
    */
   secrets?: readonly string[];
+  /**
+   * The vendor's own options besides its secrets' and the common ones (`CommonOptions`), such as
+   * `["domain"]`. Given, a client's options may hold nothing else: any other key (a typo of
+   * `timeoutMs`, an option of another vendor) is a `ConfigError` naming it. Omitted, other keys
+   * pass unread.
+   */
+  options?: readonly string[];
   /** The auth headers for the options (their secrets already checked). May throw `ConfigError` naming an option. */
   auth(options: Options): Record<string, string>;
   /** The account the options read (a subdomain, a tenant id): set as `event.tenant`, and part of a checkpoint's scope. */
@@ -163,6 +170,12 @@ function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, un
     if (!Array.isArray(def.secrets)) throw new ConfigError("must be an array of option names", "secrets");
     def.secrets.forEach((name, i) => {
       if (typeof name !== "string" || !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*\??$/.test(name)) throw new ConfigError(`must be an option name such as "apiToken" (got ${JSON.stringify(name)})`, `secrets[${i}]`);
+    });
+  }
+  if (def.options !== undefined) {
+    if (!Array.isArray(def.options)) throw new ConfigError("must be an array of option names", "options");
+    def.options.forEach((name, i) => {
+      if (typeof name !== "string" || !/^[A-Za-z_$][\w$]*$/.test(name)) throw new ConfigError(`must be an option name such as "domain" (got ${JSON.stringify(name)})`, `options[${i}]`);
     });
   }
   requireFunction(def.auth, "auth", "a function from the options to the auth headers");

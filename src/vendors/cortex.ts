@@ -90,6 +90,8 @@ export const cortex = defineVendor({
   // 1,000 requests/min per client (docs.cortex.io/api).
   requestsPerMinute: 1000,
   secrets: ["apiToken"],
+  // Nothing else: any other option is a ConfigError naming it (a typo of timeoutMs, say).
+  options: [],
   auth: (options: CortexOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 1000 },
   record,

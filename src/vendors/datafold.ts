@@ -121,6 +121,8 @@ export const datafold = defineVendor({
   baseUrl: "https://app.datafold.com",
   // No documented limit.
   secrets: ["apiKey"],
+  // Nothing else: any other option is a ConfigError naming it (a typo of timeoutMs, say).
+  options: [],
   auth: (options: DatafoldOptions) => ({ Authorization: `Key ${options.apiKey}` }),
   record,
   pagination: timeWindowPagination({

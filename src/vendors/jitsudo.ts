@@ -101,6 +101,8 @@ export const jitsudo = defineVendor({
   name: "JITSudo",
   // Self-hosted: no default host. No documented limit.
   secrets: ["apiKey", "tenantId"],
+  // Nothing else: any other option is a ConfigError naming it (a typo of timeoutMs, say).
+  options: [],
   tenant: tenantOf,
   auth: (options: JitsudoOptions) => ({ "X-API-Key": options.apiKey, "X-Tenant-ID": options.tenantId }),
   pageSize: { max: 1000 },

@@ -110,6 +110,8 @@ export const pylon = defineVendor({
   requestsPerMinute: 60,
   rateLimitHeaders: { remaining: ["x-rate-limit-remaining"] },
   secrets: ["apiToken"],
+  // Nothing else: any other option is a ConfigError naming it (a typo of timeoutMs, say).
+  options: [],
   auth: (options: PylonOptions) => ({ Authorization: `Bearer ${options.apiToken}` }),
   pageSize: { max: 999 },
   record,

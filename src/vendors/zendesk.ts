@@ -167,6 +167,8 @@ export const zendesk = defineVendor({
   // The account's real plan: X-Rate-Limit (per minute) and what is left of it.
   rateLimitHeaders: { limit: ["x-rate-limit", "ratelimit-limit"], remaining: ["x-rate-limit-remaining", "ratelimit-remaining"] },
   secrets: ["auth.email?", "auth.apiToken?", "auth.oauthToken?"],
+  // And nothing else: any other option is a ConfigError naming it (a typo of timeoutMs, say).
+  options: ["subdomain"],
   tenant: (options) => subdomainOf(options),
   auth: (options: ZendeskOptions) => authHeaders(options),
   pageSize: { max: 100 },
