@@ -279,15 +279,22 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
 });
 
 describe("slotPlan: requests at once and records ahead", () => {
-  test("every slot worth it: every slot and the whole bound; fewer with small pages: every slot and 1,000 records; fewer with large pages: those slots and a page for each beyond the head's", () => {
-    expect(slotPlan(4, 4, 100, 4000)).toEqual({ slots: 4, bound: 4000 });
-    expect(slotPlan(4, 4, 1000, 16_000)).toEqual({ slots: 4, bound: 16_000 });
+  test("every slot worth it: every slot, and a page ahead for each slot worth it beyond the head's (at least 1,000 records, at most the whole bound); fewer with small pages: every slot and 1,000 records; fewer with large pages: those slots and a page for each beyond the head's", () => {
+    // A server far away (worth far past the slots): the whole bound.
+    expect(slotPlan(30, 4, 1000, 16_000)).toEqual({ slots: 4, bound: 16_000 });
+    expect(slotPlan(300, 4, 100, 4000)).toEqual({ slots: 4, bound: 4000 });
+    expect(slotPlan(Infinity, 4, 1000, 16_000)).toEqual({ slots: 4, bound: 16_000 });
+    // Just worth every slot: as with one slot fewer, a page ahead for each beyond the head's.
+    // concurrency: 2 against a near server held 8 pages of 1,000 ahead (JITSudo's million: +130 MB of RSS, +62–71 so).
+    expect(slotPlan(2, 2, 1000, 8000)).toEqual({ slots: 2, bound: 1000 });
+    expect(slotPlan(4, 4, 1000, 16_000)).toEqual({ slots: 4, bound: 3000 });
+    expect(slotPlan(4, 4, 100, 4000)).toEqual({ slots: 4, bound: SMALL_PAGES_AHEAD });
     expect(slotPlan(1, 4, 100, 4000)).toEqual({ slots: 4, bound: SMALL_PAGES_AHEAD });
     expect(slotPlan(2, 4, 250, 4000)).toEqual({ slots: 4, bound: SMALL_PAGES_AHEAD });
     expect(slotPlan(2, 4, 251, 4000)).toEqual({ slots: 2, bound: 251 });
     expect(slotPlan(1, 4, 1000, 16_000)).toEqual({ slots: 1, bound: 0 });
     expect(slotPlan(3, 4, 1000, 16_000)).toEqual({ slots: 3, bound: 2000 });
     // concurrency: 1 is one slot, whatever the pages.
-    expect(slotPlan(1, 1, 100, 4000)).toEqual({ slots: 1, bound: 4000 });
+    expect(slotPlan(1, 1, 100, 4000)).toEqual({ slots: 1, bound: SMALL_PAGES_AHEAD });
   });
 });
