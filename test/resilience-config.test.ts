@@ -118,7 +118,7 @@ const CASES: Case[] = [
     doc: true,
   },
   {
-    input: "Zendesk's apiToken outside auth",
+    input: "Zendesk's email and apiToken outside auth",
     code: `createZendeskClient({ subdomain: "acme", email: "a@acme.com", apiToken: ${T} })`,
     option: "email",
     message:
