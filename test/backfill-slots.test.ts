@@ -241,12 +241,23 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
    * before its answer, `holdMs` by the consumer for each page it takes (spread over its events).
    * Counts the requests awaiting their headers at once, as the server sees them.
    */
-  async function read(serverMs: number, holdMs: number, pageSize: number) {
+  async function read(serverMs: number, holdMs: number, pageSize: number, bodyMs = 0) {
     const clock = fakeClock(END + DAY);
     const { counter, fetch: counting } = countingFetch();
-    const fetchFn: typeof fetch = (input, init) => {
+    const fetchFn: typeof fetch = async (input, init) => {
       clock.t += serverMs;
-      return counting(input, init);
+      const response = await counting(input, init);
+      if (bodyMs === 0) return response;
+      // The body comes `bodyMs` after the headers (a large answer on a slow link).
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          clock.t += bodyMs;
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
     };
     const client = createJitsudoClient({ ...server.credentials.jitsudo, rateLimit: false, maxRetries: 0, fetch: fetchFn, clock, concurrency: 4 });
     const events: AuditEvent[] = [];
@@ -265,6 +276,14 @@ describe("slots in use: as many as keep the consumer busy (JITSudo, clock inject
 
   test("a server that answers in ten times the time the consumer takes a page: every slot, every record once", async () => {
     const { events, max } = await read(100, 10, 100);
+    expectExactlyOnce(events, ids());
+    expect(max).toBeGreaterThanOrEqual(2);
+    expect(max).toBeLessThanOrEqual(4);
+  });
+
+  test("a body that takes forty times the consumer's time to come after its headers: the wait is the network's, not the thread's (every slot), every record once", async () => {
+    // Counted from the headers, the body's 400 ms made a page cost the thread 410 ms: one slot.
+    const { events, max } = await read(100, 10, 1000, 400);
     expectExactlyOnce(events, ids());
     expect(max).toBeGreaterThanOrEqual(2);
     expect(max).toBeLessThanOrEqual(4);

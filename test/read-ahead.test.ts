@@ -214,6 +214,55 @@ describe("read-ahead", () => {
     expect(wavering.slots(4)).toBe(1);
   });
 
+  test("the slots: pages parsed while the consumer holds one count as their parse, not as its holding (no time counted twice)", () => {
+    let t = 0;
+    // One meter told of the parses that ran while each page was held, one not (as before).
+    const told = new DrainMeter(() => t);
+    const untold = new DrainMeter(() => t);
+    for (let i = 0; i < 32; i++) {
+      const sent = t;
+      t += 150;
+      told.headers(sent);
+      untold.headers(sent);
+    }
+    for (let i = 0; i < 20; i++) {
+      const handed = t;
+      const parsingAt = told.parsing;
+      // The consumer works 25 ms on its page, the next answer is parsed (25 ms), then 25 more.
+      t += 25;
+      const bodyAt = t;
+      t += 25;
+      told.parsed(bodyAt);
+      untold.parsed(bodyAt);
+      t += 25;
+      told.taken(1000, handed, parsingAt);
+      untold.taken(1000, handed);
+    }
+    // The thread's time a page costs: 50 ms held and 25 parsing, so 1.5 × 150 / 75 = 3 slots.
+    // Counting the parse in the holding too (100 ms: 75 held and 25 parsing) makes it 2.25: 3 all
+    // the same here, but the records a request is worth show it: 4 × 150 × 1000 / 75 = 8,000.
+    expect(told.slots(8)).toBe(3);
+    expect(told.recordsWorth(1)).toBe(8000);
+    expect(untold.recordsWorth(1)).toBe(6000);
+    expect(told.parsing).toBe(20 * 25);
+    // The parse taking longer (50 ms, the consumer 50): 1.5 × 150 / 100 = 2.25, which keeps the
+    // three (fewer only once fewer would do); counted twice, 1.5 × 150 / 150 = 1.5: two.
+    for (let i = 0; i < 20; i++) {
+      const handed = t;
+      const parsingAt = told.parsing;
+      t += 25;
+      const bodyAt = t;
+      t += 50;
+      told.parsed(bodyAt);
+      untold.parsed(bodyAt);
+      t += 25;
+      told.taken(1000, handed, parsingAt);
+      untold.taken(1000, handed);
+    }
+    expect(told.slots(8)).toBe(3);
+    expect(untold.slots(8)).toBe(2);
+  });
+
   test("records a request is worth: four of the quickest waits for headers over the thread's time a record costs, shared by the slots", () => {
     let t = 0;
     const meter = new DrainMeter(() => t);

@@ -73,6 +73,12 @@ export interface HttpRequest {
    */
   onResponse?: (() => void) | undefined;
   /**
+   * Called when a success's body has been read, before it is parsed: what comes after (parsing
+   * and checking it) is this thread's work alone, where the body's read also waited on the
+   * network and on whatever else the thread was doing (the read-ahead meter's parse time).
+   */
+  onBody?: (() => void) | undefined;
+  /**
    * Called before a request is sent again after an attempt whose `onResponse` ran (a success
    * status whose body then broke off or did not parse): the caller gave the request's slot away
    * at its headers, and the retry is sent once the promise it returns settles (a slot is free).
@@ -259,6 +265,7 @@ export class HttpClient {
           : fromFetch(await (config.fetch ?? globalThis.fetch)(req.url, { method: req.method, headers, body: req.body, signal, redirect: "manual" }));
       if (response.status >= 200 && response.status < 300) req.onResponse?.();
       const text = await this.#readText(response);
+      if (response.status >= 200 && response.status < 300) req.onBody?.();
       const body = parseBody(text, response.headers);
       const requestId = requestIdOf(response.headers, body, this.#secrets);
       if (response.status >= 200 && response.status < 300 && body === TRUNCATED) {

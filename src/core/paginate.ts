@@ -181,6 +181,8 @@ export interface EngineOptions {
   readAhead?: { budget: ReadAheadBudget; meter: DrainMeter } | undefined;
   /** A request's success status and headers arrived; its body is being read (`HttpRequest.onResponse`). */
   onResponse?: (() => void) | undefined;
+  /** A success's body has been read, and is to be parsed (`HttpRequest.onBody`). */
+  onBody?: (() => void) | undefined;
   /** Before a request whose `onResponse` ran is sent again (`HttpRequest.beforeResend`). */
   beforeResend?: (() => Promise<void>) | undefined;
 }
@@ -291,6 +293,8 @@ export async function* paginate<S, Body>(
     after?: PaginationLoopError;
     /** When its answer's headers came in (the read-ahead meter's clock), once they have. */
     headersAt?: number;
+    /** When its answer's body had been read, to be parsed (the read-ahead meter's clock). */
+    bodyAt?: number;
     /** Sent and awaiting its answer's headers: one of the `inFlight`. */
     awaiting?: boolean;
   }
@@ -348,7 +352,8 @@ export async function* paginate<S, Body>(
   /**
    * `PageResponse.recordsWorth` for the answer in `slot`, just parsed. Before the meter has
    * measured a page taken, the answer itself tells whether the server is the wait: one that took
-   * longer to come than every slot's answer takes to read (Little's law, the consumer left out)
+   * longer to come than every slot's answer takes the thread to parse (Little's law, the consumer
+   * left out; a body's wait to come in is the network's)
    * leaves the reader idle whatever it plans, so no bound, as with nothing measured at all
    * (Datafold 100 ms away: 100 ms against 4 × 10); otherwise the bound is not known yet (the
    * memory step's server, which builds each answer: 12 ms against 4 × 10).
@@ -357,7 +362,8 @@ export async function* paginate<S, Body>(
     if (!meter) return Infinity;
     const worth = meter.recordsWorth(maxInFlight);
     if (worth !== undefined || slot.headersAt === undefined) return worth;
-    return slot.headersAt - sentAt >= maxInFlight * (meter.now() - slot.headersAt) ? Infinity : undefined;
+    // Its read: the thread's part, from its body in (the wait for the body is the network's).
+    return slot.headersAt - sentAt >= maxInFlight * (meter.now() - (slot.bodyAt ?? slot.headersAt)) ? Infinity : undefined;
   };
   const fetchSlot = async (slot: Slot, sentAt: number): Promise<{ page: RawPage<S>; next: readonly S[]; append?: readonly S[] | undefined; after?: PaginationLoopError; status: number; retries: number }> => {
     const request = pagination.request(slot.state, ctx);
@@ -383,6 +389,12 @@ export async function* paginate<S, Body>(
               }
             }
           : options.onResponse,
+      onBody: meter
+        ? () => {
+            slot.bodyAt = meter.now();
+            options.onBody?.();
+          }
+        : options.onBody,
       beforeResend: earlyRelease
         ? async () => {
             await options.beforeResend?.();
@@ -404,7 +416,9 @@ export async function* paginate<S, Body>(
       }
       body = parsed.value;
     }
-    if (meter && slot.headersAt !== undefined && !abort.signal.aborted) meter.parsed(slot.headersAt);
+    // The thread's own time from the body read to its page parsed and checked: not the body's
+    // read, which waits on the network and on the consumer as much as it works.
+    if (meter && slot.bodyAt !== undefined && !abort.signal.aborted) meter.parsed(slot.bodyAt);
     let read: PageRead<S>;
     try {
       read = pagination.read(body, slot.state, ctx, { status: result.status, headers: result.headers, url: url.href, requestId: result.requestId, recordsWorth: worthNow(slot, sentAt) });
@@ -567,9 +581,10 @@ export async function* paginate<S, Body>(
       // The page in the caller's hands keeps its place among the `ahead` until the caller asks
       // for the next one: with prefetch 0 nothing is fetched while it works (strictly sequential).
       const handedAt = readAhead?.meter.now();
+      const parsingAt = readAhead?.meter.parsing;
       yield page;
       if (readAhead) {
-        readAhead.meter.taken(page.records.length, handedAt!);
+        readAhead.meter.taken(page.records.length, handedAt!, parsingAt);
         recount(slot, 0);
       }
       if (slot.after) throw slot.after;

@@ -170,6 +170,8 @@ interface Chain<S> {
   sentAt: number;
   /** When its answer's headers came in (the read-ahead meter's clock). */
   headersAt: number;
+  /** When its answer's body had been read, to be parsed (the read-ahead meter's clock). */
+  bodyAt: number;
   /**
    * Its answer's headers are in and its body is being read: the server is done with the
    * request, so its slot is another chain's (the next request of this one needs the body).
@@ -281,6 +283,7 @@ export async function* paginateSlices<S, Body>(
     pulling: false,
     sentAt: 0,
     headersAt: 0,
+    bodyAt: 0,
     answered: false,
     counted: 0,
     done: false,
@@ -348,7 +351,7 @@ export async function* paginateSlices<S, Body>(
       http,
       pagination,
       c.ctx,
-      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), beforeResend: () => resend(c) } : {}) },
+      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), onBody: () => bodyRead(c), beforeResend: () => resend(c) } : {}) },
       c.resume,
     );
     c.pages.next().then(
@@ -357,7 +360,7 @@ export async function* paginateSlices<S, Body>(
         // The end of a chain comes without a request: no round trip to learn from.
         if (readAhead && !stopped && !result.done) {
           readAhead.meter.answered(sentAt!);
-          if (c.answered) readAhead.meter.parsed(c.headersAt);
+          if (c.answered) readAhead.meter.parsed(c.bodyAt);
         }
         count(c, -asked);
         if (result.done) c.done = true;
@@ -390,6 +393,11 @@ export async function* paginateSlices<S, Body>(
       readAhead.meter.headers(c.sentAt);
     }
     if (!stopped) schedule();
+  };
+
+  /** A chain's answer's body is read: what follows to its page is the thread's own work (`DrainMeter.parsed`). */
+  const bodyRead = (c: Chain<S>) => {
+    if (readAhead && !stopped) c.bodyAt = readAhead.meter.now();
   };
 
   /**
@@ -522,8 +530,9 @@ export async function* paginateSlices<S, Body>(
         }
         // The page in hand stays in the buffer (counted) until the caller asks for the next.
         const handedAt = readAhead?.meter.now();
+        const parsingAt = readAhead?.meter.parsing;
         yield page;
-        if (readAhead) readAhead.meter.taken(page.records.length, handedAt!);
+        if (readAhead) readAhead.meter.taken(page.records.length, handedAt!, parsingAt);
         head.buffer.shift();
         head.records -= page.records.length;
         count(head, -page.records.length);
