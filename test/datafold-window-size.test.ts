@@ -22,11 +22,12 @@ const iso = datafoldTimestamp;
  * Reads every log through the engine with a read-ahead meter on a clock moved by the run itself:
  * each request's answer comes `serverMs` after it was sent (requests at once wait side by side:
  * answers are handed out in the order they are due, each on a later turn of the event loop, the
- * clock set to when it is due), its body takes `networkMs` to come and then `bodyMs` to parse
- * (the thread's own work), and the consumer holds each page `holdMs`. Returns the ids read, the logs in each answer in the order asked for, and for each
+ * clock set to when it is due), its body takes `networkMs` to come (of which the thread spent
+ * `decodeMs` decoding it) and then `bodyMs` to parse (the thread's own work), and the consumer
+ * holds each page `holdMs`. Returns the ids read, the logs in each answer in the order asked for, and for each
  * request how many answers had come back when it was sent.
  */
-async function read(serverMs: number, holdMs: number, bodyMs = 5, networkMs = 0) {
+async function read(serverMs: number, holdMs: number, bodyMs = 5, networkMs = 0, decodeMs = 0) {
   const clock = { t: END + DAY };
   const answers: number[] = [];
   const answeredBefore: number[] = [];
@@ -48,7 +49,7 @@ async function read(serverMs: number, holdMs: number, bodyMs = 5, networkMs = 0)
     });
   };
   const http = {
-    request: async ({ body, onResponse, onBody }: { body?: string; onResponse?: () => void; onBody?: () => void }) => {
+    request: async ({ body, onResponse, onBody }: { body?: string; onResponse?: () => void; onBody?: (decodeMs: number) => void }) => {
       answeredBefore.push(answered);
       const { start_date, end_date } = JSON.parse(body ?? "{}") as { start_date: string; end_date: string };
       const from = lowerBound(times, Date.parse(start_date));
@@ -61,7 +62,7 @@ async function read(serverMs: number, holdMs: number, bodyMs = 5, networkMs = 0)
       });
       onResponse?.();
       clock.t += networkMs;
-      onBody?.();
+      onBody?.(decodeMs);
       clock.t += bodyMs;
       const logs = times.slice(from, to).map((t, i) => ({ timestamp: iso(t), event_uuid: `log-${from + i}` }));
       answered += 1;
@@ -108,6 +109,14 @@ describe("Datafold windows sized by what a request is worth", () => {
     const { ids, answers } = await read(100, 10, 5, 300);
     expectEveryLogOnce(ids);
     expect(Math.min(...answers.slice(4, -1))).toBeGreaterThanOrEqual(8_500);
+  });
+
+  test("the thread's time decoding a body counts as its parse does: windows sized for it, every log once", async () => {
+    // 300 ms for the body to come, all of it decoding (a body far larger than its logs, say):
+    // 4 × 100 ms over ~315 ms a window, shared by four slots, is about 2,900 logs a window.
+    const { ids, answers } = await read(100, 10, 5, 300, 300);
+    expectEveryLogOnce(ids);
+    expect(largestAfter(answers, 8)).toBeLessThanOrEqual(4_000);
   });
 
   test("a near server (1 ms a request, 5 ms to read its answer, 10 ms a page taken): windows of about a page, every log once", async () => {

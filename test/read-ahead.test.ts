@@ -123,7 +123,7 @@ describe("read-ahead", () => {
     expect(still.useful()).toBe(Infinity);
   });
 
-  test("the slots worth using: the quickest wait for an answer's headers over the time the consumer holds a page, with half again to spare", () => {
+  test("the slots worth using: the quickest wait for an answer's headers over the time the consumer holds a page, with a quarter again to spare", () => {
     let t = 0;
     const meter = new DrainMeter(() => t);
     const waits = (ms: number[]) => {
@@ -145,9 +145,9 @@ describe("read-ahead", () => {
     waits([40, 5, 5]);
     expect(meter.slots(4)).toBe(1);
     pages(10);
-    // 1.5 × 5 ms over 10 ms a page: one is enough.
+    // 1.25 × 5 ms over 10 ms a page: one is enough.
     expect(meter.slots(4)).toBe(1);
-    // The server slower: 1.5 × 20 / 10 = 3 slots. The quickest of this block and the one before
+    // The server slower: 1.25 × 20 / 10 = 2.5: 3 slots. The quickest of this block and the one before
     // counts, so it takes two blocks of sixteen slower waits to forget the quick ones.
     waits(Array.from({ length: 32 }, () => 20));
     expect(meter.slots(4)).toBe(3);
@@ -182,7 +182,7 @@ describe("read-ahead", () => {
         meter.taken(100, handed);
       }
     };
-    // Waits of 30 ms; a page parsed in 5 and held 10: 1.5 × 30 / 15 = 3 (held alone, 4.5: 5).
+    // Waits of 30 ms; a page parsed in 5 and held 10: 1.25 × 30 / 15 = 2.5: 3 (held alone, 3.75: 4).
     waits(meter, 30);
     pages(5, 10);
     expect(meter.slots(8)).toBe(3);
@@ -191,16 +191,16 @@ describe("read-ahead", () => {
     const wait = (ms: number) => waits(wavering, ms);
     for (let i = 0; i < 20; i++) {
       const handed = t;
-      t += 6;
+      t += 5;
       wavering.taken(100, handed);
     }
-    // 1.5 × 5 / 6 = 1.25: not half a slot past one, so one.
+    // 1.25 × 5 / 5 = 1.25: not half a slot past one, so one.
     wait(5);
     expect(wavering.slots(4)).toBe(1);
-    // 1.5 × 7 / 6 = 1.75: two.
+    // 1.25 × 7 / 5 = 1.75: two.
     wait(7);
     expect(wavering.slots(4)).toBe(2);
-    // 1.5 × 12 / 6 = 3, then 1.5 × 9 / 6 = 2.25: three stays.
+    // 1.25 × 12 / 5 = 3, then 1.25 × 9 / 5 = 2.25: three stays.
     wait(12);
     expect(wavering.slots(4)).toBe(3);
     wait(9);
@@ -209,7 +209,7 @@ describe("read-ahead", () => {
     wait(5);
     expect(wavering.slots(4)).toBe(2);
     expect(wavering.slots(4)).toBe(2);
-    // 1.5 × 3 / 6 = 0.75: one.
+    // 1.25 × 3 / 5 = 0.75: one.
     wait(3);
     expect(wavering.slots(4)).toBe(1);
   });
@@ -221,7 +221,7 @@ describe("read-ahead", () => {
     const untold = new DrainMeter(() => t);
     for (let i = 0; i < 32; i++) {
       const sent = t;
-      t += 150;
+      t += 200;
       told.headers(sent);
       untold.headers(sent);
     }
@@ -238,15 +238,15 @@ describe("read-ahead", () => {
       told.taken(1000, handed, parsingAt);
       untold.taken(1000, handed);
     }
-    // The thread's time a page costs: 50 ms held and 25 parsing, so 1.5 × 150 / 75 = 3 slots.
-    // Counting the parse in the holding too (100 ms: 75 held and 25 parsing) makes it 2.25: 3 all
-    // the same here, but the records a request is worth show it: 4 × 150 × 1000 / 75 = 8,000.
-    expect(told.slots(8)).toBe(3);
-    expect(told.recordsWorth(1)).toBe(8000);
-    expect(untold.recordsWorth(1)).toBe(6000);
+    // The thread's time a page costs: 50 ms held and 25 parsing, so 1.25 × 200 / 75 = 3.33: 4
+    // slots, and 4 × 200 × 1000 / 75 records a request is worth (10,667); counting the parse in
+    // the holding too (75 held and 25 parsing): 4 × 200 × 1000 / 100 = 8,000.
+    expect(told.slots(8)).toBe(4);
+    expect(told.recordsWorth(1)).toBe(10_667);
+    expect(untold.recordsWorth(1)).toBe(8000);
     expect(told.parsing).toBe(20 * 25);
-    // The parse taking longer (50 ms, the consumer 50): 1.5 × 150 / 100 = 2.25, which keeps the
-    // three (fewer only once fewer would do); counted twice, 1.5 × 150 / 150 = 1.5: two.
+    // The parse taking longer (50 ms, the consumer 50): about 1.25 × 200 / 100 = 2.5, three;
+    // counted twice, about 1.25 × 200 / 150 = 1.67: two.
     for (let i = 0; i < 20; i++) {
       const handed = t;
       const parsingAt = told.parsing;

@@ -73,11 +73,14 @@ export interface HttpRequest {
    */
   onResponse?: (() => void) | undefined;
   /**
-   * Called when a success's body has been read, before it is parsed: what comes after (parsing
-   * and checking it) is this thread's work alone, where the body's read also waited on the
-   * network and on whatever else the thread was doing (the read-ahead meter's parse time).
+   * Called when a success's body has been read, before it is parsed, with the ms (by `workClock`;
+   * 0 without one) this thread spent decoding its chunks: what comes after (parsing and checking
+   * it) is the thread's work alone, where the read itself also waited on the network and on
+   * whatever else the thread was doing between chunks (the read-ahead meter's parse time).
    */
-  onBody?: (() => void) | undefined;
+  onBody?: ((decodeMs: number) => void) | undefined;
+  /** The clock (ms) `onBody`'s decoding time is read with. */
+  workClock?: (() => number) | undefined;
   /**
    * Called before a request is sent again after an attempt whose `onResponse` ran (a success
    * status whose body then broke off or did not parse): the caller gave the request's slot away
@@ -264,8 +267,9 @@ export class HttpClient {
           ? await sendWithNodeHttp(req.method, req.url, headers, req.body, signal)
           : fromFetch(await (config.fetch ?? globalThis.fetch)(req.url, { method: req.method, headers, body: req.body, signal, redirect: "manual" }));
       if (response.status >= 200 && response.status < 300) req.onResponse?.();
-      const text = await this.#readText(response);
-      if (response.status >= 200 && response.status < 300) req.onBody?.();
+      const decoding = req.onBody && req.workClock ? { now: req.workClock, ms: 0 } : undefined;
+      const text = await this.#readText(response, decoding);
+      if (response.status >= 200 && response.status < 300) req.onBody?.(decoding?.ms ?? 0);
       const body = parseBody(text, response.headers);
       const requestId = requestIdOf(response.headers, body, this.#secrets);
       if (response.status >= 200 && response.status < 300 && body === TRUNCATED) {
@@ -291,7 +295,7 @@ export class HttpClient {
    * decompression, so a 2 KB brotli bomb stops at the cap): nothing past the cap is buffered,
    * and the rest of the body is never read. Not retried: the same server would send it again.
    */
-  async #readText(response: RawResponse): Promise<string> {
+  async #readText(response: RawResponse, decoding?: { now: () => number; ms: number }): Promise<string> {
     const cap = this.#config.maxResponseBytes;
     const text = new BodyText();
     let size = 0;
@@ -311,10 +315,20 @@ export class HttpClient {
             message: `the response body is larger than maxResponseBytes (${cap} bytes); refused without reading the rest`,
           });
         }
-        text.add(chunk);
+        if (decoding) {
+          const from = decoding.now();
+          text.add(chunk);
+          decoding.ms += decoding.now() - from;
+        } else {
+          text.add(chunk);
+        }
       }
     }
-    return text.end();
+    if (!decoding) return text.end();
+    const from = decoding.now();
+    const whole = text.end();
+    decoding.ms += decoding.now() - from;
+    return whole;
   }
 
   /** `text` with every secret of this client (its options' and its auth headers') masked. */

@@ -181,8 +181,9 @@ export interface EngineOptions {
   readAhead?: { budget: ReadAheadBudget; meter: DrainMeter } | undefined;
   /** A request's success status and headers arrived; its body is being read (`HttpRequest.onResponse`). */
   onResponse?: (() => void) | undefined;
-  /** A success's body has been read, and is to be parsed (`HttpRequest.onBody`). */
-  onBody?: (() => void) | undefined;
+  /** A success's body has been read, and is to be parsed (`HttpRequest.onBody`, timed by `workClock`). */
+  onBody?: ((decodeMs: number) => void) | undefined;
+  workClock?: (() => number) | undefined;
   /** Before a request whose `onResponse` ran is sent again (`HttpRequest.beforeResend`). */
   beforeResend?: (() => Promise<void>) | undefined;
 }
@@ -293,8 +294,9 @@ export async function* paginate<S, Body>(
     after?: PaginationLoopError;
     /** When its answer's headers came in (the read-ahead meter's clock), once they have. */
     headersAt?: number;
-    /** When its answer's body had been read, to be parsed (the read-ahead meter's clock). */
+    /** When its answer's body had been read, to be parsed (the read-ahead meter's clock), and the ms its chunks took to decode. */
     bodyAt?: number;
+    decodeMs?: number;
     /** Sent and awaiting its answer's headers: one of the `inFlight`. */
     awaiting?: boolean;
   }
@@ -349,6 +351,7 @@ export async function* paginate<S, Body>(
   // Parallel states measure the server's answers, for how many requests at once are worth
   // sending and how many records each (a time window's): at `concurrency: 1` only the latter.
   const meter = parallel ? options.readAhead?.meter : undefined;
+  const workClock = meter ? () => meter.now() : undefined;
   /**
    * `PageResponse.recordsWorth` for the answer in `slot`, just parsed. Before the meter has
    * measured a page taken, the answer itself tells whether the server is the wait: one that took
@@ -390,11 +393,13 @@ export async function* paginate<S, Body>(
             }
           : options.onResponse,
       onBody: meter
-        ? () => {
+        ? (decodeMs: number) => {
             slot.bodyAt = meter.now();
-            options.onBody?.();
+            slot.decodeMs = decodeMs;
+            options.onBody?.(decodeMs);
           }
         : options.onBody,
+      workClock: meter ? workClock : options.workClock,
       beforeResend: earlyRelease
         ? async () => {
             await options.beforeResend?.();
@@ -416,9 +421,10 @@ export async function* paginate<S, Body>(
       }
       body = parsed.value;
     }
-    // The thread's own time from the body read to its page parsed and checked: not the body's
-    // read, which waits on the network and on the consumer as much as it works.
-    if (meter && slot.bodyAt !== undefined && !abort.signal.aborted) meter.parsed(slot.bodyAt);
+    // The thread's own time on the answer: its chunks decoded, then from the body read to its page
+    // parsed and checked. Not the read from the headers on, which waits on the network and on the
+    // consumer (whose work runs between chunks) as much as it works.
+    if (meter && slot.bodyAt !== undefined && !abort.signal.aborted) meter.parsed(slot.bodyAt, slot.decodeMs);
     let read: PageRead<S>;
     try {
       read = pagination.read(body, slot.state, ctx, { status: result.status, headers: result.headers, url: url.href, requestId: result.requestId, recordsWorth: worthNow(slot, sentAt) });

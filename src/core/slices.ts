@@ -170,8 +170,9 @@ interface Chain<S> {
   sentAt: number;
   /** When its answer's headers came in (the read-ahead meter's clock). */
   headersAt: number;
-  /** When its answer's body had been read, to be parsed (the read-ahead meter's clock). */
+  /** When its answer's body had been read, to be parsed (the read-ahead meter's clock), and the ms its chunks took to decode. */
   bodyAt: number;
+  decodeMs: number;
   /**
    * Its answer's headers are in and its body is being read: the server is done with the
    * request, so its slot is another chain's (the next request of this one needs the body).
@@ -284,6 +285,7 @@ export async function* paginateSlices<S, Body>(
     sentAt: 0,
     headersAt: 0,
     bodyAt: 0,
+    decodeMs: 0,
     answered: false,
     counted: 0,
     done: false,
@@ -331,6 +333,8 @@ export async function* paginateSlices<S, Body>(
   let stopped = false;
 
   let started = false;
+  /** The clock a body's decoding is timed with (`HttpRequest.workClock`). */
+  const workClock = readAhead ? () => readAhead.meter.now() : undefined;
   /**
    * Starts a chain's next request. One the consumer needs (`needed`: the head chain's) always
    * starts; one ahead of it only if the budget has room: false otherwise.
@@ -351,7 +355,7 @@ export async function* paginateSlices<S, Body>(
       http,
       pagination,
       c.ctx,
-      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), onBody: () => bodyRead(c), beforeResend: () => resend(c) } : {}) },
+      { prefetch: 0, concurrency: 1, signal: abort.signal, ...(concurrency > 1 ? { onResponse: () => answered(c), onBody: (decodeMs: number) => bodyRead(c, decodeMs), workClock, beforeResend: () => resend(c) } : {}) },
       c.resume,
     );
     c.pages.next().then(
@@ -360,7 +364,7 @@ export async function* paginateSlices<S, Body>(
         // The end of a chain comes without a request: no round trip to learn from.
         if (readAhead && !stopped && !result.done) {
           readAhead.meter.answered(sentAt!);
-          if (c.answered) readAhead.meter.parsed(c.bodyAt);
+          if (c.answered) readAhead.meter.parsed(c.bodyAt, c.decodeMs);
         }
         count(c, -asked);
         if (result.done) c.done = true;
@@ -395,9 +399,12 @@ export async function* paginateSlices<S, Body>(
     if (!stopped) schedule();
   };
 
-  /** A chain's answer's body is read: what follows to its page is the thread's own work (`DrainMeter.parsed`). */
-  const bodyRead = (c: Chain<S>) => {
-    if (readAhead && !stopped) c.bodyAt = readAhead.meter.now();
+  /** A chain's answer's body is read (its chunks decoded in `decodeMs`): what follows to its page is the thread's own work (`DrainMeter.parsed`). */
+  const bodyRead = (c: Chain<S>, decodeMs: number) => {
+    if (readAhead && !stopped) {
+      c.bodyAt = readAhead.meter.now();
+      c.decodeMs = decodeMs;
+    }
   };
 
   /**
