@@ -225,19 +225,22 @@ describe("read-ahead", () => {
       told.headers(sent);
       untold.headers(sent);
     }
-    for (let i = 0; i < 20; i++) {
-      const handed = t;
-      const parsingAt = told.parsing;
-      // The consumer works 25 ms on its page, the next answer is parsed (25 ms), then 25 more.
-      t += 25;
-      const bodyAt = t;
-      t += 25;
-      told.parsed(bodyAt);
-      untold.parsed(bodyAt);
-      t += 25;
-      told.taken(1000, handed, parsingAt);
-      untold.taken(1000, handed);
-    }
+    /** Twenty pages: the consumer works 25 ms on each, the next answer is parsed (`parse` ms), then 25 more. */
+    const pages = (parse: number) => {
+      for (let i = 0; i < 20; i++) {
+        const handed = t;
+        const parsingAt = told.parsing;
+        t += 25;
+        const bodyAt = t;
+        t += parse;
+        told.parsed(bodyAt);
+        untold.parsed(bodyAt);
+        t += 25;
+        told.taken(1000, handed, parsingAt);
+        untold.taken(1000, handed);
+      }
+    };
+    pages(25);
     // The thread's time a page costs: 50 ms held and 25 parsing, so 1.25 × 200 / 75 = 3.33: 4
     // slots, and 4 × 200 × 1000 / 75 records a request is worth (10,667); counting the parse in
     // the holding too (75 held and 25 parsing): 4 × 200 × 1000 / 100 = 8,000.
@@ -247,18 +250,7 @@ describe("read-ahead", () => {
     expect(told.parsing).toBe(20 * 25);
     // The parse taking longer (50 ms, the consumer 50): about 1.25 × 200 / 100 = 2.5, three;
     // counted twice, about 1.25 × 200 / 150 = 1.67: two.
-    for (let i = 0; i < 20; i++) {
-      const handed = t;
-      const parsingAt = told.parsing;
-      t += 25;
-      const bodyAt = t;
-      t += 50;
-      told.parsed(bodyAt);
-      untold.parsed(bodyAt);
-      t += 25;
-      told.taken(1000, handed, parsingAt);
-      untold.taken(1000, handed);
-    }
+    pages(50);
     expect(told.slots(8)).toBe(3);
     expect(untold.slots(8)).toBe(2);
   });

@@ -184,8 +184,9 @@ export class DrainMeter {
    * The consumer took a page of `records`, handed to it at `since`, when `parsing` was
    * `parsingSince`: the pages parsed while it held this one (answers come in while the consumer
    * works, and are parsed between its records) are the thread's time for those pages, counted
-   * in `parsed`, not the consumer's. Counted in both, a Datafold window of 9,000 logs cost 150–
-   * 200 ms a window where it cost 100–110, and the slots worth using came to 2–3 of 4 at 300 ms.
+   * in `parsed`, not the consumer's. Counted in both (and its parse from its headers on), a
+   * Datafold window of 9,000 logs was costed at 130–200 ms of the thread where it cost about 80,
+   * and the slots worth using came to 2–3 of 4 at 300 ms.
    */
   taken(records: number, since: number, parsingSince = this.#parsing): void {
     const ms = Math.max(0, this.#now() - since - (this.#parsing - parsingSince));
