@@ -315,19 +315,14 @@ export class HttpClient {
             message: `the response body is larger than maxResponseBytes (${cap} bytes); refused without reading the rest`,
           });
         }
-        if (decoding) {
-          const from = decoding.now();
-          text.add(chunk);
-          decoding.ms += decoding.now() - from;
-        } else {
-          text.add(chunk);
-        }
+        const from = decoding?.now();
+        text.add(chunk);
+        if (decoding) decoding.ms += decoding.now() - from!;
       }
     }
-    if (!decoding) return text.end();
-    const from = decoding.now();
+    const from = decoding?.now();
     const whole = text.end();
-    decoding.ms += decoding.now() - from;
+    if (decoding) decoding.ms += decoding.now() - from!;
     return whole;
   }
 

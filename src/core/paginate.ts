@@ -399,7 +399,7 @@ export async function* paginate<S, Body>(
             options.onBody?.(decodeMs);
           }
         : options.onBody,
-      workClock: meter ? workClock : options.workClock,
+      workClock: workClock ?? options.workClock,
       beforeResend: earlyRelease
         ? async () => {
             await options.beforeResend?.();
