@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { backfillServers, benchBackfill } from "./backfill.mjs";
+import { calibrate } from "./calibrate.mjs";
 import { benchCpu } from "./cpu.mjs";
 import { benchPrefetch } from "./latency.mjs";
 import { benchMemory } from "./memory.mjs";
@@ -47,6 +48,21 @@ const deps = { ...library, createSimulator };
 
 const started = performance.now();
 const loadAtStart = os.loadavg();
+/**
+ * The machine's speed (calibrate.mjs) at the start, at the end and before each step whose figures
+ * are rates of this machine's CPU: those figures of two runs compare only beside these. A shared
+ * machine's speed moves by half within minutes at a load under 1 (measured: 413k–566k records).
+ */
+const calibration = {};
+const CALIBRATED_STEPS = new Set(["normalize", "cpu", "backfill"]);
+const fmt = (n) => Math.round(n).toLocaleString("en");
+/** A calibration as text: the JSON.parse rate, per CPU second and per wall second. */
+const calibrationText = (c) => `${fmt(c.jsonParseRecordsPerCpuSec)} records per CPU second (${fmt(c.jsonParseRecordsPerSec)} a wall second), SHA-256 ${fmt(c.sha256PerSec)}/s, load ${c.loadAverage}`;
+function calibrateAt(label) {
+  calibration[label] = calibrate({ ms: quick ? 300 : 1_000 });
+  progress(`calibration (${label}): JSON.parse ${calibrationText(calibration[label])}`);
+}
+calibrateAt("start");
 const results = {};
 const details = {};
 
@@ -56,6 +72,7 @@ const stepSeconds = {};
 /** Runs `fn` as step `label` of `name` (skipped unless `--only` wants it), timing its wall time. */
 async function step(name, title, fn, label = name) {
   if (!wanted(name)) return undefined;
+  if (CALIBRATED_STEPS.has(name)) calibrateAt(`before ${label}`);
   progress(`${title}…`);
   const t = performance.now();
   const value = await fn();
@@ -98,7 +115,11 @@ const children = (files, label) =>
     }
   }, label);
 
-const normalize = () => step("normalize", "normalization alone, one core", async () => (details.normalize = await benchNormalize({ ...deps, ms: quick ? 300 : 1_000 })));
+const normalize = () => step("normalize", "normalization alone, one core", async () => {
+  const { perVendor, perCpuSecond } = await benchNormalize({ ...deps, ms: quick ? 300 : 1_000 });
+  details.normalize = perVendor;
+  details.normalizePerCpuSecond = perCpuSecond;
+});
 const cpu = () =>
   step("cpu", "CPU per event: events() vs fetch + JSON.parse against a server replaying prebuilt bytes, in another process", async () =>
     (details.cpu = await benchCpu({ ...deps, events: quick ? 10_000 : 100_000, rounds: quick ? 1 : 5 })));
@@ -167,8 +188,6 @@ function figure(key, value, target, meets, unit, note) {
   results[key] = value;
   rows.push({ key, value, target, meets, unit, note });
 }
-const fmt = (n) => Math.round(n).toLocaleString("en");
-
 if (details.backfill) {
   for (const [key, d] of Object.entries(details.backfill)) {
     figure(`backfill_ratio_${key}`, round(d.ratio), "≥ 0.9", d.ratio >= 0.9, "×", `${fmt(d.eventsPerSec)}/s of ${fmt(d.ceilingPerSec)}/s; ${d.requests} requests (min ${d.minimumRequests}); ${d.meanInFlight.toFixed(2)} of ${d.ceilingInFlight} in flight on average; reader CPU ${Math.round(d.readerCpuShare * 100)} % (${d.readerCpuUsPerEvent.toFixed(1)} µs/event)`);
@@ -181,7 +200,7 @@ if (details.cpu) {
   }
 }
 if (details.normalize) {
-  for (const [vendor, rate] of Object.entries(details.normalize)) figure(`normalize_events_per_sec_${vendor}`, Math.round(rate), "≥ 1,000,000", rate >= 1e6, "/s", "one core, no I/O");
+  for (const [vendor, rate] of Object.entries(details.normalize)) figure(`normalize_events_per_sec_${vendor}`, Math.round(rate), "≥ 1,000,000", rate >= 1e6, "/s", `one core, no I/O; ${fmt(details.normalizePerCpuSecond[vendor])} per CPU second`);
 }
 if (details.ratelimit) {
   const d = details.ratelimit;
@@ -217,6 +236,7 @@ if (details.children) {
   }
 }
 
+calibrateAt("end");
 const machine = {
   node: process.version,
   cpu: os.cpus()[0]?.model ?? "unknown",
@@ -225,6 +245,7 @@ const machine = {
   platform: `${os.type()} ${os.release()} ${os.arch()}`,
   loadAverage: loadAtStart.map((n) => round(n, 2)),
   auditlogs: JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version,
+  calibration,
 };
 const totalSec = (performance.now() - started) / 1000;
 
@@ -239,5 +260,7 @@ if (json) {
   out.push("", `ratelimit_utilization = ${UTILIZATION_DEFINITION}.`);
   if (quick) out.push(QUICK_NOTE);
   out.push(`${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}; load average at start ${machine.loadAverage.join(" ")}; bench took ${totalSec.toFixed(0)} s.`);
+  out.push("Calibration (bench/calibrate.mjs: JSON.parse of a fixed 5,000-record body, each record touched; compare CPU-rate figures of two runs only beside it):");
+  for (const [label, c] of Object.entries(calibration)) out.push(`  ${label}: ${calibrationText(c)}`);
   process.stdout.write(`${out.join("\n")}\n`);
 }
