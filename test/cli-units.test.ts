@@ -63,11 +63,25 @@ describe("number and vendor flags", () => {
     expect(() => vendorsFlag(",", "--vendors")).toThrow(/needs at least one/);
   });
 
+  test("a vendor's id misspelt is asked about; one near none is not", () => {
+    expect(() => vendorArg("zendsk", "export")).toThrow('unknown vendor "zendsk": did you mean zendesk? (use one of pylon, zendesk, cortex, datafold, jitsudo)');
+    expect(() => vendorArg("okta", "export")).toThrow('unknown vendor "okta": use one of pylon, zendesk, cortex, datafold, jitsudo');
+    expect(() => vendorsFlag("pylon,jitsdo", "--vendors")).toThrow('--vendors: unknown vendor "jitsdo": did you mean jitsudo? (use pylon, zendesk, cortex, datafold, jitsudo)');
+  });
+
   test("parse errors name the flag and point at --help", () => {
     const options = { out: { type: "string" }, quiet: { type: "boolean", short: "q" } } as const;
     expect(() => parseCommand("export", ["--nope"], options)).toThrow("unknown option --nope (see auditlogs export --help)");
     expect(() => parseCommand("export", ["--out"], options)).toThrow("--out needs a value (see auditlogs export --help)");
     expect(() => parseCommand("export", ["--quiet=yes"], options)).toThrow("--quiet takes no value (see auditlogs export --help)");
+    // A typo of an option (case, a letter off, `_` for `-`), with or without its value.
+    expect(() => parseCommand("export", ["--otu", "f"], options)).toThrow("unknown option --otu: did you mean --out? (see auditlogs export --help)");
+    expect(() => parseCommand("export", ["--Quiet"], options)).toThrow("unknown option --Quiet: did you mean --quiet? (see auditlogs export --help)");
+    expect(() => parseCommand("export", ["--qiuet=1"], options)).toThrow("unknown option --qiuet: did you mean --quiet? (see auditlogs export --help)");
+    // A short flag is near every other: no guess.
+    expect(() => parseCommand("export", ["-x"], options)).toThrow("unknown option -x (see auditlogs export --help)");
+    // A flag the command takes elsewhere (an environment variable): what to do instead.
+    expect(() => parseCommand("export", ["--base-url", "u"], options, { "base-url": "set X_BASE_URL" })).toThrow("unknown option --base-url: set X_BASE_URL (see auditlogs export --help)");
     expect(wantsHelp(["--nope", "-h"])).toBe(true);
     expect(wantsHelp(["--", "--help"])).toBe(false);
   });

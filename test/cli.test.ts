@@ -554,7 +554,12 @@ describe("export --checkpoint --out under kill -9", () => {
 describe("bad usage exits 2 with one line and writes nothing", () => {
   const env = baseEnv({ PYLON_API_TOKEN: "tok-s3cr3t", JITSUDO_BASE_URL: "http://127.0.0.1:9", JITSUDO_API_KEY: "key-s3cr3t", JITSUDO_TENANT_ID: "not-a-uuid" });
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
-    ["an unknown command", ["exprot"], env, /unknown command "exprot"/],
+    ["an unknown command", ["exprot"], env, /unknown command "exprot": did you mean export\? \(use demo, export, simulate, collect or status; see auditlogs --help\)/],
+    ["a command near none", ["okta"], env, /unknown command "okta": use demo, export, simulate, collect or status \(see auditlogs --help\)/],
+    ["a misspelt flag", ["export", "pylon", "--sinse", "7d"], env, /unknown option --sinse: did you mean --since\? \(see auditlogs export --help\)/],
+    ["a misspelt vendor", ["export", "zendsk"], env, /unknown vendor "zendsk": did you mean zendesk\?/],
+    ["a host as a flag", ["export", "pylon", "--base-url", "http://127.0.0.1:9"], env, /unknown option --base-url: a vendor's host is the environment variable <VENDOR>_BASE_URL, such as PYLON_BASE_URL, not a flag/],
+    ["a credential as a flag", ["export", "pylon", "--api-token", "tok"], env, /unknown option --api-token: credentials are environment variables, not flags, such as PYLON_API_TOKEN/],
     ["a missing vendor", ["export"], env, /missing <vendor>/],
     ["an unknown vendor", ["export", "okta"], env, /unknown vendor "okta"/],
     ["an unknown flag", ["export", "pylon", "--bogus"], env, /unknown option --bogus/],

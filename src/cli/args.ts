@@ -2,6 +2,7 @@
  * Command-line parsing on `node:util.parseArgs`, with one-line usage errors that name the flag.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { nearestName } from "../core/options.js";
 import { VENDOR_IDS, type VendorId } from "../index.js";
 
 /** Bad usage or configuration: exit code 2, one line on stderr, nothing written. */
@@ -20,21 +21,34 @@ export function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
-/** `parseArgs` in strict mode, its errors turned into `UsageError`s that point at `--help`. */
-export function parseCommand<const O extends OptionsConfig>(command: string, args: string[], options: O) {
+/**
+ * `parseArgs` in strict mode, its errors turned into `UsageError`s that point at `--help`. An
+ * unknown option near one of `options` (a typo: `--sinse`) is asked about ("did you mean
+ * --since?"); `hints` says what to do instead for flags a user may expect that are not options
+ * (`--base-url`, where the command takes an environment variable), by the flag's name.
+ */
+export function parseCommand<const O extends OptionsConfig>(command: string, args: string[], options: O, hints: Readonly<Record<string, string>> = {}) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${describeParseError(error)} (see auditlogs ${command} --help)`);
+    throw new UsageError(`${describeParseError(error, Object.keys(options), hints)} (see auditlogs ${command} --help)`);
   }
 }
 
-function describeParseError(error: unknown): string {
+function describeParseError(error: unknown, known: readonly string[], hints: Readonly<Record<string, string>>): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
   // Node quotes the option: '--bogus', '--since <value>', '-q, --quiet'.
   const flag = /'(?:-[^-,' ][^,' ]*, )?(-[^' ]+)/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown option ${flag}`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) {
+    // `--since=x` is reported whole; the name is what is compared.
+    const name = flag.replace(/^--?/, "").split("=")[0]!;
+    const hint = Object.hasOwn(hints, name) ? hints[name] : undefined;
+    if (hint) return `unknown option ${flag}: ${hint}`;
+    // A name of one letter (`-x`) is near every short one: no guess.
+    const near = flag.startsWith("--") && name.length > 1 ? nearestName(name, known) : undefined;
+    return near ? `unknown option ${flag}: did you mean --${near}?` : `unknown option ${flag}`;
+  }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
     // "argument missing" at the end; "ambiguous" when the next word is another flag.
     if (/argument missing|ambiguous/.test(message)) return `${flag} needs a value`;
@@ -102,10 +116,14 @@ function sameCalendarDay(text: string, ms: number): boolean {
 export function vendorArg(value: string | undefined, command: string): VendorId {
   if (value === undefined) throw new UsageError(`missing <vendor>: one of ${VENDOR_IDS.join(", ")} (see auditlogs ${command} --help)`);
   const id = value.toLowerCase();
-  if (!(VENDOR_IDS as readonly string[]).includes(id)) {
-    throw new UsageError(`unknown vendor ${JSON.stringify(value)}: use one of ${VENDOR_IDS.join(", ")}`);
-  }
+  if (!(VENDOR_IDS as readonly string[]).includes(id)) throw new UsageError(`unknown vendor ${JSON.stringify(value)}: ${useVendor(id, "use one of")}`);
   return id as VendorId;
+}
+
+/** "did you mean zendesk?" for a typo of a vendor's id, else the list of them after `lead`. */
+function useVendor(id: string, lead: string): string {
+  const near = nearestName(id, VENDOR_IDS);
+  return near ? `did you mean ${near}? (${lead} ${VENDOR_IDS.join(", ")})` : `${lead} ${VENDOR_IDS.join(", ")}`;
 }
 
 /** A comma-separated vendor list; undefined when absent. */
@@ -114,9 +132,7 @@ export function vendorsFlag(value: string | undefined, flag: string): VendorId[]
   const ids = value.split(",").map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
   if (ids.length === 0) throw new UsageError(`${flag} needs at least one of ${VENDOR_IDS.join(", ")}`);
   for (const id of ids) {
-    if (!(VENDOR_IDS as readonly string[]).includes(id)) {
-      throw new UsageError(`${flag}: unknown vendor ${JSON.stringify(id)}: use ${VENDOR_IDS.join(", ")}`);
-    }
+    if (!(VENDOR_IDS as readonly string[]).includes(id)) throw new UsageError(`${flag}: unknown vendor ${JSON.stringify(id)}: ${useVendor(id, "use")}`);
   }
   return [...new Set(ids)] as VendorId[];
 }

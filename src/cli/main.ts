@@ -4,6 +4,7 @@
  * (0 done, 1 API or runtime error, 2 bad usage or configuration, 130 interrupted).
  */
 import { AuditLogsError, ConfigError, VERSION } from "../index.js";
+import { nearestName } from "../core/options.js";
 import { UsageError } from "./args.js";
 import { OutputClosedError } from "./output.js";
 
@@ -62,7 +63,8 @@ async function run(command: string, args: string[]): Promise<number> {
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!load) {
     const hint = command.startsWith("-") ? `unknown option ${command}` : `unknown command ${JSON.stringify(command)}`;
-    throw new UsageError(`${hint}: use demo, export, simulate, collect or status (see auditlogs --help)`);
+    const near = command.startsWith("-") ? undefined : nearestName(command, Object.keys(COMMANDS));
+    throw new UsageError(`${hint}: ${near ? `did you mean ${near}? (` : ""}use demo, export, simulate, collect or status${near ? "; " : " ("}see auditlogs --help)`);
   }
   return (await load())(args);
 }

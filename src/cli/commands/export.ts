@@ -175,6 +175,20 @@ export async function exportCommand(args: string[]): Promise<number> {
   return finishExport(plan, commits, outcome, summary);
 }
 
+const CREDENTIALS_HINT = "credentials are environment variables, not flags, such as PYLON_API_TOKEN or ZENDESK_SUBDOMAIN";
+const BASE_URL_HINT = "a vendor's host is the environment variable <VENDOR>_BASE_URL, such as PYLON_BASE_URL, not a flag";
+/** Flags a user may try that are environment variables here (the client options' names, kebab-cased), and what to set instead. */
+const NOT_FLAGS: Readonly<Record<string, string>> = {
+  "base-url": BASE_URL_HINT,
+  "api-token": CREDENTIALS_HINT,
+  "api-key": CREDENTIALS_HINT,
+  "oauth-token": CREDENTIALS_HINT,
+  token: CREDENTIALS_HINT,
+  subdomain: CREDENTIALS_HINT,
+  email: CREDENTIALS_HINT,
+  "tenant-id": CREDENTIALS_HINT,
+};
+
 /** Parses and checks the flags. `UsageError` (exit 2) for anything wrong. */
 function parseExportArgs(args: string[]): ExportPlan {
   const { values, positionals } = parseCommand("export", args, {
@@ -188,7 +202,7 @@ function parseExportArgs(args: string[]): ExportPlan {
     invalid: { type: "string" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
-  });
+  }, NOT_FLAGS);
   const vendor = vendorArg(positionals[0], "export");
   noMorePositionals(positionals, 1, "export");
   const format = (values.format ?? "ndjson").toLowerCase();
