@@ -99,6 +99,18 @@ describe("bad configuration exits 2 before touching the database", () => {
     expect(run.stderr).toContain("sources[1].options.apiToken: environment variable CORTEX_TOKEN is not set");
   });
 
+  test("a misspelt key of the file is asked about, and the database as a key points at --database", async () => {
+    const typo = await cli(["collect", "--config", config("typo.json", sources(), { shema: "x" }), "--database", nowhere, "--once"], secrets());
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown key "shema": did you mean schema? (expected schema, staleAfterMs, sources)');
+    const database = await cli(["collect", "--config", config("db-key.json", sources(), { connectionString: nowhere }), "--once"], secrets());
+    expect(database.code).toBe(2);
+    expect(database.stderr).toContain('unknown key "connectionString": the database is the --database flag (expected schema, staleAfterMs, sources)');
+    const source = await cli(["collect", "--config", config("source-typo.json", [{ ...sources()[0], evry: "5m" }]), "--database", nowhere, "--once"], secrets());
+    expect(source.code).toBe(2);
+    expect(source.stderr).toContain("sources[0].evry: is not a source option: did you mean every?");
+  });
+
   test("a bad schedule names its path", async () => {
     const [a, b] = sources();
     const run = await cli(["collect", "--config", config("every.json", [a, { ...b, every: "hourly" }]), "--database", nowhere], secrets());

@@ -73,6 +73,31 @@ describe("createCollector validates every source before touching the database", 
     });
   }
 
+  test("a misspelt key is refused and asked about, at every level (conectionString would have run on the embedded database)", async () => {
+    const messageOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (error) {
+        expect(ConfigError.isInstance(error)).toBe(true);
+        return (error as Error).message;
+      }
+      throw new Error("not refused");
+    };
+    expect(messageOf(() => createCollector({ conectionString: "postgres://u@127.0.0.1:1/x", sources: [] } as never))).toBe(
+      "conectionString: is not a collector option: did you mean connectionString? (they are connectionString, dataDir, schema, sources, sink, staleAfterMs, logger)",
+    );
+    expect(messageOf(() => createCollector({ ...base, sources: [], staleAfterMS: 10_000 } as never))).toMatch(/^staleAfterMS: is not a collector option: did you mean staleAfterMs\?/);
+    expect(messageOf(() => createCollector({ ...base, sources: [], workers: 4 } as never))).toMatch(/^workers: is not a collector option \(they are /);
+    expect(messageOf(() => createCollector({ ...base, sources: [{ ...ok, evry: "5m" } as never] }))).toMatch(/^sources\[0\]\.evry: is not a source option: did you mean every\? \(expected /);
+    expect(messageOf(() => createCollector({ ...base, sources: [{ ...ok, params: { sinse: "2026-01-01T00:00:00Z" } } as never] }))).toMatch(/^sources\[0\]\.params\.sinse: is not a source param: did you mean since\? \(expected /);
+    // A key set to undefined is no key (a config spread from optional parts).
+    const c = createCollector({ ...base, sources: [], extra: undefined } as never);
+    const error = await c.start({ workes: 2 } as never).then(() => undefined, (e: unknown) => e);
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe("workes: is not an option of start(): did you mean workers? (its one option is workers)");
+    await c.stop();
+  });
+
   test("accepts intervals and cron expressions", () => {
     for (const every of ["30s", "5m", "1h", "*/5 * * * *", "0 3 * * MON-FRI", "*/30 * * * * *"]) {
       expect(() => createCollector({ ...base, sources: [{ ...ok, every }] })).not.toThrow();

@@ -8,7 +8,7 @@ import type { CollectClient } from "../collect/collect.js";
 import type { Checkpoint } from "../core/checkpoint.js";
 import type { AuditEvent } from "../core/event.js";
 import { ConfigError } from "../core/errors.js";
-import type { Logger } from "../core/options.js";
+import { nearestName, type Logger } from "../core/options.js";
 import { isVendor, type OptionsOf, type Vendor } from "../core/vendor.js";
 import { BUILT_IN_VENDORS, isVendorId, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
 import { parseEvery, type Every } from "./schedule.js";
@@ -101,14 +101,32 @@ export interface ResolvedCollectorOptions {
 
 const SOURCE_ID = /^[A-Za-z0-9._:-]+$/;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,40}$/;
+const COLLECTOR_KEYS = ["connectionString", "dataDir", "schema", "sources", "sink", "staleAfterMs", "logger"] as const;
 const SOURCE_KEYS = new Set(["id", "vendor", "options", "params", "every", "rateLimitKey"]);
 const PARAM_KEYS = new Set(["filter", "lagMs", "pageSize", "since"]);
+
+// Every key of CollectorOptions is in COLLECTOR_KEYS (a key added to one and not the other fails to compile).
+const _everyCollectorKey: Record<Exclude<keyof CollectorOptions, (typeof COLLECTOR_KEYS)[number]>, never> = {};
+void _everyCollectorKey;
+
+/** ": did you mean x?" for a key near one of `known` (a typo), else "". */
+function didYouMean(key: string, known: Iterable<string>): string {
+  const near = nearestName(key, [...known]);
+  return near ? `: did you mean ${near}?` : "";
+}
 /** pg-boss refuses a job heartbeat shorter than 10 s, and the takeover rides on it. */
 export const MIN_STALE_AFTER_MS = 10_000;
 
 /** Validates `createCollector`'s options. Throws `ConfigError` naming the path of the first problem. */
 export function resolveCollectorOptions(options: CollectorOptions): ResolvedCollectorOptions {
   if (options === null || typeof options !== "object") throw new ConfigError("createCollector options must be an object");
+  // A misspelt key is refused, not ignored: `conectionString` would have run on the embedded
+  // database, each machine of a fleet collecting every source into its own.
+  for (const key of Object.keys(options)) {
+    if (!(COLLECTOR_KEYS as readonly string[]).includes(key) && (options as unknown as Record<string, unknown>)[key] !== undefined) {
+      throw new ConfigError(`is not a collector option${didYouMean(key, COLLECTOR_KEYS)} (they are ${COLLECTOR_KEYS.join(", ")})`, key);
+    }
+  }
   const { connectionString, dataDir = ".auditlogs", schema = "auditlogs", sources, sink, staleAfterMs = 60_000, logger } = options;
   if (connectionString !== undefined) checkConnectionString(connectionString);
   if (typeof dataDir !== "string" || dataDir.trim() === "") throw new ConfigError("must be a directory path", "dataDir");
@@ -137,7 +155,7 @@ export function resolveCollectorOptions(options: CollectorOptions): ResolvedColl
 function resolveSource(source: CollectorSource, path: string): ResolvedSource {
   if (source === null || typeof source !== "object") throw new ConfigError("must be an object { id, vendor, options }", path);
   for (const key of Object.keys(source)) {
-    if (!SOURCE_KEYS.has(key)) throw new ConfigError(`is not a source option (expected ${[...SOURCE_KEYS].join(", ")})`, `${path}.${key}`);
+    if (!SOURCE_KEYS.has(key)) throw new ConfigError(`is not a source option${didYouMean(key, SOURCE_KEYS)} (expected ${[...SOURCE_KEYS].join(", ")})`, `${path}.${key}`);
   }
   const { id, vendor, options, params = {}, every = "5m", rateLimitKey } = source;
   if (typeof id !== "string" || !SOURCE_ID.test(id)) {
@@ -184,7 +202,7 @@ function checkParams(params: SourceParams, path: string): void {
   if (params === null || typeof params !== "object" || Array.isArray(params)) throw new ConfigError("must be an object { filter, lagMs, pageSize, since }", path);
   for (const key of Object.keys(params)) {
     if (!PARAM_KEYS.has(key)) {
-      throw new ConfigError(`is not a source param (expected ${[...PARAM_KEYS].join(", ")}; the collector sets the range and the checkpoint itself)`, `${path}.${key}`);
+      throw new ConfigError(`is not a source param${didYouMean(key, PARAM_KEYS)} (expected ${[...PARAM_KEYS].join(", ")}; the collector sets the range and the checkpoint itself)`, `${path}.${key}`);
     }
   }
   if (params.filter !== undefined && (params.filter === null || typeof params.filter !== "object")) throw new ConfigError("must be an object", `${path}.filter`);

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, type Logger } from "../../index.js";
 import { createCollector, type CollectorSource, type RunSummary } from "../../collector/index.js";
+import { nearestName } from "../../core/options.js";
 import { intFlag, noMorePositionals, parseCommand, UsageError, wantsHelp } from "../args.js";
 import { count, ProgressLine, seconds } from "../progress.js";
 import { onInterrupt } from "../signals.js";
@@ -185,8 +186,14 @@ function readConfig(file: string): FileConfig {
   if (config === null || typeof config !== "object" || !Array.isArray((config as FileConfig).sources)) {
     throw new UsageError(`--config ${file}: expected an object with a "sources" array (see auditlogs collect --help)`);
   }
+  const keys = ["schema", "staleAfterMs", "sources"];
   for (const key of Object.keys(config)) {
-    if (!["schema", "staleAfterMs", "sources"].includes(key)) throw new UsageError(`--config ${file}: unknown key ${JSON.stringify(key)} (expected schema, staleAfterMs, sources)`);
+    if (!keys.includes(key)) {
+      const near = nearestName(key, keys);
+      // The database is a flag here, not a key of the file.
+      const hint = near ? `: did you mean ${near}?` : /^(connection|database)/i.test(key) ? ": the database is the --database flag" : "";
+      throw new UsageError(`--config ${file}: unknown key ${JSON.stringify(key)}${hint} (expected schema, staleAfterMs, sources)`);
+    }
   }
   return config as FileConfig;
 }
