@@ -493,6 +493,9 @@ describe("bad input is a ConfigError naming the field, before the store or the v
     ["params.since not a date", () => ({ client: client(), key: "k", store: store(), sink: sink(), params: { since: "yesterday" } }), "params.since"],
     ["params.signal not a signal", () => ({ client: client(), key: "k", store: store(), sink: sink(), params: { signal: {} } }), "params.signal"],
     ["signal not a signal", () => ({ client: client(), key: "k", store: store(), sink: sink(), signal: {} }), "signal"],
+    // A misspelt key is refused, not ignored (`parms` would have dropped `since` and read the whole history).
+    ["params misspelt", () => ({ client: client(), key: "k", store: store(), sink: sink(), parms: { since: "2026-01-01T00:00:00Z" } }), "parms"],
+    ["the client as the options (collect(client, …))", () => client(), undefined],
   ];
   test.each(cases)("%s", async (_name, options, option) => {
     let asked = 0;
@@ -519,6 +522,16 @@ describe("bad input is a ConfigError naming the field, before the store or the v
     expect(asked).toBe(0);
     expect(loads).toBe(0);
   });
+});
+
+test("a misspelt option names the one it is near, and a client passed as the options says how to call collect()", async () => {
+  const options = { client: clientFor("pylon"), key: "k", store: memoryCheckpointStore(), sink: new Table().sink(), parms: {} };
+  expect((await rejectionOf(collect(options as never))).message).toBe(
+    "parms: is not an option of collect(): did you mean params? (its options: client, key, store, sink, params, signal)",
+  );
+  expect((await rejectionOf(collect(clientFor("pylon") as never))).message).toBe(
+    "collect() takes one options object { client, key, store, sink, params?, signal? }: pass the client as its client, not as the first argument",
+  );
 });
 
 describe("a real crash: a child process SIGKILLed at every step, with fileCheckpointStore and an NDJSON file", () => {

@@ -84,10 +84,10 @@ describe("createCollector validates every source before touching the database", 
       throw new Error("not refused");
     };
     expect(messageOf(() => createCollector({ conectionString: "postgres://u@127.0.0.1:1/x", sources: [] } as never))).toBe(
-      "conectionString: is not a collector option: did you mean connectionString? (they are connectionString, dataDir, schema, sources, sink, staleAfterMs, logger)",
+      "conectionString: is not an option of createCollector(): did you mean connectionString? (its options: connectionString, dataDir, schema, sources, sink, staleAfterMs, logger)",
     );
-    expect(messageOf(() => createCollector({ ...base, sources: [], staleAfterMS: 10_000 } as never))).toMatch(/^staleAfterMS: is not a collector option: did you mean staleAfterMs\?/);
-    expect(messageOf(() => createCollector({ ...base, sources: [], workers: 4 } as never))).toMatch(/^workers: is not a collector option \(they are /);
+    expect(messageOf(() => createCollector({ ...base, sources: [], staleAfterMS: 10_000 } as never))).toMatch(/^staleAfterMS: is not an option of createCollector\(\): did you mean staleAfterMs\?/);
+    expect(messageOf(() => createCollector({ ...base, sources: [], workers: 4 } as never))).toMatch(/^workers: is not an option of createCollector\(\) \(its options: /);
     expect(messageOf(() => createCollector({ ...base, sources: [{ ...ok, evry: "5m" } as never] }))).toMatch(/^sources\[0\]\.evry: is not a source option: did you mean every\? \(expected /);
     expect(messageOf(() => createCollector({ ...base, sources: [{ ...ok, params: { sinse: "2026-01-01T00:00:00Z" } } as never] }))).toMatch(/^sources\[0\]\.params\.sinse: is not a source param: did you mean since\? \(expected /);
     // A key set to undefined is no key (a config spread from optional parts).

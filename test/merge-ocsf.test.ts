@@ -47,6 +47,12 @@ describe("mergeEvents", () => {
   test("rejects what is not a stream", () => {
     expect(() => mergeEvents([{} as never])).toThrow(/streams/);
   });
+
+  test("refuses an option it does not have, and options that are not an object", () => {
+    expect(() => mergeEvents([], { concurency: 2 } as never)).toThrow("concurency: is not an option of mergeEvents(): did you mean concurrency? (its one option is concurrency)");
+    expect(() => mergeEvents([], null as never)).toThrow("mergeEvents() options must be an object { concurrency }");
+    expect(mergeEvents([], { concurrency: undefined })).toBeDefined();
+  });
 });
 
 describe("toOCSF", () => {

@@ -86,8 +86,15 @@ describe("createTokenBucket", () => {
     [{ requestsPerMinute: "60" }, "requestsPerMinute"],
     [{}, "requestsPerMinute"],
     [{ requestsPerMinute: 60, clock: { now: Date.now } }, "clock"],
+    [{ requestsPerMinute: 60, requestsPerMin: 30 }, "requestsPerMin"],
   ])("createTokenBucket(%j) is a ConfigError naming %s", (options, option) => {
     expect(() => createTokenBucket(options as never)).toThrow(expect.objectContaining({ option }));
+  });
+
+  test("a misspelt option is asked about", () => {
+    expect(() => createTokenBucket({ requestsPerMinute: 60, clok: undefined, cloc: {} } as never)).toThrow(
+      "cloc: is not an option of createTokenBucket(): did you mean clock? (its options: requestsPerMinute, clock)",
+    );
   });
 });
 

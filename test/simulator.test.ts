@@ -204,6 +204,11 @@ describe("options", () => {
     expect(() => createSimulator({ latencyMs: -5 })).toThrow(/latencyMs/);
     expect(() => createSimulator({ rateLimit: { pylon: 0 } })).toThrow(/rateLimit.pylon/);
     expect(() => createSimulator({ datafoldMaxLogs: -1 })).toThrow(/datafoldMaxLogs/);
+    // A misspelt option is refused, not run on the defaults.
+    expect(() => createSimulator({ eventsPerVendr: 5 } as never)).toThrow(/^createSimulator: eventsPerVendr is not an option: did you mean eventsPerVendor\? \(its options: vendors, /);
+    expect(() => createSimulator({ latency: 5 } as never)).toThrow(/^createSimulator: latency is not an option: did you mean latencyMs\? /);
+    expect(() => createSimulator({ bogus: 5 } as never)).toThrow(/^createSimulator: bogus is not an option \(its options: /);
+    expect(createSimulator({ eventsPerVendor: 1, seed: undefined }).events.pylon).toHaveLength(1);
   });
 
   test("defaults: all five vendors, 250 events each, over the 7 days before the clock's now − 5 min", () => {

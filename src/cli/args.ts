@@ -2,7 +2,7 @@
  * Command-line parsing on `node:util.parseArgs`, with one-line usage errors that name the flag.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { nearestName } from "../core/options.js";
+import { nearestName } from "../core/names.js";
 import { VENDOR_IDS, type VendorId } from "../index.js";
 
 /** Bad usage or configuration: exit code 2, one line on stderr, nothing written. */

@@ -4,7 +4,7 @@
  * (0 done, 1 API or runtime error, 2 bad usage or configuration, 130 interrupted).
  */
 import { AuditLogsError, ConfigError, VERSION } from "../index.js";
-import { nearestName } from "../core/options.js";
+import { nearestName } from "../core/names.js";
 import { UsageError } from "./args.js";
 import { OutputClosedError } from "./output.js";
 

@@ -6,6 +6,7 @@
 import type { Checkpoint } from "../core/checkpoint.js";
 import type { EventParams, Page } from "../core/client.js";
 import { ConfigError } from "../core/errors.js";
+import { refuseUnknownKeys } from "../core/names.js";
 import type { AuditEvent } from "../core/event.js";
 import { abortReason } from "../internal/clock.js";
 import type { CheckpointStore } from "./checkpoint-store.js";
@@ -176,6 +177,10 @@ function paramsError(error: unknown, key: string): unknown {
 
 function validate(options: CollectOptions): CollectOptions & { params: EventParams<never> | undefined } {
   if (options === null || typeof options !== "object") throw new ConfigError("collect() takes an options object: { client, key, store, sink, params?, signal? }");
+  if (typeof (options as { pages?: unknown }).pages === "function") {
+    throw new ConfigError("collect() takes one options object { client, key, store, sink, params?, signal? }: pass the client as its client, not as the first argument");
+  }
+  refuseUnknownKeys(options, ["client", "key", "store", "sink", "params", "signal"], "an option of collect()");
   const { client, key, store, sink, params, signal } = options;
   if (client === null || typeof client !== "object" || typeof client.pages !== "function") {
     throw new ConfigError("must be an auditlogs client (an object with pages())", "client");

@@ -13,7 +13,8 @@ import { randomUUID } from "node:crypto";
 import { collect, type CollectOptions } from "../collect/collect.js";
 import { AuditLogsError, ConfigError } from "../core/errors.js";
 import type { AuditEvent } from "../core/event.js";
-import { nearestName, type Logger } from "../core/options.js";
+import { refuseUnknownKeys } from "../core/names.js";
+import type { Logger } from "../core/options.js";
 import { resolveCollectorOptions, underPath, type CollectorOptions, type ResolvedCollectorOptions, type ResolvedSource } from "./config.js";
 import { loadPgBoss, openDatabase, type Database } from "./database.js";
 import { postgresRateLimiter, type SharedRateLimiter } from "./rate-limiter.js";
@@ -227,11 +228,7 @@ class FleetCollector implements Collector {
 
   async start(options: { workers?: number } = {}): Promise<void> {
     if (options === null || typeof options !== "object") throw new ConfigError("start() options must be an object { workers }");
-    for (const key of Object.keys(options)) {
-      if (key !== "workers" && (options as Record<string, unknown>)[key] !== undefined) {
-        throw new ConfigError(`is not an option of start()${nearestName(key, ["workers"]) ? ": did you mean workers?" : ""} (its one option is workers)`, key);
-      }
-    }
+    refuseUnknownKeys(options, ["workers"], "an option of start()");
     const workers = options.workers ?? 1;
     if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1) {
       throw new ConfigError(`must be a whole number >= 1, got ${JSON.stringify(workers)}`, "workers");

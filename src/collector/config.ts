@@ -8,7 +8,8 @@ import type { CollectClient } from "../collect/collect.js";
 import type { Checkpoint } from "../core/checkpoint.js";
 import type { AuditEvent } from "../core/event.js";
 import { ConfigError } from "../core/errors.js";
-import { nearestName, type Logger } from "../core/options.js";
+import { nearestName, refuseUnknownKeys } from "../core/names.js";
+import type { Logger } from "../core/options.js";
 import { isVendor, type OptionsOf, type Vendor } from "../core/vendor.js";
 import { BUILT_IN_VENDORS, isVendorId, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
 import { parseEvery, type Every } from "./schedule.js";
@@ -122,11 +123,7 @@ export function resolveCollectorOptions(options: CollectorOptions): ResolvedColl
   if (options === null || typeof options !== "object") throw new ConfigError("createCollector options must be an object");
   // A misspelt key is refused, not ignored: `conectionString` would have run on the embedded
   // database, each machine of a fleet collecting every source into its own.
-  for (const key of Object.keys(options)) {
-    if (!(COLLECTOR_KEYS as readonly string[]).includes(key) && (options as unknown as Record<string, unknown>)[key] !== undefined) {
-      throw new ConfigError(`is not a collector option${didYouMean(key, COLLECTOR_KEYS)} (they are ${COLLECTOR_KEYS.join(", ")})`, key);
-    }
-  }
+  refuseUnknownKeys(options, COLLECTOR_KEYS, "an option of createCollector()");
   const { connectionString, dataDir = ".auditlogs", schema = "auditlogs", sources, sink, staleAfterMs = 60_000, logger } = options;
   if (connectionString !== undefined) checkConnectionString(connectionString);
   if (typeof dataDir !== "string" || dataDir.trim() === "") throw new ConfigError("must be a directory path", "dataDir");

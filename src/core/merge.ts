@@ -1,3 +1,4 @@
+import { refuseUnknownKeys } from "./names.js";
 import { positiveWhole } from "./options.js";
 import { ConfigError } from "./errors.js";
 import { ReadAhead } from "./read-ahead.js";
@@ -30,6 +31,8 @@ export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
   if (!Array.isArray(streams) || streams.some((s) => !EventStream.isInstance(s))) {
     throw new ConfigError("must be an array of streams from client.events()", "streams");
   }
+  if (options === null || typeof options !== "object") throw new ConfigError("mergeEvents() options must be an object { concurrency }");
+  refuseUnknownKeys(options, ["concurrency"], "an option of mergeEvents()");
   const concurrency = positiveWhole(options.concurrency ?? Math.max(1, streams.length), "concurrency");
   // Each part's checkpoint as of its last event yielded here, made only when asked for.
   const committed: Array<() => Checkpoint> = streams.map((s) => checkpointMark(s as Part));

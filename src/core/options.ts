@@ -95,25 +95,6 @@ export const COMMON_OPTION_KEYS = [
 const _everyCommonKey: Record<Exclude<keyof CommonOptions, (typeof COMMON_OPTION_KEYS)[number]>, never> = {};
 void _everyCommonKey;
 
-/**
- * The name in `known` that `key` is likely a typo of (the same but for case, or at most two
- * edits away), for a "did you mean" in an error; undefined when none is that near.
- */
-export function nearestName(key: string, known: readonly string[]): string | undefined {
-  return known.find((name) => name.toLowerCase() === key.toLowerCase()) ?? known.find((name) => editDistance(name, key) <= 2);
-}
-
-/** Levenshtein distance between two short strings. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
 export interface ResolvedCommon {
   origin: string;
   fetch: typeof fetch | undefined;

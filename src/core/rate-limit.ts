@@ -1,5 +1,6 @@
 import { sleepOrAbort, systemClock, type Clock } from "../internal/clock.js";
 import { ConfigError } from "./errors.js";
+import { refuseUnknownKeys } from "./names.js";
 
 /**
  * What the `rateLimit` client option takes besides `{ requestsPerMinute }` and `false`: a limiter
@@ -128,6 +129,7 @@ export interface TokenBucketOptions {
  */
 export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   if (options === null || typeof options !== "object") throw new ConfigError("createTokenBucket() takes { requestsPerMinute, clock? }");
+  refuseUnknownKeys(options, ["requestsPerMinute", "clock"], "an option of createTokenBucket()");
   const { requestsPerMinute, clock } = options;
   if (typeof requestsPerMinute !== "number" || !Number.isFinite(requestsPerMinute) || requestsPerMinute <= 0) {
     throw new ConfigError(`must be a number > 0, got ${JSON.stringify(requestsPerMinute)}`, "requestsPerMinute");

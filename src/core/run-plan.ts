@@ -5,7 +5,8 @@
 import { readCheckpoint, scopeOf, type Checkpoint, type LoadedSeen } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
-import { nearestName, wholeNumber } from "./options.js";
+import { nearestName } from "./names.js";
+import { wholeNumber } from "./options.js";
 import type { PageContext, Pagination, Position, PositionIssue } from "./paginate.js";
 import { isSliceState } from "./slices.js";
 

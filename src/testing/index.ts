@@ -11,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
+import { nearestName } from "../core/names.js";
 import { isVendor, type Vendor } from "../core/vendor.js";
 import { BUILT_IN_VENDORS, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
 import { firstPath } from "./contract.js";
@@ -169,7 +170,19 @@ const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { py
  * `listen()` or msw's `setupServer(...sim.handlers)`. A bad option throws a `TypeError` or
  * `RangeError` naming it.
  */
+const SIMULATOR_KEYS = ["vendors", "eventsPerVendor", "seed", "endAt", "spanDays", "skew", "faults", "latencyMs", "rateLimit", "zendeskEnterprise", "datafoldMaxLogs", "pylonOrder", "clock", "fakes"] as const;
+// Every key of SimulatorOptions is in SIMULATOR_KEYS (a key added to one and not the other fails to compile).
+const _everySimulatorKey: Record<Exclude<keyof SimulatorOptions, (typeof SIMULATOR_KEYS)[number]>, never> = {};
+void _everySimulatorKey;
+
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  if (options === null || typeof options !== "object") throw new TypeError("createSimulator: options must be an object");
+  // A misspelt option is refused, not ignored (a test would run on the defaults without a word).
+  for (const key of Object.keys(options)) {
+    if ((SIMULATOR_KEYS as readonly string[]).includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const near = nearestName(key, SIMULATOR_KEYS);
+    throw new TypeError(`createSimulator: ${key} is not an option${near ? `: did you mean ${near}?` : ""} (its options: ${SIMULATOR_KEYS.join(", ")})`);
+  }
   const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError("createSimulator: seed must be a number");

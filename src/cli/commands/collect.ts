@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, type Logger } from "../../index.js";
 import { createCollector, type CollectorSource, type RunSummary } from "../../collector/index.js";
-import { nearestName } from "../../core/options.js";
+import { nearestName } from "../../core/names.js";
 import { intFlag, noMorePositionals, parseCommand, UsageError, wantsHelp } from "../args.js";
 import { count, ProgressLine, seconds } from "../progress.js";
 import { onInterrupt } from "../signals.js";

@@ -1,0 +1,35 @@
+/** Telling a misspelt key from a known one, for errors that ask "did you mean …?". */
+import { ConfigError } from "./errors.js";
+
+/**
+ * The name in `known` that `key` is likely a typo of (the same but for case, or at most two
+ * edits away), for a "did you mean" in an error; undefined when none is that near.
+ */
+export function nearestName(key: string, known: readonly string[]): string | undefined {
+  return known.find((name) => name.toLowerCase() === key.toLowerCase()) ?? known.find((name) => editDistance(name, key) <= 2);
+}
+
+/**
+ * Refuses a key of `options` that is not one of `known`: a `ConfigError` naming it (after
+ * `prefix`), asking about the known key it is near. `what` is what it is not, such as "an option
+ * of collect()". A key set to undefined passes (options spread from optional parts).
+ */
+export function refuseUnknownKeys(options: object, known: readonly string[], what: string, prefix = ""): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const near = nearestName(key, known);
+    const list = known.length === 1 ? `its one option is ${known[0]}` : `its options: ${known.join(", ")}`;
+    throw new ConfigError(`is not ${what}${near ? `: did you mean ${near}?` : ""} (${list})`, `${prefix}${key}`);
+  }
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
