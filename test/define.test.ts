@@ -87,6 +87,9 @@ describe("defineVendor checks the definition at once", () => {
     ["a bad page size", (d) => (d.pageSize = { max: 0 }), "pageSize.max"],
     ["a record schema that is not a schema", (d) => (d.record = { parse() {} }), "record"],
     ["a hook that is not a function", (d) => (d.maxUntil = 5), "maxUntil"],
+    // A misspelt field is refused: `secret` would have left the token unmasked in errors and logs.
+    ["a misspelt field (secret for secrets)", (d) => (d.secret = ["apiToken"]), "secret"],
+    ["a misspelt field (requestsPerMinut)", (d) => (d.requestsPerMinut = 60), "requestsPerMinut"],
   ];
   test.each(cases)("%s: ConfigError naming the field", (_label, change, option) => {
     const def: Record<string, any> = definition();
@@ -99,6 +102,12 @@ describe("defineVendor checks the definition at once", () => {
     }
     expect(ConfigError.isInstance(error)).toBe(true);
     expect((error as ConfigError).option).toBe(option);
+  });
+
+  test("a misspelt field is asked about; one set to undefined is no field", () => {
+    expect(() => defineVendor({ ...definition(), secret: ["apiToken"] } as never)).toThrow(/^secret: is not a field of a vendor definition: did you mean secrets\? \(its fields: id, name, /);
+    expect(() => defineVendor({ ...definition(), bogus: 1 } as never)).toThrow(/^bogus: is not a field of a vendor definition \(its fields: /);
+    expect(isVendor(defineVendor({ ...definition(), name: undefined }))).toBe(true);
   });
 
   test("a good definition gives a vendor", () => {

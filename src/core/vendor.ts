@@ -7,6 +7,7 @@
 import type { Client, ClientOptions as FetchClientOptions } from "openapi-fetch";
 import { createVendorClient, type AuditLogClient } from "./client.js";
 import { ConfigError } from "./errors.js";
+import { refuseUnknownKeys } from "./names.js";
 import { Normalizer, type AuditEvent, type NormalizeContext, type NormalizedFields } from "./event.js";
 import { registerProduct } from "./ocsf.js";
 import { parseOrigin, type CommonOptions } from "./options.js";
@@ -155,8 +156,19 @@ function contextFor(tenant: string | undefined): NormalizeContext {
   return lastContext;
 }
 
+const DEFINITION_KEYS = [
+  "id", "name", "vendorName", "baseUrl", "requestsPerMinute", "secrets", "options", "auth", "tenant", "pageSize", "record", "filter",
+  "pagination", "normalize", "rateLimitHeaders", "retryAfter", "explainError", "maxUntil", "defaultSince", "raw",
+] as const;
+// Every key of VendorDefinition is in DEFINITION_KEYS (a key added to one and not the other fails to compile).
+const _everyDefinitionKey: Record<Exclude<keyof VendorDefinition, (typeof DEFINITION_KEYS)[number]>, never> = {};
+void _everyDefinitionKey;
+
 function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, unknown, unknown, {}>): void {
   if (def === null || typeof def !== "object") throw new ConfigError("a vendor definition must be an object");
+  // A misspelt field is refused, not ignored: `secret: ["apiToken"]` would leave the token
+  // unmasked in errors and logs, `requestsPerMinut` the vendor without a rate limit.
+  refuseUnknownKeys(def, DEFINITION_KEYS, "a field of a vendor definition", "field");
   if (typeof def.id !== "string" || !ID.test(def.id)) throw new ConfigError(`must match [a-z][a-z0-9-]* (got ${JSON.stringify(def.id)})`, "id");
   for (const field of ["name", "vendorName"] as const) {
     if (def[field] !== undefined && (typeof def[field] !== "string" || def[field] === "")) throw new ConfigError("must be a non-empty string", field);
