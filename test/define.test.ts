@@ -87,7 +87,7 @@ describe("defineVendor checks the definition at once", () => {
     ["a bad page size", (d) => (d.pageSize = { max: 0 }), "pageSize.max"],
     ["a record schema that is not a schema", (d) => (d.record = { parse() {} }), "record"],
     ["a hook that is not a function", (d) => (d.maxUntil = 5), "maxUntil"],
-    // A misspelt field is refused: `secret` would have left the token unmasked in errors and logs.
+    // A misspelt field is refused: ignored, `secret` would have left the token unchecked.
     ["a misspelt field (secret for secrets)", (d) => (d.secret = ["apiToken"]), "secret"],
     ["a misspelt field (requestsPerMinut)", (d) => (d.requestsPerMinut = 60), "requestsPerMinut"],
   ];

@@ -166,8 +166,10 @@ void _everyDefinitionKey;
 
 function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, unknown, unknown, {}>): void {
   if (def === null || typeof def !== "object") throw new ConfigError("a vendor definition must be an object");
-  // A misspelt field is refused, not ignored: `secret: ["apiToken"]` would leave the token
-  // unmasked in errors and logs, `requestsPerMinut` the vendor without a rate limit.
+  // A misspelt field is refused, not ignored: with `secret: ["apiToken"]` a missing token would
+  // be sent as whatever `auth` makes of undefined, and a key sent other than in a header (a
+  // query, a body) would go unmasked in errors and logs (measured: a 400 echoing the URL showed
+  // it); with `requestsPerMinut` the vendor has no rate limit.
   refuseUnknownKeys(def, DEFINITION_KEYS, "a field of a vendor definition", "field");
   if (typeof def.id !== "string" || !ID.test(def.id)) throw new ConfigError(`must match [a-z][a-z0-9-]* (got ${JSON.stringify(def.id)})`, "id");
   for (const field of ["name", "vendorName"] as const) {
