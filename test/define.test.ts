@@ -142,6 +142,12 @@ describe("the pagination builders check their spec at the call", () => {
     ["timeWindowPagination", "splitAt", undefined, /is required: a whole number >= 1/],
     ["timeWindowPagination", "precisionMs", -1, /must be a number > 0 \(got -1\)/],
     ["timeWindowPagination", "time", null, /must be a function: .*\(got null\)/],
+    // A field the builder does not have: refused, and a misspelt one asked about.
+    ["cursorPagination", "timeSlice", true, /^cursorPagination\.timeSlice: is not a field of cursorPagination's spec: did you mean timeSlices\? \(its fields: path, query, records, next, envelope, /],
+    ["linkPagination", "linkfield", "links.next", /did you mean linkField\?/],
+    ["pageNumberPagination", "firstpage", 1, /did you mean firstPage\?/],
+    ["timeWindowPagination", "precision", 1, /^timeWindowPagination\.precision: is not a field of timeWindowPagination's spec: did you mean precisionMs\? /],
+    ["timeWindowPagination", "timeSlices", true, /^timeWindowPagination\.timeSlices: is not a field of timeWindowPagination's spec \(its fields: /],
   ];
   test.each(cases)("%s with %s = %j: a ConfigError naming it", (builder, field, value, message) => {
     const spec: Record<string, unknown> = specs[builder]();

@@ -10,16 +10,17 @@ export function nearestName(key: string, known: readonly string[]): string | und
 }
 
 /**
- * Refuses a key of `object` that is not one of `known`: a `ConfigError` naming it, asking about
- * the known key it is near. `what` is what it is not, such as "an option of collect()", and
- * `noun` what the known keys are. A key set to undefined passes (options spread from optional parts).
+ * Refuses a key of `object` that is not one of `known`: a `ConfigError` naming it (after
+ * `path`), asking about the known key it is near. `what` is what it is not, such as "an option
+ * of collect()", and `noun` what the known keys are. A key set to undefined passes (options
+ * spread from optional parts).
  */
-export function refuseUnknownKeys(object: object, known: readonly string[], what: string, noun = "option"): void {
+export function refuseUnknownKeys(object: object, known: readonly string[], what: string, { noun = "option", path = "" } = {}): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key) || (object as Record<string, unknown>)[key] === undefined) continue;
     const near = nearestName(key, known);
     const list = known.length === 1 ? `its one ${noun} is ${known[0]}` : `its ${noun}s: ${known.join(", ")}`;
-    throw new ConfigError(`is not ${what}${near ? `: did you mean ${near}?` : ""} (${list})`, key);
+    throw new ConfigError(`is not ${what}${near ? `: did you mean ${near}?` : ""} (${list})`, `${path}${key}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { abortReason } from "../internal/clock.js";
 import { ConfigError, PaginationLoopError, ResponseValidationError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { idWindow, RecentKeys } from "./id-window.js";
+import { refuseUnknownKeys } from "./names.js";
 import { check, isSchema, type Schema } from "./schema.js";
 import { slotsToUse, type DrainMeter, type ReadAheadBudget } from "./read-ahead.js";
 import { tracePage } from "./telemetry.js";
@@ -651,6 +652,8 @@ function checkSpec(builder: string, spec: unknown, required: Record<string, stri
       }
     }
   }
+  // A misspelt optional field is refused, not ignored (`timeSlice: true` would read one chain).
+  refuseUnknownKeys(fields, [...Object.keys(required), ...Object.keys(optional)], `a field of ${builder}'s spec`, { noun: "field", path: `${builder}.` });
 }
 
 const shown = (value: unknown): string => (typeof value === "function" ? "a function" : typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : value === null ? "null" : typeof value === "object" ? (Array.isArray(value) ? "an array" : "an object") : String(value));

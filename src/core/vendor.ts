@@ -170,7 +170,7 @@ function checkDefinition(def: VendorDefinition<string, any, unknown, unknown, un
   // be sent as whatever `auth` makes of undefined, and a key sent other than in a header (a
   // query, a body) would go unmasked in errors and logs (measured: a 400 echoing the URL showed
   // it); with `requestsPerMinut` the vendor has no rate limit.
-  refuseUnknownKeys(def, DEFINITION_KEYS, "a field of a vendor definition", "field");
+  refuseUnknownKeys(def, DEFINITION_KEYS, "a field of a vendor definition", { noun: "field" });
   if (typeof def.id !== "string" || !ID.test(def.id)) throw new ConfigError(`must match [a-z][a-z0-9-]* (got ${JSON.stringify(def.id)})`, "id");
   for (const field of ["name", "vendorName"] as const) {
     if (def[field] !== undefined && (typeof def[field] !== "string" || def[field] === "")) throw new ConfigError("must be a non-empty string", field);

@@ -164,17 +164,17 @@ const documentedLimit = (vendor: Vendor): number | false => vendor.definition.re
 
 const FAKES: { [V in VendorId]: VendorFake<SimulatorRecords[V][number]> } = { pylon, zendesk, cortex, datafold, jitsudo };
 
-/**
- * A deterministic fake of the five vendors' audit-log APIs: their auth, pagination, filters,
- * page-size limits, rate limits and error bodies, with faults on request. Nothing is served until
- * `listen()` or msw's `setupServer(...sim.handlers)`. A bad option throws a `TypeError` or
- * `RangeError` naming it.
- */
 const SIMULATOR_KEYS = ["vendors", "eventsPerVendor", "seed", "endAt", "spanDays", "skew", "faults", "latencyMs", "rateLimit", "zendeskEnterprise", "datafoldMaxLogs", "pylonOrder", "clock", "fakes"] as const;
 // Every key of SimulatorOptions is in SIMULATOR_KEYS (a key added to one and not the other fails to compile).
 const _everySimulatorKey: Record<Exclude<keyof SimulatorOptions, (typeof SIMULATOR_KEYS)[number]>, never> = {};
 void _everySimulatorKey;
 
+/**
+ * A deterministic fake of the five vendors' audit-log APIs: their auth, pagination, filters,
+ * page-size limits, rate limits and error bodies, with faults on request. Nothing is served until
+ * `listen()` or msw's `setupServer(...sim.handlers)`. A bad option throws a `TypeError` or
+ * `RangeError` naming it, and so does an option it does not have.
+ */
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   if (options === null || typeof options !== "object") throw new TypeError("createSimulator: options must be an object");
   // A misspelt option is refused, not ignored (a test would run on the defaults without a word).
