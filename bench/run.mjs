@@ -51,7 +51,7 @@ const loadAtStart = os.loadavg();
 /**
  * The machine's speed (calibrate.mjs) at the start, at the end and before each step whose figures
  * are rates of this machine's CPU: those figures of two runs compare only beside these. A shared
- * machine's speed moves by half within minutes at a load under 1 (measured: 413k–566k records).
+ * machine's speed moves by half within minutes at a load under 1 (measured: 345k–600k records).
  */
 const calibration = {};
 const CALIBRATED_STEPS = new Set(["normalize", "cpu", "backfill"]);
