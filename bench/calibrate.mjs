@@ -58,9 +58,9 @@ function measure(work, ms, warmMs) {
 
 /**
  * Whether this process has calibrated before: the first time warms up for a second. In four fresh
- * processes the first calls of 300 ms read 331k–471k records per CPU second and the later ones
- * 519k–587k; with the longer first warm-up the first read 362k–592k. The machine's own dips
- * (a call at 292k–392k in the middle of a run) remain: that is what the medians are for.
+ * processes the first call of 300 ms read 331k–517k records per CPU second (three of the four
+ * under 472k) and the third and fourth 519k–587k; with the longer first warm-up the first read
+ * 362k–592k. The machine's own dips (a call at 292k–392k in the middle of a run) remain.
  */
 let warmed = false;
 
