@@ -111,6 +111,20 @@ describe("bad configuration exits 2 before touching the database", () => {
     expect(source.stderr).toContain("sources[0].evry: is not a source option: did you mean every?");
   });
 
+  test("a source's client options are checked at the start, under their path, not at each run", async () => {
+    const [jitsudo] = sources();
+    const typo = await cli(["collect", "--config", config("options-typo.json", [{ ...jitsudo, options: { ...jitsudo!.options, timeoutMS: 5000 } }]), "--database", nowhere, "--once"], secrets());
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("sources[0].options.timeoutMS: is not an option of jitsudo: did you mean timeoutMs?");
+    const badUrl = await cli(["collect", "--config", config("options-url.json", [{ ...jitsudo, options: { ...jitsudo!.options, baseUrl: "http://audit.example.com" } }]), "--database", nowhere, "--once"], secrets());
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain("sources[0].options.baseUrl: must use https");
+    // The shape first: a misspelt key is named even while a variable is unset.
+    const both = await cli(["collect", "--config", config("shape-first.json", [{ ...jitsudo, evry: "5m" }]), "--database", nowhere, "--once"], {});
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("sources[0].evry: is not a source option");
+  });
+
   test("a bad schedule names its path", async () => {
     const [a, b] = sources();
     const run = await cli(["collect", "--config", config("every.json", [a, { ...b, every: "hourly" }]), "--database", nowhere], secrets());

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, type Logger } from "../../index.js";
+import { BUILT_IN_VENDORS, ConfigError, type Logger, type VendorId } from "../../index.js";
+import { underPath } from "../../collector/config.js";
 import { createCollector, type CollectorSource, type RunSummary } from "../../collector/index.js";
 import { nearestName } from "../../core/names.js";
 import { intFlag, noMorePositionals, parseCommand, UsageError, wantsHelp } from "../args.js";
@@ -72,7 +73,8 @@ export async function collectCommand(args: string[]): Promise<number> {
   const workers = intFlag(values.workers, "--workers", { min: 1, max: 64 }) ?? 2;
   const quiet = values.quiet === true;
   const config = readConfig(values.config);
-  const sources = config.sources.map((source, index) => ({ ...source, options: fromEnvironment(source.options, `sources[${index}].options`) }) as unknown as CollectorSource);
+  const fromFile = config.sources.map((source, index) => ({ source, options: fromEnvironment(source.options, `sources[${index}].options`) }));
+  const sources = fromFile.map(({ source, options }) => ({ ...source, options: options.read }) as unknown as CollectorSource);
   const progress = new ProgressLine({ quiet });
   const say = (line: string) => {
     if (quiet) return;
@@ -93,6 +95,9 @@ export async function collectCommand(args: string[]): Promise<number> {
     sources,
     logger,
   });
+  // The sources' shape is checked (above); now each one's variables, and its options as the
+  // vendor reads them: a misspelt `timeoutMs` or a bad `baseUrl` exits 2 here, not at each run.
+  for (const { source, options } of fromFile) options.check(source.vendor);
 
   let stopping = false;
   let stopped: () => void = () => undefined;
@@ -199,12 +204,14 @@ function readConfig(file: string): FileConfig {
 }
 
 /**
- * The options with every `{ "env": "NAME" }` read from the environment, as a function called at
- * every run. A secret-named option written out as a string is refused, and every variable must
- * be set now (each run reads it again).
+ * The options with every `{ "env": "NAME" }` read from the environment: `read`, called at every
+ * run, and `check(vendor)`, called once at the start: a secret-named option written out as a
+ * string is refused, every variable must be set now (each run reads it again), and the options
+ * must be the vendor's (its factory checks them; a `ConfigError` there is named under `path`).
  */
-function fromEnvironment(options: unknown, path: string): () => Record<string, unknown> {
-  const check = (value: unknown, at: string, key: string): void => {
+function fromEnvironment(options: unknown, path: string): { read: () => Record<string, unknown>; check: (vendor: unknown) => void } {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ConfigError("must be an object (the vendor's client options)", path);
+  const checkValue = (value: unknown, at: string, key: string): void => {
     if (isEnvRef(value)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.env)) throw new ConfigError(`names an invalid environment variable ${JSON.stringify(value.env)}`, at);
       if (!process.env[value.env]) throw new ConfigError(`environment variable ${value.env} is not set`, at);
@@ -213,10 +220,8 @@ function fromEnvironment(options: unknown, path: string): () => Record<string, u
     if (typeof value === "string" && SECRET_KEY.test(key)) {
       throw new ConfigError(`write { "env": "VARIABLE" } and set the secret in that variable; a secret in the config file is refused`, at);
     }
-    if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) check(v, `${at}.${k}`, k);
+    if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) checkValue(v, `${at}.${k}`, k);
   };
-  if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ConfigError("must be an object (the vendor's client options)", path);
-  check(options, path, "");
   const substitute = (value: unknown, at: string): unknown => {
     if (isEnvRef(value)) {
       const found = process.env[value.env];
@@ -226,7 +231,17 @@ function fromEnvironment(options: unknown, path: string): () => Record<string, u
     if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, `${at}.${k}`)]));
     return value;
   };
-  return () => substitute(options, path) as Record<string, unknown>;
+  const read = () => substitute(options, path) as Record<string, unknown>;
+  const check = (vendor: unknown): void => {
+    checkValue(options, path, "");
+    try {
+      // As the collector makes it at each run: the vendor's own factory (checked a built-in id by now).
+      BUILT_IN_VENDORS[vendor as VendorId].createClient(read() as never);
+    } catch (error) {
+      throw underPath(error, path);
+    }
+  };
+  return { read, check };
 }
 
 function isEnvRef(value: unknown): value is { env: string } {
