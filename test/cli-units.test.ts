@@ -142,6 +142,24 @@ describe("credentials from the environment", () => {
     const other = new ConfigError("is odd", "maxRetries");
     expect(envConfigError("pylon", other)).toBe(other);
   });
+
+  test("a missing variable beside a set one of the vendor's prefix that nothing reads names it, never its value", () => {
+    const missing = (vendor: "pylon" | "zendesk", env: Record<string, string>) => {
+      try {
+        createClient(clientOptionsFromEnv(vendor, env));
+      } catch (error) {
+        return (envConfigError(vendor, error, env) as Error).message;
+      }
+      throw new Error("built");
+    };
+    expect(missing("pylon", { PYLON_TOKEN: "tok-s3cr3t", ZENDESK_TOKEN: "z" })).toBe(
+      "missing environment variable PYLON_API_TOKEN (set but not read: PYLON_TOKEN; the variables are PYLON_API_TOKEN, PYLON_BASE_URL)",
+    );
+    expect(missing("pylon", { PYLON_TOKEN: "tok-s3cr3t" })).not.toContain("s3cr3t");
+    // Nothing of the vendor's prefix set: the message as before; an empty variable is not set.
+    expect(missing("pylon", { OTHER_TOKEN: "x", PYLON_TOKEN: "" })).toBe("missing environment variable PYLON_API_TOKEN");
+    expect(missing("zendesk", { ZENDESK_SUBDOMAIN: "acme", ZENDESK_TOKEN: "t" })).toMatch(/^missing environment variables \{ ZENDESK_EMAIL, ZENDESK_API_TOKEN \} or \{ ZENDESK_OAUTH_TOKEN \} \(set but not read: ZENDESK_TOKEN; /);
+  });
 });
 
 describe("checkpoint file", () => {

@@ -573,6 +573,7 @@ describe("bad usage exits 2 with one line and writes nothing", () => {
     ["a page size for Datafold", ["export", "datafold", "--page-size", "10"], baseEnv({ DATAFOLD_API_KEY: "k" }), /--page-size: datafold has no pages/],
     ["a bad --max-events", ["export", "pylon", "--max-events", "-3"], env, /--max-events/],
     ["a missing credential", ["export", "cortex"], env, /missing environment variable CORTEX_API_TOKEN/],
+    ["a credential under another name", ["export", "cortex"], { ...env, CORTEX_TOKEN: "tok-s3cr3t" }, /missing environment variable CORTEX_API_TOKEN \(set but not read: CORTEX_TOKEN; the variables are CORTEX_API_TOKEN, CORTEX_BASE_URL\)/],
     ["half of Zendesk's credentials", ["export", "zendesk"], baseEnv({ ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@b.co" }), /missing environment variable ZENDESK_API_TOKEN/],
     ["a bad credential", ["export", "jitsudo"], env, /JITSUDO_TENANT_ID: must be a uuid/],
     ["a plain-http base URL off loopback", ["export", "pylon"], { ...env, PYLON_BASE_URL: "http://audit.example.com" }, /PYLON_BASE_URL: must use https/],

@@ -58,10 +58,28 @@ export function clientOptionsFromEnv(vendor: VendorId, env: Env): ClientOptions 
  * from: `apiToken: is required` → `missing environment variable PYLON_API_TOKEN`; Zendesk's
  * `auth: is required: { email, apiToken } or { oauthToken }` → `missing environment variables
  * { ZENDESK_EMAIL, ZENDESK_API_TOKEN } or { ZENDESK_OAUTH_TOKEN }`. Other errors pass through.
+ * With `env`, a missing variable's message also names the set variables of the vendor's prefix
+ * that nothing reads (`PYLON_TOKEN`), by name only.
  */
-export function envConfigError(vendor: VendorId, error: unknown): unknown {
+export function envConfigError(vendor: VendorId, error: unknown, env: Env = {}): unknown {
   const config = configErrorParts(error);
   if (config === undefined) return error;
+  const restated = restate(vendor, config, error);
+  // A missing variable beside a set one of the vendor's prefix that nothing reads (PYLON_TOKEN
+  // for PYLON_API_TOKEN): most likely the one meant. Names only, never a value.
+  if (restated instanceof UsageError && restated.message.startsWith("missing environment variable")) {
+    const read = new Set(Object.values(ENV_VARS[vendor].options));
+    const unread = Object.keys(env).filter((name) => name.startsWith(`${vendor.toUpperCase()}_`) && !read.has(name) && env[name] !== undefined && env[name] !== "").sort();
+    if (unread.length > 0) {
+      const list = unread.slice(0, 3).join(", ") + (unread.length > 3 ? ", …" : "");
+      return new UsageError(`${restated.message} (set but not read: ${list}; the variables are ${[...read].join(", ")})`);
+    }
+  }
+  return restated;
+}
+
+/** `envConfigError`'s restatement of a ConfigError's option as its variables (see there). */
+function restate(vendor: VendorId, config: { option: string; detail: string }, error: unknown): unknown {
   const variables = ENV_VARS[vendor].options;
   const own = variables[config.option];
   // An option read from several variables (an object such as `auth`): its fields named in the

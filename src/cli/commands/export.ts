@@ -255,7 +255,7 @@ function exportClient(vendor: VendorId, onInvalidRecord: InvalidRecordHandler | 
     const client: AnyClient = createClient(options);
     return client as unknown as ExportClient;
   } catch (error) {
-    throw envConfigError(vendor, error);
+    throw envConfigError(vendor, error, process.env);
   }
 }
 
