@@ -1,7 +1,7 @@
 // mergeEvents (several vendors as one stream, with a checkpoint that resumes every part) and
 // toOCSF (OCSF 1.x API Activity).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createClient, mergeEvents, toOCSF, type AnyClient, type AuditEvent, type ClientOptions } from "../src/index.js";
+import { ConfigError, createClient, mergeEvents, toOCSF, type AnyClient, type AuditEvent, type ClientOptions } from "../src/index.js";
 import { createSimulator, type SimulatorServer } from "../src/testing/index.js";
 import { VENDOR_IDS } from "../src/core/vendor-id.js";
 import { normalizeDatafold } from "../src/vendors/datafold.js";
@@ -56,6 +56,24 @@ describe("mergeEvents", () => {
 });
 
 describe("toOCSF", () => {
+  test("a value that is not an event is a ConfigError naming the field it lacks, not a TypeError", () => {
+    const event = normalizeDatafold({ timestamp: "2026-06-01T12:00:05Z", event_uuid: "u", client_ip: "203.0.113.10", url: "/x", action: "view" });
+    const { source: _source, ...cut } = event;
+    const refusal = (value: unknown) => {
+      try {
+        toOCSF(value as never);
+      } catch (error) {
+        expect(ConfigError.isInstance(error)).toBe(true);
+        return [(error as ConfigError).option, (error as Error).message];
+      }
+      return undefined;
+    };
+    expect(refusal(cut)).toEqual(["event.source", "event.source: must be an object: toOCSF() takes an AuditEvent (AuditEventSchema checks one)"]);
+    expect(refusal({ ...event, occurredAt: 5 })?.[0]).toBe("event.occurredAt");
+    expect(refusal(null)?.[0]).toBe("event");
+    expect(refusal(event)).toBeUndefined();
+  });
+
   const zendesk = normalizeZendesk(
     { id: 498483, action: "destroy", actor_id: 1234, actor_name: "Sameer Patel", change_description: "Deleted user John Doe", created_at: "2012-03-05T11:32:44Z", ip_address: "209.119.38.228", source_id: 3456, source_label: "John Doe", source_type: "user", url: "https://company.zendesk.com/api/v2/audit_logs/498483" },
     "company",

@@ -2,6 +2,7 @@
  * OCSF 1.x API Activity (class_uid 6003) from a normalized event, for SIEMs that speak OCSF.
  * https://schema.ocsf.io/1.3.0/classes/api_activity
  */
+import { ConfigError } from "./errors.js";
 import type { AuditEvent, Operation } from "./event.js";
 
 const ACTIVITY: Record<Operation, { id: number; name: string }> = {
@@ -86,8 +87,13 @@ export interface OcsfApiActivity {
   raw_data: string;
 }
 
-/** Maps an event to OCSF API Activity. `activity_id`: create 1, read 2, update 3, delete 4, else 99. */
+/**
+ * Maps an event to OCSF API Activity. `activity_id`: create 1, read 2, update 3, delete 4, else
+ * 99. A value that is not an event (one cut down by a store, say) is a `ConfigError` naming the
+ * first field it lacks.
+ */
 export function toOCSF(event: AuditEvent): OcsfApiActivity {
+  checkEvent(event);
   const activity = ACTIVITY[event.operation] ?? ACTIVITY.other;
   const status = event.outcome === "success" ? ({ status_id: 1, status: "Success" } as const) : event.outcome === "failure" ? ({ status_id: 2, status: "Failure" } as const) : ({ status_id: 0, status: "Unknown" } as const);
   const user: OcsfApiActivity["actor"]["user"] = {};
@@ -130,4 +136,16 @@ export function toOCSF(event: AuditEvent): OcsfApiActivity {
     unmapped: event.unmapped,
     raw_data: JSON.stringify(event.raw),
   };
+}
+
+/** The fields `toOCSF` reads without a default, checked: a `ConfigError` naming the first one wrong, not a TypeError. */
+function checkEvent(event: unknown): void {
+  if (event === null || typeof event !== "object") throw new ConfigError("toOCSF() takes an AuditEvent, an event from events() (AuditEventSchema checks one)", "event");
+  const fields = event as Record<string, unknown>;
+  for (const field of ["id", "vendor", "occurredAt", "action"]) {
+    if (typeof fields[field] !== "string") throw new ConfigError("must be a string: toOCSF() takes an AuditEvent (AuditEventSchema checks one)", `event.${field}`);
+  }
+  for (const field of ["actor", "source"]) {
+    if (fields[field] === null || typeof fields[field] !== "object") throw new ConfigError("must be an object: toOCSF() takes an AuditEvent (AuditEventSchema checks one)", `event.${field}`);
+  }
 }
