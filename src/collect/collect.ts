@@ -107,6 +107,9 @@ export interface CollectResult {
  * const sink = { write: async (events) => appendNdjson("events.ndjson", events) };
  * const result = await collect({ client, key: "acme-zendesk", store, sink });
  * ```
+ *
+ * Bad options reject with a `ConfigError` naming the field, before the store or the vendor is
+ * asked; an option it does not have too (`parms: … did you mean params?`).
  */
 export async function collect<C extends CollectClient>(options: CollectOptions<C>): Promise<CollectResult> {
   const { client, key, store, sink, params, signal } = validate(options as unknown as CollectOptions);

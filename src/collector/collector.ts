@@ -118,7 +118,8 @@ class SourceBusyError extends Error {
 
 /**
  * Creates a collector. Every source is validated now, before the database is touched: a bad one
- * throws `ConfigError` naming its path (`sources[2].every`).
+ * throws `ConfigError` naming its path (`sources[2].every`), and so does a key the options, a
+ * source or its params do not have, asking about the one it is near (`conectionString`).
  */
 export function createCollector(options: CollectorOptions): Collector {
   return new FleetCollector(resolveCollectorOptions(options));

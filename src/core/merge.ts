@@ -21,6 +21,8 @@ type Part = EventStream<AuditEvent<any>, Checkpoint>;
  * Each part's checkpoint moves only when its event is yielded here, so the merged checkpoint
  * resumes every part exactly. Breaking out stops every part. What the parts fetch ahead of the
  * consumer is bounded once for all of them: as far as the most demanding part alone would.
+ * `options.concurrency` (how many streams read at once; default all) is its one option; another is a
+ * `ConfigError`.
  */
 export function mergeEvents<S extends EventStream<AuditEvent<any>, Checkpoint>>(
   streams: readonly S[],

@@ -125,7 +125,8 @@ export interface TokenBucketOptions {
  * ```
  *
  * For processes on several machines, use a limiter backed by shared storage (the collector's
- * PostgreSQL bucket) with the same interface.
+ * PostgreSQL bucket) with the same interface. A bad option, or one it does not have, is a
+ * `ConfigError` naming it.
  */
 export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   if (options === null || typeof options !== "object") throw new ConfigError("createTokenBucket() takes { requestsPerMinute, clock? }");

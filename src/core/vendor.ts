@@ -115,7 +115,8 @@ export function isVendor(value: unknown): value is Vendor {
 const ID = /^[a-z][a-z0-9-]*$/;
 
 /**
- * Checks a definition (a bad one throws `ConfigError` naming the field) and returns the vendor.
+ * Checks a definition (a bad one throws `ConfigError` naming the field, as does a field it does
+ * not have: `secret` for `secrets`) and returns the vendor.
  * Type parameters are inferred from the definition: options from `auth`'s parameter, the raw
  * record from `normalize`'s, the filter from the `filter` schema.
  */
