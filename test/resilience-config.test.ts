@@ -107,6 +107,13 @@ const CASES: Case[] = [
   { input: "rateLimit limiter without acquire()", code: `createPylonClient({ apiToken: ${T}, rateLimit: { acquire: 60 } })`, option: "rateLimit.acquire", message: "rateLimit.acquire: must be a function (signal?) => Promise<void>", doc: true },
   { input: "rateLimit limiter without acquire()", code: `createPylonClient({ apiToken: ${T}, rateLimit: { acquire: async () => {}, penalize: true } })`, option: "rateLimit.penalize", message: "rateLimit.penalize: must be a function (retryAfterMs) => void" },
   { input: "bad createTokenBucket", code: "createTokenBucket({ requestsPerMinute: 0 })", option: "requestsPerMinute", message: "requestsPerMinute: must be a number > 0, got 0", doc: true },
+  {
+    input: "createTokenBucket option misspelt",
+    code: "createTokenBucket({ requestsPerMinute: 60, burst: 10 })",
+    option: "burst",
+    message: "burst: is not an option of createTokenBucket() (its options: requestsPerMinute, clock)",
+    doc: true,
+  },
   { input: "bad rateLimit", code: `createCortexClient({ apiToken: ${T}, rateLimit: {} })`, option: "rateLimit.requestsPerMinute", message: "rateLimit.requestsPerMinute: must be a number > 0, got undefined" },
   { input: "bad rateLimit", code: `createCortexClient({ apiToken: ${T}, rateLimit: { requestsPerMinute: -5 } })`, option: "rateLimit.requestsPerMinute", message: "rateLimit.requestsPerMinute: must be a number > 0, got -5" },
   {
@@ -273,8 +280,23 @@ const CASES: Case[] = [
     message: "params.resumeFrom: is collect()'s to set, from store.load(key); to start over, use a new key or a store without one",
     doc: true,
   },
+  {
+    input: "collect() option misspelt",
+    code: `collect({ client: ${pylon}, key: "acme", store: memoryCheckpointStore(), sink: { write: async () => {} }, parms: { since: "2026-01-01T00:00:00Z" } })`,
+    option: "parms",
+    message: "parms: is not an option of collect(): did you mean params? (its options: client, key, store, sink, params, signal)",
+    doc: true,
+  },
+  {
+    input: "collect() given the client first",
+    code: `collect(${pylon}, { key: "acme" })`,
+    option: undefined,
+    message: "collect() takes one options object { client, key, store, sink, params?, signal? }: pass the client as its client, not as the first argument",
+    doc: true,
+  },
   { input: "fileCheckpointStore without a directory", code: 'fileCheckpointStore("")', option: "dir", message: "dir: must be a directory path", doc: true },
   { input: "mergeEvents of something else", code: "mergeEvents([[]])", option: "streams", message: "streams: must be an array of streams from client.events()", doc: true },
+  { input: "mergeEvents option misspelt", code: "mergeEvents([], { concurency: 2 })", option: "concurency", message: "concurency: is not an option of mergeEvents(): did you mean concurrency? (its one option is concurrency)", doc: true },
   {
     input: "a stream iterated twice",
     code: `(async () => { const s = ${pylon}.events({ signal: AbortSignal.abort() }); await s.toArray({ limit: 1 }).catch(() => {}); return s.toArray({ limit: 1 }); })()`,
