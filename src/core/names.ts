@@ -10,18 +10,28 @@ export function nearestName(key: string, known: readonly string[]): string | und
 }
 
 /**
- * Refuses a key of `object` that is not one of `known`: a `ConfigError` naming it (after
- * `path`), asking about the known key it is near. `what` is what it is not, such as "an option
- * of collect()", and `noun` what the known keys are. A key set to undefined passes (options
- * spread from optional parts).
+ * The first key of `object` that is not one of `known`, with the known key it is near (a typo),
+ * or undefined when there is none. A key set to undefined passes (options spread from optional
+ * parts). Each caller words its own error (`refuseUnknownKeys` a `ConfigError`).
  */
-export function refuseUnknownKeys(object: object, known: readonly string[], what: string, { noun = "option", path = "" } = {}): void {
+export function unknownKey(object: object, known: readonly string[]): { key: string; near: string | undefined } | undefined {
   for (const key of Object.keys(object)) {
     if (known.includes(key) || (object as Record<string, unknown>)[key] === undefined) continue;
-    const near = nearestName(key, known);
-    const list = known.length === 1 ? `its one ${noun} is ${known[0]}` : `its ${noun}s: ${known.join(", ")}`;
-    throw new ConfigError(`is not ${what}${near ? `: did you mean ${near}?` : ""} (${list})`, `${path}${key}`);
+    return { key, near: nearestName(key, known) };
   }
+  return undefined;
+}
+
+/**
+ * Refuses a key of `object` that is not one of `known` (`unknownKey`): a `ConfigError` naming it
+ * (after `path`), asking about the known key it is near. `what` is what it is not, such as "an
+ * option of collect()", and `noun` what the known keys are.
+ */
+export function refuseUnknownKeys(object: object, known: readonly string[], what: string, { noun = "option", path = "" } = {}): void {
+  const unknown = unknownKey(object, known);
+  if (unknown === undefined) return;
+  const list = known.length === 1 ? `its one ${noun} is ${known[0]}` : `its ${noun}s: ${known.join(", ")}`;
+  throw new ConfigError(`is not ${what}${unknown.near ? `: did you mean ${unknown.near}?` : ""} (${list})`, `${path}${unknown.key}`);
 }
 
 /** Levenshtein distance between two short strings. */

@@ -5,7 +5,7 @@
 import { readCheckpoint, scopeOf, type Checkpoint, type LoadedSeen } from "./checkpoint.js";
 import { ConfigError } from "./errors.js";
 import { check, type Schema } from "./schema.js";
-import { nearestName } from "./names.js";
+import { unknownKey } from "./names.js";
 import { wholeNumber } from "./options.js";
 import type { PageContext, Pagination, Position, PositionIssue } from "./paginate.js";
 import { isSliceState } from "./slices.js";
@@ -42,11 +42,8 @@ const PARAM_KEYS: ReadonlyArray<keyof EventParams> = ["since", "until", "pageSiz
  * typo of: the same but for case, or two edits away.
  */
 function checkParamKeys(params: object): void {
-  for (const key of Object.keys(params)) {
-    if ((PARAM_KEYS as readonly string[]).includes(key) || (params as Record<string, unknown>)[key] === undefined) continue;
-    const near = nearestName(key, PARAM_KEYS);
-    throw new ConfigError(`is not a parameter of events() or pages()${near ? `: did you mean ${near}?` : ""} (they are ${PARAM_KEYS.join(", ")})`, key);
-  }
+  const unknown = unknownKey(params, PARAM_KEYS);
+  if (unknown) throw new ConfigError(`is not a parameter of events() or pages()${unknown.near ? `: did you mean ${unknown.near}?` : ""} (they are ${PARAM_KEYS.join(", ")})`, unknown.key);
 }
 
 /** What a run needs to know of its vendor. */

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "msw";
-import { nearestName } from "../core/names.js";
+import { unknownKey } from "../core/names.js";
 import { isVendor, type Vendor } from "../core/vendor.js";
 import { BUILT_IN_VENDORS, VENDOR_IDS, type VendorId } from "../vendors/registry.js";
 import { firstPath } from "./contract.js";
@@ -178,11 +178,8 @@ void _everySimulatorKey;
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   if (options === null || typeof options !== "object") throw new TypeError("createSimulator: options must be an object");
   // A misspelt option is refused, not ignored (a test would run on the defaults without a word).
-  for (const key of Object.keys(options)) {
-    if ((SIMULATOR_KEYS as readonly string[]).includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
-    const near = nearestName(key, SIMULATOR_KEYS);
-    throw new TypeError(`createSimulator: ${key} is not an option${near ? `: did you mean ${near}?` : ""} (its options: ${SIMULATOR_KEYS.join(", ")})`);
-  }
+  const unknown = unknownKey(options, SIMULATOR_KEYS);
+  if (unknown) throw new TypeError(`createSimulator: ${unknown.key} is not an option${unknown.near ? `: did you mean ${unknown.near}?` : ""} (its options: ${SIMULATOR_KEYS.join(", ")})`);
   const vendors = checkVendors(options.vendors);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError("createSimulator: seed must be a number");

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { BUILT_IN_VENDORS, ConfigError, type Logger, type VendorId } from "../../index.js";
 import { underPath } from "../../collector/config.js";
 import { createCollector, type CollectorSource, type RunSummary } from "../../collector/index.js";
-import { nearestName } from "../../core/names.js";
+import { unknownKey } from "../../core/names.js";
 import { intFlag, noMorePositionals, parseCommand, UsageError, wantsHelp } from "../args.js";
 import { count, ProgressLine, seconds } from "../progress.js";
 import { onInterrupt } from "../signals.js";
@@ -191,14 +191,12 @@ function readConfig(file: string): FileConfig {
   if (config === null || typeof config !== "object" || !Array.isArray((config as FileConfig).sources)) {
     throw new UsageError(`--config ${file}: expected an object with a "sources" array (see auditlogs collect --help)`);
   }
-  const keys = ["schema", "staleAfterMs", "sources"];
-  for (const key of Object.keys(config)) {
-    if (!keys.includes(key)) {
-      const near = nearestName(key, keys);
-      // The database is a flag here, not a key of the file.
-      const hint = near ? `: did you mean ${near}?` : /^(connection|database)/i.test(key) ? ": the database is the --database flag" : "";
-      throw new UsageError(`--config ${file}: unknown key ${JSON.stringify(key)}${hint} (expected schema, staleAfterMs, sources)`);
-    }
+  // JSON: no key is undefined, so every key not among these is refused.
+  const unknown = unknownKey(config, ["schema", "staleAfterMs", "sources"]);
+  if (unknown) {
+    // The database is a flag here, not a key of the file.
+    const hint = unknown.near ? `: did you mean ${unknown.near}?` : /^(connection|database)/i.test(unknown.key) ? ": the database is the --database flag" : "";
+    throw new UsageError(`--config ${file}: unknown key ${JSON.stringify(unknown.key)}${hint} (expected schema, staleAfterMs, sources)`);
   }
   return config as FileConfig;
 }
