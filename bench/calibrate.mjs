@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import os from "node:os";
+import { cpuMicros, median } from "./lib.mjs";
 
 /** The fixed body: 5,000 records of a fixed shape, ASCII, ~1.4 MB, the same on every run. */
 function fixedBody() {
@@ -25,13 +26,6 @@ function fixedBody() {
   }
   return JSON.stringify({ data: records, next: null });
 }
-
-const cpuMicros = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
-
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 /**
  * Repeats `work` (which returns how many units it did) for about `ms`, in five parts after a

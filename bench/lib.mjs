@@ -23,6 +23,12 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** This process's CPU time so far, in µs (user + system). */
+export function cpuMicros() {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** Wall time of `fn` in ms. */
 export async function timed(fn) {
   const started = performance.now();

@@ -12,7 +12,7 @@
  *   process on the core does not count: µs per event, median of the rounds.
  */
 import { benchCpu } from "./cpu.mjs";
-import { distUrl, loadLibrary, loadTesting, median } from "./lib.mjs";
+import { cpuMicros, distUrl, loadLibrary, loadTesting, median } from "./lib.mjs";
 
 const VENDORS = ["pylon", "zendesk", "cortex", "datafold", "jitsudo"];
 const args = process.argv.slice(2);
@@ -20,12 +20,6 @@ const mode = args[0];
 const option = (name, fallback) => Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 const vendors = args.slice(1).filter((a) => !a.startsWith("--"));
 const chosen = vendors.length ? vendors : VENDORS;
-
-/** This thread's CPU time in µs (user + system). */
-const cpuMicros = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 
 if (mode === "events") {
   const library = await loadLibrary();
